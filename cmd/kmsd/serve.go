@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/kmsd/kmsd/internal/config"
+	"github.com/kmsd/kmsd/internal/keyring"
+	"github.com/kmsd/kmsd/internal/server"
+	"github.com/kmsd/kmsd/internal/store/sqlite"
+)
+
+// Dev-mode defaults.
+const (
+	devListen   = "127.0.0.1:8080"
+	devDataDir  = ".kmsd-dev"
+	devCMKQuota = 100000
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dev := fs.Bool("dev", false, "run a dev server with documented credentials (never for real keys)")
+	cfgPath := fs.String("config", "", "configuration file (production mode)")
+	listen := fs.String("listen", "", "listen address (dev default "+devListen+")")
+	data := fs.String("data", "", "data directory (dev default ./"+devDataDir+")")
+	cmkQuota := fs.Int("cmk-quota", devCMKQuota, "dev mode: custom keys allowed per project")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dev == (*cfgPath != "") {
+		return errors.New("serve: give exactly one of --dev and --config FILE")
+	}
+	var cfg config.Config
+	if *dev {
+		if *listen == "" {
+			*listen = devListen
+		}
+		if *data == "" {
+			*data = devDataDir
+		}
+		abs, err := filepath.Abs(*data)
+		if err != nil {
+			return err
+		}
+		cfg = server.DevConfig(abs, *listen, *cmkQuota)
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+		if _, err := server.InitDataDir(cfg); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			return err
+		}
+		if *listen != "" {
+			cfg.Listen = *listen
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+		}
+	}
+	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	srv, err := server.New(ctx, cfg, server.Options{Logger: log, Getenv: getenv})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	var ids server.DevIdentities
+	if *dev {
+		ids = server.DefaultDevIdentities(getenv)
+		if err := srv.EnsureDevIdentities(ctx, ids); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if cfg.TLS.CertFile != "" {
+		scheme = "https"
+	}
+	endpoint := scheme + "://" + ln.Addr().String()
+	if *dev {
+		env := server.DevEnv(ids, endpoint)
+		envFile := filepath.Join(cfg.DataDir, "dev.env")
+		if err := os.WriteFile(envFile, []byte(env), 0o600); err != nil {
+			ln.Close()
+			return err
+		}
+		fmt.Fprintf(stdout, "kmsd dev server listening on %s (data in %s)\n", endpoint, cfg.DataDir)
+		fmt.Fprintf(stdout, "These dev credentials are public; never keep real keys here. Written to %s:\n\n%s\n", envFile, env)
+	} else {
+		log.Info("kmsd listening", "endpoint", endpoint, "data_dir", cfg.DataDir)
+	}
+	return srv.Serve(ctx, ln)
+}
+
+func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("init", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *cfgPath == "" {
+		return errors.New("init: --config FILE is required")
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	switch {
+	case cfg.RootKey.File != "":
+		created, err := server.InitDataDir(cfg)
+		if err != nil {
+			return err
+		}
+		if created {
+			fmt.Fprintf(stdout, "created root key file %s (mode 0600); back it up: without it no key can be opened\n", cfg.RootKey.File)
+		} else {
+			fmt.Fprintf(stdout, "root key file %s exists; kept\n", cfg.RootKey.File)
+		}
+	default:
+		path := cfg.PassphraseParamsPath()
+		if _, err := os.Stat(path); err == nil {
+			fmt.Fprintf(stdout, "passphrase parameters %s exist; kept\n", path)
+			break
+		}
+		pass, err := server.LoadPassphrase(cfg, getenv)
+		if err != nil {
+			return err
+		}
+		params, root, err := keyring.NewPassphraseParams(pass)
+		clear(pass)
+		if err != nil {
+			return err
+		}
+		clear(root)
+		b, err := json.MarshalIndent(params, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote passphrase parameters %s (Argon2id); keep the passphrase safe\n", path)
+	}
+	// Check the root key opens and create the database with its schema.
+	if _, err := server.LoadRootKey(cfg, getenv); err != nil {
+		return err
+	}
+	st, err := sqlite.Open(ctx, cfg.Database.Path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "database %s ready\n", cfg.Database.Path)
+	return st.Close()
+}

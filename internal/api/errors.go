@@ -1,0 +1,101 @@
+package api
+
+import (
+	"errors"
+
+	"github.com/kmsd/kmsd/internal/auth"
+	"github.com/kmsd/kmsd/internal/iam"
+	"github.com/kmsd/kmsd/internal/kms"
+)
+
+// Wire-level error kinds raised by the API layer itself.
+var (
+	errMalformedJSON    = errors.New("malformed JSON")
+	errMissingParameter = errors.New("missing parameter")
+	errBodyTooLong      = errors.New("request body longer than the operation allows")
+	errEntityTooLarge   = errors.New("request body larger than the gateway limit")
+	errInvalidSequence  = errors.New("invalid sequence")
+	errForbidden        = errors.New("caller lacks the IAM action")
+	errNoSuchAPI        = errors.New("no such API")
+	errNoSuchMethod     = errors.New("method not defined for path")
+	errInvalidURL       = errors.New("invalid request URL")
+	errNotImplemented   = errors.New("operation not implemented")
+	errWrongPassword    = errors.New("wrong credentials")
+	errBadTokenRequest  = errors.New("bad token request")
+)
+
+// wireError is how one error kind travels: its HTTP status, code and the
+// published message. gateway selects the API-gateway body shape
+// (reference errors.md §1) instead of the KMS service shape.
+type wireError struct {
+	kind    error
+	status  int
+	code    string
+	msg     string
+	gateway bool
+	// keystone selects the IAM (Keystone) body shape of /v3 endpoints.
+	keystone bool
+}
+
+// errorTable maps every error kind to its wire form; it is the only place
+// that does (house rule 3). Order matters only where kinds wrap each other.
+// Codes and messages are from reference errors.md §4–5.
+var errorTable = []wireError{
+	// Gateway: authentication, routing, size.
+	{kind: auth.ErrUnauthenticated, status: 401, code: "APIGW.0301", msg: "Incorrect IAM authentication information.", gateway: true},
+	{kind: errNoSuchAPI, status: 404, code: "APIGW.0101", msg: "The API does not exist or has not been published in the environment.", gateway: true},
+	{kind: errNoSuchMethod, status: 404, code: "APIGW.0101", msg: "The API does not exist.", gateway: true},
+	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
+	// IAM token endpoint.
+	{kind: errWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
+	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The request you have made requires authentication.", keystone: true},
+	// KMS service: request shape.
+	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},
+	{kind: errBodyTooLong, status: 400, code: "KMS.0203", msg: "Request message too long."},
+	{kind: errMissingParameter, status: 400, code: "KMS.0204", msg: "Parameters missing in the request message."},
+	{kind: errInvalidSequence, status: 400, code: "KMS.0206", msg: "Invalid sequence number."},
+	{kind: errInvalidURL, status: 400, code: "KMS.0201", msg: "Invalid request URL."},
+	{kind: auth.ErrProjectMismatch, status: 403, code: "KMS.0321", msg: "URIs in URL and X-Auth-Token do not match."},
+	{kind: errForbidden, status: 403, code: "KMS.0307", msg: "No access permissions."},
+	{kind: errNotImplemented, status: 501, code: "KMSD.0501", msg: "This operation is not implemented by kmsd yet."},
+	{kind: kms.ErrNotImplemented, status: 501, code: "KMSD.0501", msg: "This operation is not implemented by kmsd yet."},
+	// KMS service: domain.
+	{kind: kms.ErrInvalidKeyID, status: 400, code: "KMS.0205", msg: "Invalid key ID."},
+	{kind: kms.ErrKeyNotFound, status: 404, code: "KMS.0207", msg: "The key does not exist."},
+	{kind: kms.ErrKeyDisabled, status: 400, code: "KMS.0209", msg: "The key has been disabled."},
+	{kind: kms.ErrKeyPendingDeletion, status: 400, code: "KMS.0210", msg: "The key is in Scheduled deletion state and cannot be used."},
+	{kind: kms.ErrDefaultKey, status: 400, code: "KMS.0211", msg: "Cannot perform this operation on Default Master Keys."},
+	{kind: kms.ErrInvalidParameter, status: 400, code: "KMS.0308", msg: "Invalid parameter."},
+	{kind: kms.ErrKeyPendingImport, status: 400, code: "KMS.0310", msg: "The key is not in Pending import state."},
+	{kind: kms.ErrInvalidAlias, status: 400, code: "KMS.1101", msg: "Invalid key_alias."},
+	{kind: kms.ErrInvalidDescription, status: 400, code: "KMS.1103", msg: "Invalid key_description."},
+	{kind: kms.ErrDuplicateAlias, status: 400, code: "KMS.1104", msg: "Duplicate key aliases."},
+	{kind: kms.ErrTooManyKeys, status: 400, code: "KMS.1105", msg: "Too many keys."},
+	{kind: kms.ErrInvalidKeySpec, status: 400, code: "KMS.1110", msg: "Invalid alg_type."},
+	{kind: kms.ErrInvalidKeyUsage, status: 400, code: "KMS.0308", msg: "Invalid parameter."},
+	{kind: kms.ErrECNoEncrypt, status: 400, code: "KMS.1114", msg: "EC keys do not support to encrypt/decrypt."},
+	{kind: kms.ErrSymmetricNoSign, status: 400, code: "KMS.1115", msg: "Symmetric keys do not support to sign/verify."},
+	{kind: kms.ErrKeyNotDisabled, status: 400, code: "KMS.1201", msg: "The key is not disabled."},
+	{kind: kms.ErrKeyNotEnabled, status: 400, code: "KMS.1301", msg: "The key is not enabled."},
+	{kind: kms.ErrInvalidPendingDays, status: 400, code: "KMS.1401", msg: "Set the pending deletion period between 7 to 1096 days."},
+	{kind: kms.ErrAlreadyPendingDeletion, status: 400, code: "KMS.1402", msg: "The key is already in Pending deletion state."},
+	{kind: kms.ErrNotPendingDeletion, status: 400, code: "KMS.1501", msg: "The key is not in Pending deletion state."},
+	{kind: kms.ErrInvalidLimit, status: 400, code: "KMS.1601", msg: "Invalid limit."},
+	{kind: kms.ErrInvalidMarker, status: 400, code: "KMS.1602", msg: "marker must be greater than or equals 0."},
+	// IAM administration errors only reach the API through /v3 routes.
+	{kind: iam.ErrWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
+}
+
+// internalError is the answer to anything unmapped: a logged 500 with a
+// generic message.
+var internalError = wireError{status: 500, code: "KMS.0101", msg: "KMS error."}
+
+// lookupError returns the wire form of err.
+func lookupError(err error) (wireError, bool) {
+	for _, w := range errorTable {
+		if errors.Is(err, w.kind) {
+			return w, true
+		}
+	}
+	return internalError, false
+}

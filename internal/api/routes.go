@@ -1,0 +1,157 @@
+package api
+
+import "strings"
+
+// authMode says how a route authenticates.
+type authMode int
+
+const (
+	// authProject: AK/SK signature or X-Auth-Token, and the path's
+	// {project_id} must be the caller's (the default).
+	authProject authMode = iota
+	// authAccount: authenticated, no project in the path (IAM endpoints).
+	authAccount
+	// authNone: no authentication (versions, token issuing).
+	authNone
+)
+
+// defaultMaxBody is the body limit of routes that declare none. Every KMS
+// request body of the reference is far below it; a larger one is refused
+// with KMS.0203 before any work is done.
+const defaultMaxBody = 64 << 10
+
+// route is one operation of the wire protocol.
+type route struct {
+	// op is the official SDK's operation name (kms/v2 GenReqDefFor<op>);
+	// the route-parity test compares the table with the SDK by it.
+	op      string
+	method  string
+	pattern string
+	// status is the success status (200 when zero).
+	status int
+	// maxBody is the request body limit in bytes (defaultMaxBody if 0).
+	maxBody int64
+	// action is the IAM action the caller needs (reference auth.md §8);
+	// "" means any authenticated caller of the project.
+	action string
+	auth   authMode
+	// handler serves the operation; nil answers 501 KMSD.0501.
+	handler func(*Handler, *call) (any, error)
+
+	segs []string
+}
+
+// routeTable returns every operation kmsd serves: the 61 operations of the
+// Huawei KMS reference (kms-api.md §3) and the IAM endpoints the SDK's
+// credential layer calls. Operations that are not built yet have a nil
+// handler and answer 501 with a JSON error body, never 404.
+func routeTable() []*route {
+	const p = "/v1.0/{project_id}/kms/"
+	const ks = "/v1.0/{project_id}/keystores"
+	const v2 = "/v2/{project_id}/kms/"
+	rs := []*route{
+		// A. Seed operation and quotas.
+		{op: "ShowUserInstances", method: "GET", pattern: p + "user-instances", action: "kms:cmk:getInstance", handler: (*Handler).showUserInstances},
+		{op: "ShowUserQuotas", method: "GET", pattern: p + "user-quotas", action: "kms:cmk:getQuota", handler: (*Handler).showUserQuotas},
+		// B. Key lifecycle.
+		{op: "CreateKey", method: "POST", pattern: p + "create-key", action: "kms:cmk:create", handler: (*Handler).createKey},
+		{op: "ListKeyDetail", method: "POST", pattern: p + "describe-key", action: "kms:cmk:get", handler: (*Handler).describeKey},
+		{op: "ListKeys", method: "POST", pattern: p + "list-keys", action: "kms:cmk:list", handler: (*Handler).listKeys},
+		{op: "EnableKey", method: "POST", pattern: p + "enable-key", action: "kms:cmk:enable", handler: (*Handler).enableKey},
+		{op: "DisableKey", method: "POST", pattern: p + "disable-key", action: "kms:cmk:disable", handler: (*Handler).disableKey},
+		{op: "DeleteKey", method: "POST", pattern: p + "schedule-key-deletion", action: "kms:cmk:update", handler: (*Handler).scheduleKeyDeletion},
+		{op: "CancelKeyDeletion", method: "POST", pattern: p + "cancel-key-deletion", action: "kms:cmk:update", handler: (*Handler).cancelKeyDeletion},
+		{op: "UpdateKeyAlias", method: "POST", pattern: p + "update-key-alias", action: "kms:cmk:update", handler: (*Handler).updateKeyAlias},
+		{op: "UpdateKeyDescription", method: "POST", pattern: p + "update-key-description", action: "kms:cmk:update", handler: (*Handler).updateKeyDescription},
+		// C. Small-data crypto and random.
+		{op: "EncryptData", method: "POST", pattern: p + "encrypt-data", action: "kms:cmk:crypto"},
+		{op: "DecryptData", method: "POST", pattern: p + "decrypt-data", action: "kms:cmk:crypto"},
+		{op: "ReEncrypt", method: "POST", pattern: p + "re-encrypt", action: "kms:cmk:reEncrypt"},
+		{op: "CreateRandom", method: "POST", pattern: p + "gen-random", action: "kms:cmk:generate"},
+		// D. Data keys and data key pairs.
+		{op: "CreateDatakey", method: "POST", pattern: p + "create-datakey", action: "kms:dek:create"},
+		{op: "CreateDatakeyWithoutPlaintext", method: "POST", pattern: p + "create-datakey-without-plaintext", action: "kms:dek:create"},
+		{op: "EncryptDatakey", method: "POST", pattern: p + "encrypt-datakey", action: "kms:dek:crypto"},
+		{op: "DecryptDatakey", method: "POST", pattern: p + "decrypt-datakey", action: "kms:dek:crypto"},
+		{op: "CreateRsaDatakeyPair", method: "POST", pattern: p + "create-rsa-datakey-pair", action: "kms:cmk:createDataKeyPair"},
+		{op: "CreateEcDatakeyPair", method: "POST", pattern: p + "create-ec-datakey-pair", action: "kms:cmk:createDataKeyPair"},
+		{op: "CreatePin", method: "POST", pattern: p + "create-pin", action: "kms:cmk:createDataKey"},
+		// E. Asymmetric keys.
+		{op: "ShowPublicKey", method: "POST", pattern: p + "get-publickey", action: "kms:cmk:getPublicKey"},
+		{op: "Sign", method: "POST", pattern: p + "sign", action: "kms:cmk:sign"},
+		{op: "ValidateSignature", method: "POST", pattern: p + "verify", action: "kms:cmk:verify"},
+		{op: "DeriveSharedSecret", method: "POST", pattern: p + "derive-shared-secret", action: "kms:cmk:deriveSharedSecret"},
+		// F. MAC.
+		{op: "GenerateMac", method: "POST", pattern: p + "generate-mac", action: "kms:cmk:generateMac"},
+		{op: "VerifyMac", method: "POST", pattern: p + "verify-mac", action: "kms:cmk:verifyMac"},
+		// G. Grants.
+		{op: "CreateGrant", method: "POST", pattern: p + "create-grant", action: "kms:grant:create"},
+		{op: "ListGrants", method: "POST", pattern: p + "list-grants", action: "kms:grant:list"},
+		{op: "ListRetirableGrants", method: "POST", pattern: p + "list-retirable-grants", action: "kms:grant:list"},
+		{op: "CancelGrant", method: "POST", pattern: p + "revoke-grant", action: "kms:grant:revoke"},
+		{op: "CancelSelfGrant", method: "POST", pattern: p + "retire-grant", action: "kms:grant:retire"},
+		// H. Aliases.
+		{op: "CreateAlias", method: "POST", pattern: p + "aliases", status: 201, action: "kms:alias:create"},
+		{op: "AssociateAlias", method: "POST", pattern: p + "alias/associate", action: "kms:alias:update"},
+		{op: "DeleteAlias", method: "DELETE", pattern: p + "aliases", status: 204, action: "kms:alias:delete"},
+		{op: "ListAliases", method: "GET", pattern: p + "aliases", action: "kms:alias:list"},
+		// I. Tags and resource search.
+		{op: "CreateKmsTag", method: "POST", pattern: p + "{key_id}/tags", status: 204, action: "kms:cmkTag:create"},
+		{op: "BatchCreateKmsTags", method: "POST", pattern: p + "{key_id}/tags/action", status: 204, action: "kms:cmkTag:batch"},
+		{op: "DeleteTag", method: "DELETE", pattern: p + "{key_id}/tags/{key}", status: 204, action: "kms:cmkTag:delete"},
+		{op: "ShowKmsTags", method: "GET", pattern: p + "{key_id}/tags", action: "kms:cmkTag:list"},
+		{op: "ListKmsTags", method: "GET", pattern: p + "tags", action: "kms:cmkTag:list"},
+		{op: "ListKmsByTags", method: "POST", pattern: p + "{resource_instances}/action", action: "kms:cmkTag:listInstance"},
+		// J. Rotation.
+		{op: "EnableKeyRotation", method: "POST", pattern: p + "enable-key-rotation", action: "kms:cmk:enableRotation"},
+		{op: "DisableKeyRotation", method: "POST", pattern: p + "disable-key-rotation", action: "kms:cmk:disableRotation"},
+		{op: "UpdateKeyRotationInterval", method: "POST", pattern: p + "update-key-rotation-interval", action: "kms:cmk:updateRotation"},
+		{op: "ShowKeyRotationStatus", method: "POST", pattern: p + "get-key-rotation-status", action: "kms:cmk:getRotation"},
+		// K. Import of key material.
+		{op: "CreateParametersForImport", method: "POST", pattern: p + "get-parameters-for-import", action: "kms:cmk:getMaterial"},
+		{op: "ImportKeyMaterial", method: "POST", pattern: p + "import-key-material", action: "kms:cmk:importMaterial"},
+		{op: "DeleteImportedKeyMaterial", method: "POST", pattern: p + "delete-imported-key-material", action: "kms:cmk:deleteMaterial"},
+		// L. Keystores.
+		{op: "CreateKeyStore", method: "POST", pattern: ks, action: "kms:keystore:create"},
+		{op: "ListKeyStores", method: "GET", pattern: ks, action: "kms:keystore:list"},
+		{op: "ShowKeyStore", method: "GET", pattern: ks + "/{keystore_id}", action: "kms:keystore:get"},
+		{op: "EnableKeyStore", method: "POST", pattern: ks + "/{keystore_id}/enable", action: "kms:keystore:enable"},
+		{op: "DisableKeyStore", method: "POST", pattern: ks + "/{keystore_id}/disable", action: "kms:keystore:disable"},
+		{op: "DeleteKeyStore", method: "DELETE", pattern: ks + "/{keystore_id}", action: "kms:keystore:delete"},
+		// M. Multi-region keys.
+		{op: "ReplicateKey", method: "POST", pattern: v2 + "keys/{key_id}/replicate", action: "kms:cmk:replicate"},
+		{op: "UpdatePrimaryRegion", method: "PUT", pattern: v2 + "keys/{key_id}/update-primary-region", action: "kms:cmk:updatePrimaryRegion"},
+		{op: "ListSupportRegions", method: "GET", pattern: v2 + "regions", action: "kms:cmk:listRegions"},
+		// N. API versions.
+		{op: "ShowVersions", method: "GET", pattern: "/", auth: authNone, handler: (*Handler).showVersions},
+		{op: "ShowVersion", method: "GET", pattern: "/{version_id}", auth: authNone, handler: (*Handler).showVersion},
+
+		// IAM endpoints used by the SDK's credential layer (auth.md §5).
+		{op: "KeystoneCreateUserTokenByPassword", method: "POST", pattern: "/v3/auth/tokens", status: 201, auth: authNone, handler: (*Handler).createToken},
+		{op: "KeystoneValidateToken", method: "GET", pattern: "/v3/auth/tokens", auth: authAccount, handler: (*Handler).validateToken},
+		{op: "KeystoneListProjects", method: "GET", pattern: "/v3/projects", auth: authAccount, handler: (*Handler).listProjects},
+	}
+	for _, rt := range rs {
+		rt.segs = splitPath(rt.pattern)
+	}
+	return rs
+}
+
+// Operation describes one route for tests and documentation.
+type Operation struct {
+	Name, Method, Pattern, Action string
+	Implemented                   bool
+}
+
+// Operations lists the route table.
+func Operations() []Operation {
+	var out []Operation
+	for _, rt := range routeTable() {
+		out = append(out, Operation{Name: rt.op, Method: rt.method, Pattern: rt.pattern, Action: rt.action, Implemented: rt.handler != nil})
+	}
+	return out
+}
+
+// isKMSOperation reports whether op is one of the 61 KMS operations (and
+// not an IAM endpoint).
+func isKMSOperation(o Operation) bool { return !strings.HasPrefix(o.Pattern, "/v3/") }

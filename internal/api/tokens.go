@@ -1,0 +1,224 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/kmsd/kmsd/internal/auth"
+	"github.com/kmsd/kmsd/internal/iam"
+)
+
+// tokenRequest is the Keystone password-method body the SDK sends to
+// POST /v3/auth/tokens (reference auth.md §5).
+type tokenRequest struct {
+	Auth struct {
+		Identity struct {
+			Methods  []string `json:"methods"`
+			Password struct {
+				User struct {
+					Name     string `json:"name"`
+					ID       string `json:"id"`
+					Password string `json:"password"`
+					Domain   struct {
+						Name string `json:"name"`
+						ID   string `json:"id"`
+					} `json:"domain"`
+				} `json:"user"`
+			} `json:"password"`
+		} `json:"identity"`
+		Scope struct {
+			Project *struct {
+				Name string `json:"name"`
+				ID   string `json:"id"`
+			} `json:"project"`
+			Domain *struct {
+				Name string `json:"name"`
+				ID   string `json:"id"`
+			} `json:"domain"`
+		} `json:"scope"`
+	} `json:"auth"`
+}
+
+type nameID struct {
+	Name string `json:"name"`
+	ID   string `json:"id"`
+}
+
+type tokenProject struct {
+	Name   string `json:"name"`
+	ID     string `json:"id"`
+	Domain nameID `json:"domain"`
+}
+
+type tokenBody struct {
+	ExpiresAt string        `json:"expires_at"`
+	IssuedAt  string        `json:"issued_at"`
+	Methods   []string      `json:"methods"`
+	Catalog   []any         `json:"catalog"`
+	Roles     []nameID      `json:"roles"`
+	User      tokenUser     `json:"user"`
+	Project   *tokenProject `json:"project,omitempty"`
+	Domain    *nameID       `json:"domain,omitempty"`
+}
+
+type tokenUser struct {
+	Name              string `json:"name"`
+	ID                string `json:"id"`
+	PasswordExpiresAt string `json:"password_expires_at"`
+	Domain            nameID `json:"domain"`
+}
+
+const keystoneTime = "2006-01-02T15:04:05.000000Z"
+
+// createToken issues a token for a user's password (Keystone password
+// method) scoped to one of the account's projects, or to the account.
+func (h *Handler) createToken(c *call) (any, error) {
+	var req tokenRequest
+	if err := json.Unmarshal(c.body, &req); err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadTokenRequest, err)
+	}
+	id := req.Auth.Identity
+	u := id.Password.User
+	if !slices.Contains(id.Methods, "password") || u.Password == "" || (u.Name == "" && u.ID == "") {
+		return nil, fmt.Errorf("%w: password method with user name and password required", errBadTokenRequest)
+	}
+	accountName := u.Domain.Name
+	if accountName == "" && u.Domain.ID != "" {
+		a, err := h.iam.Account(c.ctx, u.Domain.ID)
+		if err != nil {
+			return nil, errWrongPassword
+		}
+		accountName = a.Name
+	}
+	userName := u.Name
+	if userName == "" {
+		userName = u.ID
+	}
+	ident, err := h.iam.PasswordLogin(c.ctx, accountName, userName, u.Password)
+	if errors.Is(err, iam.ErrWrongPassword) {
+		return nil, fmt.Errorf("%w: %v", errWrongPassword, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	claims := auth.TokenClaims{
+		UserID: ident.UserID, UserName: ident.UserName, AccountID: ident.AccountID, AccountName: ident.AccountName,
+		Methods: []string{"password"},
+	}
+	if sp := req.Auth.Scope.Project; sp != nil {
+		projects, err := h.iam.Projects(c.ctx, ident.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range projects {
+			if (sp.ID != "" && p.ID == sp.ID) || (sp.ID == "" && p.Name == sp.Name) {
+				claims.ProjectID, claims.ProjectName = p.ID, p.Name
+			}
+		}
+		if claims.ProjectID == "" {
+			return nil, fmt.Errorf("%w: no such project in the account", errWrongPassword)
+		}
+	}
+	now := h.Now().UTC()
+	claims.IssuedAt, claims.ExpiresAt = now, now.Add(h.cfg.TokenTTL)
+	tok, err := h.tokens.Issue(claims)
+	if err != nil {
+		return nil, err
+	}
+	c.w.Header().Set("X-Subject-Token", tok)
+	return map[string]any{"token": tokenView(claims)}, nil
+}
+
+func tokenView(cl auth.TokenClaims) tokenBody {
+	dom := nameID{Name: cl.AccountName, ID: cl.AccountID}
+	b := tokenBody{
+		ExpiresAt: cl.ExpiresAt.UTC().Format(keystoneTime),
+		IssuedAt:  cl.IssuedAt.UTC().Format(keystoneTime),
+		Methods:   cl.Methods,
+		Catalog:   []any{},
+		Roles:     []nameID{},
+		User:      tokenUser{Name: cl.UserName, ID: cl.UserID, Domain: dom},
+	}
+	if cl.ProjectID != "" {
+		b.Project = &tokenProject{Name: cl.ProjectName, ID: cl.ProjectID, Domain: dom}
+	} else {
+		b.Domain = &dom
+	}
+	return b
+}
+
+// validateToken answers GET /v3/auth/tokens: the caller authenticates and
+// names the token to check in X-Subject-Token.
+func (h *Handler) validateToken(c *call) (any, error) {
+	claims, err := h.tokens.Verify(c.r.Header.Get("X-Subject-Token"), h.Now())
+	if err != nil {
+		return nil, err
+	}
+	c.w.Header().Set("X-Subject-Token", c.r.Header.Get("X-Subject-Token"))
+	return map[string]any{"token": tokenView(claims)}, nil
+}
+
+// listProjects answers GET /v3/projects[?name=…], which the SDK calls to
+// find the project id of a region (auth.md §5).
+func (h *Handler) listProjects(c *call) (any, error) {
+	projects, err := h.iam.Projects(c.ctx, c.principal.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	name := c.r.URL.Query().Get("name")
+	type project struct {
+		ID       string `json:"id"`
+		Name     string `json:"name"`
+		DomainID string `json:"domain_id"`
+		Enabled  bool   `json:"enabled"`
+	}
+	out := []project{}
+	for _, p := range projects {
+		if name == "" || p.Name == name {
+			out = append(out, project{ID: p.ID, Name: p.Name, DomainID: c.principal.AccountID, Enabled: true})
+		}
+	}
+	return map[string]any{"projects": out}, nil
+}
+
+// versionDetail is ApiVersionDetail (reference kms-api.md §4).
+type versionDetail struct {
+	ID         string    `json:"id"`
+	Links      []apiLink `json:"links"`
+	Version    string    `json:"version"`
+	Status     string    `json:"status"`
+	Updated    string    `json:"updated"`
+	MinVersion string    `json:"min_version"`
+}
+
+type apiLink struct {
+	Href string `json:"href"`
+	Rel  string `json:"rel"`
+}
+
+func (h *Handler) versions(c *call) []versionDetail {
+	scheme := "http"
+	if c.r.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + c.r.Host + "/"
+	return []versionDetail{
+		{ID: "v1.0", Links: []apiLink{{Href: base + "v1.0/", Rel: "self"}}, Status: "CURRENT", Updated: "2016-10-29T02:00:00Z"},
+		{ID: "v2", Links: []apiLink{{Href: base + "v2/", Rel: "self"}}, Status: "SUPPORTED", Updated: "2024-01-01T00:00:00Z"},
+	}
+}
+
+func (h *Handler) showVersions(c *call) (any, error) {
+	return map[string]any{"versions": h.versions(c)}, nil
+}
+
+func (h *Handler) showVersion(c *call) (any, error) {
+	for _, v := range h.versions(c) {
+		if v.ID == c.params["version_id"] {
+			return map[string]any{"version": v}, nil
+		}
+	}
+	return nil, errNoSuchAPI
+}

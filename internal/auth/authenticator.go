@@ -1,0 +1,165 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// ErrProjectMismatch means the project in the URL is not one the caller's
+// credential may address (reference errors.md: 403 KMS.0321).
+var ErrProjectMismatch = errors.New("auth: project in URL does not match the credential")
+
+// LiteralProjectID is the path segment token-mode SDK clients send instead
+// of a project id (reference auth.md §1).
+const LiteralProjectID = "{project_id}"
+
+// Identity is an authenticated IAM user with the policies that apply to it.
+type Identity struct {
+	AccountID   string
+	AccountName string
+	UserID      string
+	UserName    string
+	Policies    []Policy
+}
+
+// Project names a project of an account.
+type Project struct {
+	ID   string
+	Name string
+}
+
+// Directory is what authentication needs from the identity store. The iam
+// package implements it.
+type Directory interface {
+	// AccessKey returns the secret key and the owner of an active access
+	// key. An unknown or disabled AK, or a disabled user, is an error that
+	// wraps ErrUnauthenticated.
+	AccessKey(ctx context.Context, ak string) (sk []byte, id Identity, err error)
+	// User returns the identity of an active user; unknown or disabled
+	// users wrap ErrUnauthenticated.
+	User(ctx context.Context, userID string) (Identity, error)
+	// Projects lists the projects of an account.
+	Projects(ctx context.Context, accountID string) ([]Project, error)
+}
+
+// Principal is the authenticated caller of one request.
+type Principal struct {
+	Identity
+	// ProjectID is the project the request addresses, resolved from the
+	// URL and the credential.
+	ProjectID string
+	// Method is "aksk" or "token".
+	Method string
+}
+
+// Authenticator turns a request into a Principal.
+type Authenticator struct {
+	dir    Directory
+	tokens *TokenSigner
+	// Now is the clock used for X-Sdk-Date skew and token expiry.
+	Now func() time.Time
+}
+
+// NewAuthenticator returns an Authenticator over dir that accepts tokens
+// signed by tokens.
+func NewAuthenticator(dir Directory, tokens *TokenSigner) *Authenticator {
+	return &Authenticator{dir: dir, tokens: tokens, Now: time.Now}
+}
+
+// Authenticate verifies the request's X-Auth-Token or AK/SK signature over
+// body and resolves the project named by pathProject (which may be the
+// literal "{project_id}"). With requireProject false (IAM endpoints),
+// pathProject is ignored and ProjectID is the token's project or the
+// X-Project-Id header, if any.
+//
+// Errors wrap ErrUnauthenticated (answer 401 without saying which part was
+// wrong), ErrProjectMismatch (403), or are internal failures.
+func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte, pathProject string, requireProject bool) (Principal, error) {
+	if tok := r.Header.Get("X-Auth-Token"); tok != "" {
+		claims, err := a.tokens.Verify(tok, a.Now())
+		if err != nil {
+			return Principal{}, err
+		}
+		id, err := a.dir.User(ctx, claims.UserID)
+		if err != nil {
+			return Principal{}, err
+		}
+		if id.AccountID != claims.AccountID {
+			return Principal{}, &AuthError{Reason: "token account does not match user"}
+		}
+		p := Principal{Identity: id, ProjectID: claims.ProjectID, Method: "token"}
+		if !requireProject {
+			return p, nil
+		}
+		if pathProject != LiteralProjectID && pathProject != claims.ProjectID {
+			return Principal{}, fmt.Errorf("%w: token scoped to another project", ErrProjectMismatch)
+		}
+		if claims.ProjectID == "" {
+			return Principal{}, fmt.Errorf("%w: token has no project scope", ErrProjectMismatch)
+		}
+		return p, nil
+	}
+	if r.Header.Get("Authorization") == "" {
+		return Principal{}, &AuthError{Reason: "no Authorization or X-Auth-Token header"}
+	}
+	var id Identity
+	lookup := func(ctx context.Context, ak string) ([]byte, error) {
+		sk, ident, err := a.dir.AccessKey(ctx, ak)
+		id = ident
+		return sk, err
+	}
+	if _, err := VerifyRequest(ctx, r, body, a.Now(), lookup); err != nil {
+		return Principal{}, err
+	}
+	p := Principal{Identity: id, Method: "aksk"}
+	header := r.Header.Get("X-Project-Id")
+	if !requireProject {
+		if header != "" && header != LiteralProjectID {
+			if err := a.ownsProject(ctx, id.AccountID, header); err != nil {
+				return Principal{}, err
+			}
+			p.ProjectID = header
+		}
+		return p, nil
+	}
+	project := pathProject
+	if header != "" && header != LiteralProjectID && header != pathProject {
+		if pathProject != LiteralProjectID {
+			return Principal{}, fmt.Errorf("%w: X-Project-Id differs from the URL", ErrProjectMismatch)
+		}
+		project = header
+	}
+	if project == LiteralProjectID {
+		// The Huawei samples start with projectId "{project_id}"; address
+		// the account's only project rather than failing.
+		ps, err := a.dir.Projects(ctx, id.AccountID)
+		if err != nil {
+			return Principal{}, err
+		}
+		if len(ps) != 1 {
+			return Principal{}, fmt.Errorf("%w: literal {project_id} but the account has %d projects", ErrProjectMismatch, len(ps))
+		}
+		project = ps[0].ID
+	}
+	if err := a.ownsProject(ctx, id.AccountID, project); err != nil {
+		return Principal{}, err
+	}
+	p.ProjectID = project
+	return p, nil
+}
+
+func (a *Authenticator) ownsProject(ctx context.Context, accountID, projectID string) error {
+	ps, err := a.dir.Projects(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.ID == projectID {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: project %q is not in the caller's account", ErrProjectMismatch, projectID)
+}

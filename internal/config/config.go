@@ -1,0 +1,240 @@
+// Package config reads kmsd's configuration file. Parse is strict: an
+// unknown key is an error, so a typo never silently falls back to a
+// default. Secrets are never written inline: the file names an
+// environment variable or a file that holds them.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the validated configuration of a kmsd server.
+type Config struct {
+	// Listen is the address to serve on (default 127.0.0.1:8443).
+	Listen string `yaml:"listen"`
+	// TLS names the server certificate and key (PEM files).
+	TLS TLS `yaml:"tls"`
+	// AllowInsecureHTTP permits plain HTTP on a non-loopback address.
+	// Plain HTTP on loopback is always allowed.
+	AllowInsecureHTTP bool `yaml:"allow_insecure_http"`
+	// DataDir holds the database and, by default, the root key file.
+	DataDir string `yaml:"data_dir"`
+	// Database selects the store.
+	Database Database `yaml:"database"`
+	// RootKey names the source of the 256-bit root key.
+	RootKey RootKey `yaml:"root_key"`
+	// Region is reported as the realm of keys (default cn-north-4).
+	Region string `yaml:"region"`
+	// Quotas are the defaults for projects that set none.
+	Quotas Quotas `yaml:"quotas"`
+	// Tokens configures IAM tokens.
+	Tokens Tokens `yaml:"tokens"`
+	// Log configures logging.
+	Log Log `yaml:"log"`
+	// Bootstrap names a declarative identity file applied at start.
+	Bootstrap string `yaml:"bootstrap"`
+	// DeletionCheckInterval is how often due key deletions run.
+	DeletionCheckInterval Duration `yaml:"deletion_check_interval"`
+}
+
+// TLS names PEM files.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Database selects the store backend.
+type Database struct {
+	// Driver is "sqlite" (the only backend so far).
+	Driver string `yaml:"driver"`
+	// Path is the SQLite database file (default DATA_DIR/kmsd.db).
+	Path string `yaml:"path"`
+}
+
+// RootKey names exactly one root key source.
+type RootKey struct {
+	// File is a 32-byte binary key file of mode 0600 (kmsd init makes it).
+	File string `yaml:"file"`
+	// PassphraseEnv names an environment variable holding a passphrase;
+	// the key is derived with Argon2id and the parameters in
+	// DATA_DIR/root-key.params.json.
+	PassphraseEnv string `yaml:"passphrase_env"`
+	// PassphraseFile names a file holding the passphrase.
+	PassphraseFile string `yaml:"passphrase_file"`
+}
+
+// Quotas are per-project defaults.
+type Quotas struct {
+	CMK         int `yaml:"cmk"`
+	GrantPerCMK int `yaml:"grant_per_cmk"`
+}
+
+// Tokens configures IAM tokens.
+type Tokens struct {
+	// TTL is the lifetime of issued tokens (default 24h, as Huawei's).
+	TTL Duration `yaml:"ttl"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level is debug, info, warn or error (default info).
+	Level string `yaml:"level"`
+	// Format is json or text (default json).
+	Format string `yaml:"format"`
+}
+
+// Duration is a time.Duration written as "24h", "30s", ….
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// Defaults in one place.
+const (
+	DefaultListen   = "127.0.0.1:8443"
+	DefaultRegion   = "cn-north-4"
+	DefaultTokenTTL = 24 * time.Hour
+	DefaultCMKQuota = 20
+	DefaultGrants   = 100
+	DefaultDeletion = time.Minute
+)
+
+// Default returns the configuration used when a file sets nothing.
+func Default() Config {
+	c := Config{
+		Listen:                DefaultListen,
+		Region:                DefaultRegion,
+		Database:              Database{Driver: "sqlite"},
+		Quotas:                Quotas{CMK: DefaultCMKQuota, GrantPerCMK: DefaultGrants},
+		Tokens:                Tokens{TTL: Duration{DefaultTokenTTL}},
+		Log:                   Log{Level: "info", Format: "json"},
+		DeletionCheckInterval: Duration{DefaultDeletion},
+	}
+	return c
+}
+
+// Parse reads a YAML configuration, applies defaults and validates it.
+// Relative paths are resolved against baseDir.
+func Parse(r io.Reader, baseDir string) (Config, error) {
+	c := Default()
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(baseDir, *p)
+		}
+	}
+	c.fill()
+	return c, c.Validate()
+}
+
+// Load parses the file at path.
+func Load(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	return Parse(f, filepath.Dir(path))
+}
+
+// fill derives paths that default from DataDir.
+func (c *Config) fill() {
+	if c.DataDir == "" {
+		return
+	}
+	if c.Database.Path == "" {
+		c.Database.Path = filepath.Join(c.DataDir, "kmsd.db")
+	}
+	if c.RootKey.File == "" && c.RootKey.PassphraseEnv == "" && c.RootKey.PassphraseFile == "" {
+		c.RootKey.File = filepath.Join(c.DataDir, "root.key")
+	}
+}
+
+// PassphraseParamsPath is where the Argon2id parameters of a passphrase
+// root key live.
+func (c Config) PassphraseParamsPath() string {
+	return filepath.Join(c.DataDir, "root-key.params.json")
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir is required"))
+	}
+	if c.Database.Driver != "sqlite" {
+		errs = append(errs, fmt.Errorf("database.driver %q: only sqlite is supported", c.Database.Driver))
+	}
+	n := 0
+	for _, s := range []string{c.RootKey.File, c.RootKey.PassphraseEnv, c.RootKey.PassphraseFile} {
+		if s != "" {
+			n++
+		}
+	}
+	if n > 1 {
+		errs = append(errs, errors.New("root_key: set exactly one of file, passphrase_env, passphrase_file"))
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		errs = append(errs, errors.New("tls: cert_file and key_file go together"))
+	}
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("listen %q: %w", c.Listen, err))
+	} else if c.TLS.CertFile == "" && !c.AllowInsecureHTTP && !IsLoopback(host) {
+		errs = append(errs, fmt.Errorf("listen %q: refusing plain HTTP on a non-loopback address; configure tls or set allow_insecure_http: true", c.Listen))
+	}
+	if c.Quotas.CMK < 1 || c.Quotas.GrantPerCMK < 1 {
+		errs = append(errs, errors.New("quotas: cmk and grant_per_cmk must be at least 1"))
+	}
+	if c.Tokens.TTL.Duration < time.Minute || c.Tokens.TTL.Duration > 7*24*time.Hour {
+		errs = append(errs, errors.New("tokens.ttl must be between 1m and 168h"))
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level))
+	}
+	if c.Log.Format != "json" && c.Log.Format != "text" {
+		errs = append(errs, fmt.Errorf("log.format %q: want json or text", c.Log.Format))
+	}
+	if c.DeletionCheckInterval.Duration < time.Second {
+		errs = append(errs, errors.New("deletion_check_interval must be at least 1s"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+// IsLoopback reports whether host names a loopback address.
+func IsLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,33 @@
+package kms
+
+import "errors"
+
+// Domain error kinds. Every error the service returns to a caller wraps one
+// of these (errors.Is), possibly with a private detail for the log. The API
+// layer maps each kind to its HTTP status and Huawei error code in exactly
+// one table (internal/api/errors.go); anything unmapped becomes a 500.
+var (
+	ErrKeyNotFound            = errors.New("key not found")
+	ErrInvalidKeyID           = errors.New("invalid key id")
+	ErrKeyDisabled            = errors.New("key disabled")
+	ErrKeyPendingDeletion     = errors.New("key pending deletion")
+	ErrKeyPendingImport       = errors.New("key pending import")
+	ErrDefaultKey             = errors.New("operation not allowed on a default key")
+	ErrInvalidAlias           = errors.New("invalid key alias")
+	ErrDuplicateAlias         = errors.New("duplicate key alias")
+	ErrInvalidDescription     = errors.New("invalid key description")
+	ErrTooManyKeys            = errors.New("key quota exceeded")
+	ErrInvalidKeySpec         = errors.New("invalid key spec")
+	ErrInvalidKeyUsage        = errors.New("invalid key usage")
+	ErrECNoEncrypt            = errors.New("EC keys cannot encrypt")
+	ErrSymmetricNoSign        = errors.New("symmetric keys cannot sign")
+	ErrKeyNotDisabled         = errors.New("key is not disabled")
+	ErrKeyNotEnabled          = errors.New("key is not enabled")
+	ErrInvalidPendingDays     = errors.New("pending days out of range")
+	ErrAlreadyPendingDeletion = errors.New("key already pending deletion")
+	ErrNotPendingDeletion     = errors.New("key not pending deletion")
+	ErrInvalidLimit           = errors.New("invalid limit")
+	ErrInvalidMarker          = errors.New("invalid marker")
+	ErrInvalidParameter       = errors.New("invalid parameter")
+	ErrNotImplemented         = errors.New("not implemented")
+)

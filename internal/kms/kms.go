@@ -1,0 +1,550 @@
+// Package kms is the domain service of kmsd: customer master keys, their
+// lifecycle, their sealed material and the per-project quotas. It knows
+// nothing of HTTP or SQL; callers (the API layer, the CLI) pass already
+// authenticated and authorized project ids.
+package kms
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/kmsd/kmsd/internal/keyring"
+	"github.com/kmsd/kmsd/internal/store"
+)
+
+// Limits from the reference (kms-api.md §2.4).
+const (
+	MinPendingDays    = 7
+	MaxPendingDays    = 1096
+	MaxDescriptionLen = 255
+	// DefaultCMKQuota is Huawei's default custom-key quota per project.
+	DefaultCMKQuota = 20
+	// DefaultGrantQuota is the default number of grants per key.
+	DefaultGrantQuota = 100
+	// PurposeKeyMaterial is the keyring binding purpose of key versions.
+	PurposeKeyMaterial = "key-material"
+)
+
+var (
+	aliasRE = regexp.MustCompile(`^[a-zA-Z0-9:/_-]{1,255}$`)
+	keyIDRE = regexp.MustCompile(`^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$`)
+)
+
+// Config holds the service's settings.
+type Config struct {
+	// Region is reported as a key's realm.
+	Region string
+	// CMKQuota and GrantQuota are the defaults for projects that set none.
+	CMKQuota   int
+	GrantQuota int
+}
+
+// Service implements the key lifecycle. It is safe for concurrent use.
+type Service struct {
+	store   store.Store
+	keyring *keyring.Keyring
+	cfg     Config
+	log     *slog.Logger
+	// Now is the service's clock; tests replace it.
+	Now func() time.Time
+}
+
+// New returns a service over st and kr.
+func New(st store.Store, kr *keyring.Keyring, cfg Config, log *slog.Logger) *Service {
+	if cfg.CMKQuota <= 0 {
+		cfg.CMKQuota = DefaultCMKQuota
+	}
+	if cfg.GrantQuota <= 0 {
+		cfg.GrantQuota = DefaultGrantQuota
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{store: st, keyring: kr, cfg: cfg, log: log, Now: time.Now}
+}
+
+// Region returns the configured region name.
+func (s *Service) Region() string { return s.cfg.Region }
+
+// CreateKeyInput are the parameters of create-key.
+type CreateKeyInput struct {
+	ProjectID           string
+	AccountID           string
+	Alias               string
+	Description         string
+	Spec                string // "" means AES_256
+	Usage               string // "" means the spec's default
+	Origin              string // "" means kms
+	EnterpriseProjectID string
+	KeystoreID          string
+}
+
+// ValidateAlias checks a custom key alias: the reference charset and
+// length, and the reserved "/default" suffix.
+func ValidateAlias(alias string) error {
+	if !aliasRE.MatchString(alias) {
+		return fmt.Errorf("%w: must match %s", ErrInvalidAlias, aliasRE)
+	}
+	if strings.HasSuffix(alias, "/default") {
+		return fmt.Errorf("%w: the /default suffix is reserved for default keys", ErrInvalidAlias)
+	}
+	return nil
+}
+
+// ValidateKeyID checks the shape of a key id.
+func ValidateKeyID(id string) error {
+	if !keyIDRE.MatchString(id) {
+		return ErrInvalidKeyID
+	}
+	return nil
+}
+
+func validateDescription(d string) error {
+	if len([]rune(d)) > MaxDescriptionLen {
+		return fmt.Errorf("%w: longer than %d characters", ErrInvalidDescription, MaxDescriptionLen)
+	}
+	return nil
+}
+
+// CreateKey creates a customer master key. Material is generated from
+// crypto/rand and sealed before it reaches the store; an external-origin
+// key starts pending import without material.
+func (s *Service) CreateKey(ctx context.Context, in CreateKeyInput) (store.Key, error) {
+	if err := ValidateAlias(in.Alias); err != nil {
+		return store.Key{}, err
+	}
+	return s.createKey(ctx, in, false)
+}
+
+// CreateDefaultKey creates the default key of a cloud service in a project
+// (alias SERVICE/default). Default keys are AES_256, are not counted
+// against the quota, and refuse the changes the reference lists (KMS.0211).
+func (s *Service) CreateDefaultKey(ctx context.Context, projectID, accountID, service string) (store.Key, error) {
+	alias := service + "/default"
+	if service == "" || strings.Contains(service, "/") || !aliasRE.MatchString(alias) {
+		return store.Key{}, fmt.Errorf("%w: service name %q", ErrInvalidAlias, service)
+	}
+	return s.createKey(ctx, CreateKeyInput{
+		ProjectID: projectID, AccountID: accountID, Alias: alias, Spec: "AES_256",
+		Description: "Default key of " + service,
+	}, true)
+}
+
+func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bool) (store.Key, error) {
+	if in.Spec == "" {
+		in.Spec = "AES_256"
+	}
+	if in.Origin == "" {
+		in.Origin = OriginKMS
+	}
+	if in.Origin != OriginKMS && in.Origin != OriginExternal {
+		return store.Key{}, fmt.Errorf("%w: origin %q", ErrInvalidParameter, in.Origin)
+	}
+	if err := validateDescription(in.Description); err != nil {
+		return store.Key{}, err
+	}
+	sp, usage, err := resolveUsage(in.Spec, in.Usage)
+	if err != nil {
+		return store.Key{}, err
+	}
+	if in.Origin == OriginExternal {
+		// Import of key material is symmetric-only for now (reference §K).
+		if in.Spec != "AES_256" && in.Spec != "SM4" {
+			return store.Key{}, fmt.Errorf("%w: external origin needs a symmetric key spec", ErrInvalidParameter)
+		}
+	}
+	if in.EnterpriseProjectID == "" {
+		in.EnterpriseProjectID = "0"
+	}
+	if in.KeystoreID == "" {
+		in.KeystoreID = "0"
+	}
+	if in.KeystoreID != "0" {
+		return store.Key{}, fmt.Errorf("%w: keystores are not supported yet", ErrNotImplemented)
+	}
+	id, err := newKeyID()
+	if err != nil {
+		return store.Key{}, err
+	}
+	now := s.Now().UTC().Truncate(time.Millisecond)
+	k := store.Key{
+		ProjectID: in.ProjectID, KeyID: id, AccountID: in.AccountID,
+		Alias: in.Alias, Description: in.Description,
+		Spec: in.Spec, Usage: usage, Origin: in.Origin,
+		State: store.StateEnabled, Default: isDefault,
+		EnterpriseProjectID: in.EnterpriseProjectID, KeystoreID: in.KeystoreID,
+		CreatedAt: now,
+	}
+	var version store.KeyVersion
+	if in.Origin == OriginExternal {
+		k.State = store.StatePendingImport
+	} else {
+		// Generate and seal outside the transaction: RSA generation can
+		// take seconds and must not hold the write lock.
+		material, err := sp.generate()
+		if err != nil {
+			return store.Key{}, fmt.Errorf("generate %s material: %w", in.Spec, err)
+		}
+		sealed, err := s.keyring.Seal(materialBinding(k.ProjectID, k.KeyID, 1), material)
+		clear(material)
+		if err != nil {
+			return store.Key{}, fmt.Errorf("seal material: %w", err)
+		}
+		k.PrimaryVersion = 1
+		version = store.KeyVersion{ProjectID: k.ProjectID, KeyID: k.KeyID, Version: 1, Sealed: sealed, CreatedAt: now}
+	}
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		p, err := tx.GetProject(k.ProjectID)
+		if err != nil {
+			return err
+		}
+		if !isDefault {
+			counts, err := tx.KeyCounts(k.ProjectID)
+			if err != nil {
+				return err
+			}
+			if counts.Custom >= s.cmkQuota(p) {
+				return ErrTooManyKeys
+			}
+		}
+		if err := tx.CreateKey(k); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("%w: %q", ErrDuplicateAlias, k.Alias)
+			}
+			return err
+		}
+		if k.PrimaryVersion > 0 {
+			return tx.PutKeyVersion(version)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Key{}, err
+	}
+	s.log.InfoContext(ctx, "key created", "project_id", k.ProjectID, "key_id", k.KeyID, "key_spec", k.Spec, "default", isDefault)
+	return k, nil
+}
+
+func (s *Service) cmkQuota(p store.Project) int {
+	if p.CMKQuota > 0 {
+		return p.CMKQuota
+	}
+	return s.cfg.CMKQuota
+}
+
+func (s *Service) grantQuota(p store.Project) int {
+	if p.GrantQuota > 0 {
+		return p.GrantQuota
+	}
+	return s.cfg.GrantQuota
+}
+
+func materialBinding(projectID, keyID string, version int) keyring.Binding {
+	return keyring.Binding{Purpose: PurposeKeyMaterial, ProjectID: projectID, KeyID: keyID, Version: version}
+}
+
+// newKeyID returns a random (version 4) lower-case UUID.
+func newKeyID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
+}
+
+// DescribeKey returns a key of the project in any state.
+func (s *Service) DescribeKey(ctx context.Context, projectID, keyID string) (store.Key, error) {
+	if err := ValidateKeyID(keyID); err != nil {
+		return store.Key{}, err
+	}
+	var k store.Key
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		k, err = tx.GetKey(projectID, keyID)
+		return err
+	})
+	return k, mapNotFound(err)
+}
+
+func mapNotFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w (%v)", ErrKeyNotFound, err)
+	}
+	return err
+}
+
+// ListKeysInput are the parameters of list-keys.
+type ListKeysInput struct {
+	ProjectID string
+	// Spec filters by key spec; "" means AES_256 (the reference's default)
+	// and "ALL" means every spec.
+	Spec   string
+	State  string
+	Offset int
+	Limit  int
+}
+
+// ListKeys returns one page of keys and the total number of matches.
+func (s *Service) ListKeys(ctx context.Context, in ListKeysInput) ([]store.Key, int, error) {
+	f := store.KeyFilter{State: in.State, Spec: in.Spec}
+	switch in.Spec {
+	case "":
+		f.Spec = "AES_256"
+	case "ALL":
+		f.Spec = ""
+	}
+	if in.Offset < 0 {
+		return nil, 0, ErrInvalidMarker
+	}
+	if in.Limit <= 0 {
+		return nil, 0, ErrInvalidLimit
+	}
+	var keys []store.Key
+	var total int
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		keys, total, err = tx.ListKeys(in.ProjectID, f, in.Offset, in.Limit)
+		return err
+	})
+	return keys, total, err
+}
+
+// modifyKey loads a key, lets fn change it and stores it, all in one
+// transaction. fn returns an error to refuse the change.
+func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn func(k *store.Key) error) (store.Key, error) {
+	if err := ValidateKeyID(keyID); err != nil {
+		return store.Key{}, err
+	}
+	var out store.Key
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		k, err := tx.GetKey(projectID, keyID)
+		if err != nil {
+			return mapNotFound(err)
+		}
+		if err := fn(&k); err != nil {
+			return err
+		}
+		if err := tx.UpdateKey(k); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return fmt.Errorf("%w: %q", ErrDuplicateAlias, k.Alias)
+			}
+			return err
+		}
+		k.Revision++
+		out = k
+		return nil
+	})
+	return out, err
+}
+
+// EnableKey moves a disabled key to enabled (KMS.1201 otherwise).
+func (s *Service) EnableKey(ctx context.Context, projectID, keyID string) (store.Key, error) {
+	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
+		switch k.State {
+		case store.StateDisabled:
+			k.State = store.StateEnabled
+			return nil
+		case store.StatePendingDeletion:
+			return ErrKeyPendingDeletion
+		}
+		return ErrKeyNotDisabled
+	})
+}
+
+// DisableKey moves an enabled key to disabled (KMS.1301 otherwise).
+func (s *Service) DisableKey(ctx context.Context, projectID, keyID string) (store.Key, error) {
+	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
+		if k.Default {
+			return ErrDefaultKey
+		}
+		switch k.State {
+		case store.StateEnabled:
+			k.State = store.StateDisabled
+			return nil
+		case store.StatePendingDeletion:
+			return ErrKeyPendingDeletion
+		}
+		return ErrKeyNotEnabled
+	})
+}
+
+// ScheduleKeyDeletion puts a key in pending deletion for days days.
+func (s *Service) ScheduleKeyDeletion(ctx context.Context, projectID, keyID string, days int) (store.Key, error) {
+	if days < MinPendingDays || days > MaxPendingDays {
+		return store.Key{}, ErrInvalidPendingDays
+	}
+	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
+		if k.Default {
+			return ErrDefaultKey
+		}
+		if k.State == store.StatePendingDeletion {
+			return ErrAlreadyPendingDeletion
+		}
+		k.State = store.StatePendingDeletion
+		k.DeletionDate = s.Now().UTC().Truncate(time.Millisecond).Add(time.Duration(days) * 24 * time.Hour)
+		return nil
+	})
+}
+
+// CancelKeyDeletion returns a key pending deletion to disabled, as the
+// reference's example shows; a key that never had material returns to
+// pending import.
+func (s *Service) CancelKeyDeletion(ctx context.Context, projectID, keyID string) (store.Key, error) {
+	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
+		if k.State != store.StatePendingDeletion {
+			return ErrNotPendingDeletion
+		}
+		k.State = store.StateDisabled
+		if k.PrimaryVersion == 0 {
+			k.State = store.StatePendingImport
+		}
+		k.DeletionDate = time.Time{}
+		return nil
+	})
+}
+
+// UpdateKeyAlias changes a custom key's alias.
+func (s *Service) UpdateKeyAlias(ctx context.Context, projectID, keyID, alias string) (store.Key, error) {
+	if err := ValidateAlias(alias); err != nil {
+		return store.Key{}, err
+	}
+	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
+		if err := updatable(k); err != nil {
+			return err
+		}
+		k.Alias = alias
+		return nil
+	})
+}
+
+// UpdateKeyDescription changes a custom key's description.
+func (s *Service) UpdateKeyDescription(ctx context.Context, projectID, keyID, desc string) (store.Key, error) {
+	if err := validateDescription(desc); err != nil {
+		return store.Key{}, err
+	}
+	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
+		if err := updatable(k); err != nil {
+			return err
+		}
+		k.Description = desc
+		return nil
+	})
+}
+
+func updatable(k *store.Key) error {
+	if k.Default {
+		return ErrDefaultKey
+	}
+	if k.State == store.StatePendingDeletion {
+		return ErrKeyPendingDeletion
+	}
+	return nil
+}
+
+// InstanceCount returns the number of the project's non-default keys in
+// every state until they are destroyed. It reads a maintained counter and
+// costs the same whatever the number of keys.
+func (s *Service) InstanceCount(ctx context.Context, projectID string) (int, error) {
+	var n int
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		c, err := tx.KeyCounts(projectID)
+		n = c.Custom
+		return err
+	})
+	return n, err
+}
+
+// Quota is one line of user-quotas.
+type Quota struct {
+	Type  string
+	Used  int
+	Quota int
+}
+
+// Quotas returns the project's CMK and grant_per_CMK usage and quota.
+// Grants arrive with the key-management work; until then no key holds
+// any, so grant_per_CMK usage is zero.
+func (s *Service) Quotas(ctx context.Context, projectID string) ([]Quota, error) {
+	var out []Quota
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		p, err := tx.GetProject(projectID)
+		if err != nil {
+			return err
+		}
+		c, err := tx.KeyCounts(projectID)
+		if err != nil {
+			return err
+		}
+		out = []Quota{
+			{Type: "CMK", Used: c.Custom, Quota: s.cmkQuota(p)},
+			{Type: "grant_per_CMK", Used: 0, Quota: s.grantQuota(p)},
+		}
+		return nil
+	})
+	return out, err
+}
+
+// DestroyDueKeys destroys the material and rows of every key whose
+// deletion date has passed, and returns how many it destroyed. Each key is
+// destroyed in its own transaction that re-checks the state, so several
+// nodes may run it at once.
+func (s *Service) DestroyDueKeys(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		now := s.Now()
+		var due []store.Key
+		err := s.store.View(ctx, func(tx store.Tx) error {
+			var err error
+			due, err = tx.KeysDueForDeletion(now, 100)
+			return err
+		})
+		if err != nil || len(due) == 0 {
+			return n, err
+		}
+		for _, k := range due {
+			err := s.store.Update(ctx, func(tx store.Tx) error {
+				cur, err := tx.GetKey(k.ProjectID, k.KeyID)
+				if err != nil {
+					return err
+				}
+				if cur.State != store.StatePendingDeletion || cur.DeletionDate.After(now) {
+					return nil
+				}
+				return tx.DeleteKey(k.ProjectID, k.KeyID)
+			})
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return n, err
+			}
+			s.log.InfoContext(ctx, "key destroyed", "project_id", k.ProjectID, "key_id", k.KeyID)
+			n++
+		}
+		if len(due) < 100 {
+			return n, nil
+		}
+	}
+}
+
+// RunDeletionJob destroys due keys every interval until ctx ends. State
+// lives in the store, so a restart resumes where it left off.
+func (s *Service) RunDeletionJob(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.DestroyDueKeys(ctx); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "deletion job failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

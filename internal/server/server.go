@@ -1,0 +1,202 @@
+// Package server is kmsd's composition root: it opens the store and the
+// keyring, builds the services and the API handler, and owns the
+// http.Server. Tests call New and Serve with a listener bound to
+// 127.0.0.1:0.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/kmsd/kmsd/internal/api"
+	"github.com/kmsd/kmsd/internal/auth"
+	"github.com/kmsd/kmsd/internal/config"
+	"github.com/kmsd/kmsd/internal/iam"
+	"github.com/kmsd/kmsd/internal/keyring"
+	"github.com/kmsd/kmsd/internal/kms"
+	"github.com/kmsd/kmsd/internal/store"
+	"github.com/kmsd/kmsd/internal/store/sqlite"
+)
+
+// tokenKeyLabel derives the token-signing key from the root key, so every
+// node sharing the root key verifies every node's tokens.
+const tokenKeyLabel = "kmsd token signing v1"
+
+// Server is a running kmsd.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	store   store.Store
+	KMS     *kms.Service
+	IAM     *iam.Service
+	Handler *api.Handler
+	authn   *auth.Authenticator
+}
+
+// Options are what New needs besides the configuration.
+type Options struct {
+	// Logger receives the server's logs (discarded when nil).
+	Logger *slog.Logger
+	// Getenv reads environment variables (os.Getenv when nil).
+	Getenv func(string) string
+}
+
+// New opens the store and the root key named by cfg and builds the
+// services. The caller must Close the server.
+func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Getenv == nil {
+		opt.Getenv = os.Getenv
+	}
+	root, err := LoadRootKey(cfg, opt.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	kr, err := keyring.New(root)
+	clear(root)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, cfg.Database.Path)
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := auth.NewTokenSigner(kr.Derive(tokenKeyLabel, 32))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: opt.Logger, store: st}
+	s.IAM = iam.New(st, kr, opt.Logger)
+	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
+	s.authn = auth.NewAuthenticator(s.IAM, tokens)
+	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration})
+	if cfg.Bootstrap != "" {
+		if err := s.applyBootstrap(ctx, cfg.Bootstrap, opt.Getenv); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (s *Server) applyBootstrap(ctx context.Context, path string, getenv func(string) string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	defer f.Close()
+	b, err := iam.ParseBootstrap(f)
+	if err != nil {
+		return err
+	}
+	return s.IAM.ApplyBootstrap(ctx, b, getenv)
+}
+
+// LoadRootKey reads the root key from the source cfg names.
+func LoadRootKey(cfg config.Config, getenv func(string) string) ([]byte, error) {
+	if cfg.RootKey.File != "" {
+		return keyring.LoadRootKeyFile(cfg.RootKey.File)
+	}
+	pass, err := LoadPassphrase(cfg, getenv)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pass)
+	b, err := os.ReadFile(cfg.PassphraseParamsPath())
+	if err != nil {
+		return nil, fmt.Errorf("root key passphrase parameters (run kmsd init): %w", err)
+	}
+	var params keyring.PassphraseParams
+	if err := json.Unmarshal(b, &params); err != nil {
+		return nil, fmt.Errorf("root key passphrase parameters: %w", err)
+	}
+	return params.Derive(pass)
+}
+
+// LoadPassphrase reads the root key passphrase from the environment
+// variable or file cfg names.
+func LoadPassphrase(cfg config.Config, getenv func(string) string) ([]byte, error) {
+	var pass []byte
+	switch rk := cfg.RootKey; {
+	case rk.PassphraseEnv != "":
+		pass = []byte(getenv(rk.PassphraseEnv))
+	case rk.PassphraseFile != "":
+		b, err := os.ReadFile(rk.PassphraseFile)
+		if err != nil {
+			return nil, fmt.Errorf("root key passphrase: %w", err)
+		}
+		pass = []byte(trimNewline(string(b)))
+	default:
+		return nil, errors.New("no root key source configured")
+	}
+	if len(pass) == 0 {
+		return nil, errors.New("root key passphrase is empty")
+	}
+	return pass, nil
+}
+
+func trimNewline(s string) string {
+	for len(s) > 0 && (s[len(s)-1] == '\n' || s[len(s)-1] == '\r') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// Serve serves HTTP (or HTTPS when TLS is configured) on ln until ctx is
+// done, then shuts down gracefully, letting requests in flight finish for
+// up to 10 seconds. Background jobs (key deletion) run while it serves.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    128 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if s.cfg.TLS.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, hs.TLSConfig)
+	}
+	jobs, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	go s.KMS.RunDeletionJob(jobs, s.cfg.DeletionCheckInterval.Duration)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the store.
+func (s *Server) Close() error { return s.store.Close() }
