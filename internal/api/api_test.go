@@ -1,0 +1,275 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kmsd/kmsd/internal/api"
+	"github.com/kmsd/kmsd/internal/auth"
+	"github.com/kmsd/kmsd/internal/server"
+)
+
+// testServer is a dev-mode server behind httptest.
+type testServer struct {
+	srv *server.Server
+	ts  *httptest.Server
+	ids server.DevIdentities
+}
+
+func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 1000)
+	if _, err := server.InitDataDir(cfg); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(t.Context(), cfg, server.Options{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ids := server.DefaultDevIdentities(func(string) string { return "" })
+	if err := srv.EnsureDevIdentities(t.Context(), ids); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler)
+	t.Cleanup(ts.Close)
+	return &testServer{srv: srv, ts: ts, ids: ids}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// errorCode returns the Huawei error code of a response in either shape.
+func (r response) errorCode() string {
+	var v struct {
+		Code  string `json:"error_code"`
+		Error struct {
+			Code string `json:"error_code"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(r.body, &v)
+	if v.Code != "" {
+		return v.Code
+	}
+	return v.Error.Code
+}
+
+// call sends a request signed as the SDK signs it with the admin's AK/SK.
+func (s *testServer) call(t *testing.T, method, path string, body []byte) response {
+	t.Helper()
+	return s.callAs(t, s.ids.AdminAK, s.ids.AdminSK, method, path, body)
+}
+
+func (s *testServer) callAs(t *testing.T, ak, sk, method, path string, body []byte) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, s.ts.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
+	req.Header.Set("User-Agent", "huaweicloud-usdk-go/3.0; kmsd-test")
+	req.Header.Set("X-Project-Id", s.ids.ProjectID)
+	if err := auth.SignRequest(req, body, "SDK-HMAC-SHA256", ak, sk, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("%s %s: no X-Request-Id", method, path)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func (s *testServer) kms(op string) string { return "/v1.0/" + s.ids.ProjectID + "/kms/" + op }
+
+func (s *testServer) createKey(t *testing.T, alias string) string {
+	t.Helper()
+	r := s.call(t, "POST", s.kms("create-key"), []byte(`{"key_alias":"`+alias+`"}`))
+	if r.status != 200 {
+		t.Fatalf("create-key: %d %s", r.status, r.body)
+	}
+	var v struct {
+		KeyInfo struct {
+			KeyID string `json:"key_id"`
+		} `json:"key_info"`
+	}
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.KeyInfo.KeyID
+}
+
+// wireCase is one malformed request and the error it must get.
+type wireCase struct {
+	name   string
+	body   string
+	status int
+	code   string
+}
+
+// TestWireErrors sends every implemented body-carrying operation malformed
+// JSON, wrong JSON types, missing fields, out-of-range values and an
+// oversize body, and checks the documented status and code for each.
+func TestWireErrors(t *testing.T) {
+	s := newTestServer(t)
+	id := s.createKey(t, "wire-errors")
+	big := `{"key_id":"` + id + `","key_description":"` + strings.Repeat("a", 70<<10) + `"}`
+	common := func(valid string) []wireCase {
+		return []wireCase{
+			{"malformed", `{"key_id":`, 400, "KMS.0202"},
+			{"not an object", `[1,2]`, 400, "KMS.0202"},
+			{"null body", `null`, 400, "KMS.0202"},
+			{"trailing data", valid + `{}`, 400, "KMS.0202"},
+			{"not UTF-8", "{\"key_id\":\"\xff\"}", 400, "KMS.0202"},
+			{"oversize", big, 400, "KMS.0203"},
+			{"bad sequence", strings.TrimSuffix(valid, "}") + `,"sequence":"short"}`, 400, "KMS.0206"},
+			{"sequence wrong type", strings.TrimSuffix(valid, "}") + `,"sequence":7}`, 400, "KMS.0202"},
+		}
+	}
+	keyOnly := `{"key_id":"` + id + `"}`
+	keyCases := func(valid string, extra ...wireCase) []wireCase {
+		cs := []wireCase{
+			{"missing key_id", `{}`, 400, "KMS.0204"},
+			{"empty body", ``, 400, "KMS.0204"},
+			{"key_id number", `{"key_id":5}`, 400, "KMS.0202"},
+			{"key_id object", `{"key_id":{}}`, 400, "KMS.0202"},
+			{"key_id malformed", `{"key_id":"not-a-key"}`, 400, "KMS.0205"},
+			{"key_id unknown", strings.Replace(valid, id, "00000000-0000-4000-8000-000000000000", 1), 404, "KMS.0207"},
+		}
+		return append(cs, extra...)
+	}
+	tests := []struct {
+		op    string
+		valid string
+		cases []wireCase
+	}{
+		{"create-key", `{"key_alias":"x"}`, []wireCase{
+			{"missing alias", `{}`, 400, "KMS.0204"},
+			{"alias number", `{"key_alias":1}`, 400, "KMS.0202"},
+			{"alias empty", `{"key_alias":""}`, 400, "KMS.1101"},
+			{"alias charset", `{"key_alias":"a b"}`, 400, "KMS.1101"},
+			{"alias too long", `{"key_alias":"` + strings.Repeat("a", 256) + `"}`, 400, "KMS.1101"},
+			{"alias reserved", `{"key_alias":"obs/default"}`, 400, "KMS.1101"},
+			{"spec unknown", `{"key_alias":"x","key_spec":"AES_512"}`, 400, "KMS.1110"},
+			{"spec number", `{"key_alias":"x","key_spec":256}`, 400, "KMS.0202"},
+			{"usage unknown", `{"key_alias":"x","key_usage":"WRAP"}`, 400, "KMS.0308"},
+			{"usage bool", `{"key_alias":"x","key_usage":true}`, 400, "KMS.0202"},
+			{"origin unknown", `{"key_alias":"x","origin":"hsm"}`, 400, "KMS.0308"},
+			{"description too long", `{"key_alias":"x","key_description":"` + strings.Repeat("d", 256) + `"}`, 400, "KMS.1103"},
+			{"description number", `{"key_alias":"x","key_description":1}`, 400, "KMS.0202"},
+			{"ec encrypt", `{"key_alias":"x","key_spec":"EC_P256","key_usage":"ENCRYPT_DECRYPT"}`, 400, "KMS.1114"},
+			{"aes sign", `{"key_alias":"x","key_spec":"AES_256","key_usage":"SIGN_VERIFY"}`, 400, "KMS.1115"},
+			{"duplicate alias", `{"key_alias":"wire-errors"}`, 400, "KMS.1104"},
+		}},
+		{"describe-key", keyOnly, keyCases(keyOnly)},
+		{"enable-key", keyOnly, keyCases(keyOnly)},
+		{"disable-key", keyOnly, keyCases(keyOnly)},
+		{"cancel-key-deletion", keyOnly, keyCases(keyOnly)},
+		{"schedule-key-deletion", `{"key_id":"` + id + `","pending_days":"7"}`, keyCases(`{"key_id":"`+id+`","pending_days":"7"}`,
+			wireCase{"missing days", keyOnly, 400, "KMS.0204"},
+			wireCase{"days number", `{"key_id":"` + id + `","pending_days":7}`, 400, "KMS.0202"},
+			wireCase{"days text", `{"key_id":"` + id + `","pending_days":"seven"}`, 400, "KMS.1401"},
+			wireCase{"days low", `{"key_id":"` + id + `","pending_days":"6"}`, 400, "KMS.1401"},
+			wireCase{"days high", `{"key_id":"` + id + `","pending_days":"1097"}`, 400, "KMS.1401"},
+		)},
+		{"update-key-alias", `{"key_id":"` + id + `","key_alias":"y"}`, keyCases(`{"key_id":"`+id+`","key_alias":"y"}`,
+			wireCase{"missing alias", keyOnly, 400, "KMS.0204"},
+			wireCase{"alias array", `{"key_id":"` + id + `","key_alias":["y"]}`, 400, "KMS.0202"},
+			wireCase{"alias reserved", `{"key_id":"` + id + `","key_alias":"x/default"}`, 400, "KMS.1101"},
+		)},
+		{"update-key-description", `{"key_id":"` + id + `","key_description":"d"}`, keyCases(`{"key_id":"`+id+`","key_description":"d"}`,
+			wireCase{"missing description", keyOnly, 400, "KMS.0204"},
+			wireCase{"description too long", `{"key_id":"` + id + `","key_description":"` + strings.Repeat("d", 256) + `"}`, 400, "KMS.1103"},
+		)},
+		{"list-keys", `{"limit":"10"}`, []wireCase{
+			{"limit number", `{"limit":10}`, 400, "KMS.0202"},
+			{"limit zero", `{"limit":"0"}`, 400, "KMS.1601"},
+			{"limit huge", `{"limit":"1001"}`, 400, "KMS.1601"},
+			{"limit text", `{"limit":"ten"}`, 400, "KMS.1601"},
+			{"marker negative", `{"marker":"-1"}`, 400, "KMS.1602"},
+			{"marker text", `{"marker":"x"}`, 400, "KMS.1602"},
+			{"state unknown", `{"key_state":"9"}`, 400, "KMS.0308"},
+			{"spec unknown", `{"key_spec":"DES"}`, 400, "KMS.0308"},
+		}},
+	}
+	for _, tt := range tests {
+		for _, c := range append(common(tt.valid), tt.cases...) {
+			t.Run(tt.op+"/"+c.name, func(t *testing.T) {
+				r := s.call(t, "POST", s.kms(tt.op), []byte(c.body))
+				if r.status != c.status || r.errorCode() != c.code {
+					t.Errorf("got %d %s (%s), want %d %s", r.status, r.errorCode(), r.body, c.status, c.code)
+				}
+			})
+		}
+	}
+}
+
+// TestGatewayErrors checks routing and the gateway's own limits.
+func TestGatewayErrors(t *testing.T) {
+	s := newTestServer(t)
+	tests := []struct {
+		name, method, path string
+		body               []byte
+		status             int
+		code               string
+	}{
+		{"unknown path", "GET", "/v1.0/" + s.ids.ProjectID + "/kms/no-such-op", nil, 404, "APIGW.0101"},
+		{"wrong method", "GET", s.kms("create-key"), nil, 404, "APIGW.0101"},
+		{"unknown version", "GET", "/v9", nil, 404, "APIGW.0101"},
+		{"over the gateway limit", "POST", s.kms("create-key"), make([]byte, api.GatewayMaxBody+1), 413, "APIGW.0201"},
+		{"not implemented", "POST", s.kms("encrypt-data"), []byte(`{}`), 501, "KMSD.0501"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.call(t, tt.method, tt.path, tt.body)
+			if r.status != tt.status || r.errorCode() != tt.code {
+				t.Errorf("got %d %s, want %d %s", r.status, r.errorCode(), tt.status, tt.code)
+			}
+		})
+	}
+}
+
+// TestVersions checks the unauthenticated version endpoints.
+func TestVersions(t *testing.T) {
+	s := newTestServer(t)
+	for _, path := range []string{"/", "/v1.0", "/v2"} {
+		resp, err := http.Get(s.ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: got %d, want 200", path, resp.StatusCode)
+		}
+	}
+}
+
+// TestOperationsCount pins the size of the route table: the 61 KMS
+// operations of the reference and the three IAM endpoints.
+func TestOperationsCount(t *testing.T) {
+	n := 0
+	for _, o := range api.Operations() {
+		if !strings.HasPrefix(o.Pattern, "/v3/") {
+			n++
+		}
+	}
+	if n != 61 {
+		t.Errorf("got %d KMS operations, want 61", n)
+	}
+}
