@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/kmsd/kmsd/internal/server"
+)
+
+// kmsd runs the command line in-process and returns what it printed.
+func kmsd(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(t.Context(), args, &out, &errOut, func(k string) string { return env[k] })
+	return out.String() + errOut.String(), err
+}
+
+func mustKmsd(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	out, err := kmsd(t, env, args...)
+	if err != nil {
+		t.Fatalf("kmsd %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// newDevDataDir initialises a dev data directory the way serve --dev does.
+func newDevDataDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := server.DevConfig(dir, devListen, devCMKQuota)
+	if _, err := server.InitDataDir(cfg); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(context.Background(), cfg, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.EnsureDevIdentities(t.Context(), server.DefaultDevIdentities(func(string) string { return "" })); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestIAMCommands(t *testing.T) {
+	dir := newDevDataDir(t)
+	env := map[string]string{"PW": "s3cret-password"}
+	d := []string{"iam", "--data", dir}
+	mustKmsd(t, env, append(d, "account", "create", "acme")...)
+	out := mustKmsd(t, env, append(d, "project", "create", "acme", "cn-north-4", "--id", "11112222333344445555666677778888")...)
+	if !strings.Contains(out, "11112222333344445555666677778888") {
+		t.Errorf("project create printed %q", out)
+	}
+	mustKmsd(t, env, append(d, "user", "create", "acme", "alice", "--password-env", "PW", "--policy", "KMS CMKReadOnlyAccess")...)
+	out = mustKmsd(t, env, append(d, "accesskey", "create", "acme", "alice")...)
+	ak := regexp.MustCompile(`(?m)^ak\s+([A-Z0-9]{20})$`).FindStringSubmatch(out)
+	sk := regexp.MustCompile(`(?m)^sk\s+([A-Za-z0-9]{40})$`).FindStringSubmatch(out)
+	if ak == nil || sk == nil {
+		t.Fatalf("accesskey create printed %q", out)
+	}
+	out = mustKmsd(t, env, append(d, "accesskey", "list", "acme", "alice")...)
+	if !strings.Contains(out, ak[1]) || strings.Contains(out, sk[1]) {
+		t.Errorf("accesskey list must show the AK and never the SK: %q", out)
+	}
+	mustKmsd(t, env, append(d, "accesskey", "disable", ak[1])...)
+	policy := filepath.Join(t.TempDir(), "p.json")
+	if err := os.WriteFile(policy, []byte(`{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["kms:cmk:crypto"]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustKmsd(t, env, append(d, "policy", "put", "acme", "crypto", policy)...)
+	mustKmsd(t, env, append(d, "policy", "attach", "acme", "alice", "crypto")...)
+	out = mustKmsd(t, env, append(d, "user", "list", "acme")...)
+	if !strings.Contains(out, "KMS CMKReadOnlyAccess, crypto") {
+		t.Errorf("user list: %q", out)
+	}
+	if _, err := kmsd(t, env, append(d, "policy", "attach", "acme", "alice", "no-such-policy")...); err == nil {
+		t.Error("attaching an unknown policy succeeded")
+	}
+	if err := os.WriteFile(policy, []byte(`{"Version":"1.0","Statement":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kmsd(t, env, append(d, "policy", "put", "acme", "bad", policy)...); err == nil {
+		t.Error("a policy with Version 1.0 was accepted")
+	}
+	out = mustKmsd(t, env, append(d, "account", "list")...)
+	for _, want := range []string{"acme", "dev", "dev2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("account list lacks %s: %q", want, out)
+		}
+	}
+}
+
+func TestKeyCommands(t *testing.T) {
+	dir := newDevDataDir(t)
+	ids := server.DefaultDevIdentities(func(string) string { return "" })
+	out := mustKmsd(t, nil, "key", "--data", dir, "create-default", "obs", "--project", ids.ProjectID)
+	if !strings.Contains(out, "key_alias obs/default") {
+		t.Errorf("create-default printed %q", out)
+	}
+	if _, err := kmsd(t, nil, "key", "--data", dir, "create-default", "obs", "--project", ids.ProjectID); err == nil {
+		t.Error("a second obs/default key was created")
+	}
+	out = mustKmsd(t, nil, "key", "--data", dir, "create", "--project", ids.ProjectID, "--alias", "mac", "--spec", "HMAC_256")
+	if !strings.Contains(out, "key_usage GENERATE_VERIFY_MAC") {
+		t.Errorf("create HMAC_256 printed %q", out)
+	}
+}
+
+func TestInitAndConfig(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "kmsd.yaml")
+	cfg := "listen: 127.0.0.1:0\ndata_dir: data\nroot_key:\n  passphrase_env: KMSD_PASS\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"KMSD_PASS": "correct horse battery staple"}
+	out := mustKmsd(t, env, "init", "--config", cfgPath)
+	if !strings.Contains(out, "passphrase parameters") || !strings.Contains(out, "database") {
+		t.Errorf("init printed %q", out)
+	}
+	// A second init keeps what exists; a wrong passphrase is refused.
+	mustKmsd(t, env, "init", "--config", cfgPath)
+	if _, err := kmsd(t, map[string]string{"KMSD_PASS": "wrong"}, "init", "--config", cfgPath); err == nil {
+		t.Error("init accepted a wrong passphrase")
+	}
+	if err := os.WriteFile(cfgPath, []byte(cfg+"unknown_key: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kmsd(t, env, "init", "--config", cfgPath); err == nil || !strings.Contains(err.Error(), "unknown_key") {
+		t.Errorf("unknown config key: got %v, want an error naming it", err)
+	}
+}
