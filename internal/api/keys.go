@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/kmsd/kmsd/internal/kms"
-	"github.com/kmsd/kmsd/internal/store"
 )
 
 // keyDetails is KeyDetails of reference kms-api.md §4 with its exact JSON
@@ -30,7 +29,7 @@ type keyDetails struct {
 	KeystoreID             string `json:"keystore_id"`
 }
 
-func (h *Handler) details(k store.Key) keyDetails {
+func (h *Handler) details(k kms.Key) keyDetails {
 	d := keyDetails{
 		KeyID: k.KeyID, DomainID: k.AccountID, KeyAlias: k.Alias, Realm: h.kms.Region(),
 		KeySpec: k.Spec, KeyUsage: k.Usage, KeyDescription: k.Description,
@@ -197,7 +196,7 @@ func (h *Handler) listKeys(c *call) (any, error) {
 }
 
 // stateChange serves the operations that answer {"key_info": KeyStatusInfo}.
-func (h *Handler) stateChange(c *call, fn func(projectID, keyID string) (store.Key, error)) (any, error) {
+func (h *Handler) stateChange(c *call, fn func(projectID, keyID string) (kms.Key, error)) (any, error) {
 	id, _, err := keyRequest(c)
 	if err != nil {
 		return nil, err
@@ -210,11 +209,11 @@ func (h *Handler) stateChange(c *call, fn func(projectID, keyID string) (store.K
 }
 
 func (h *Handler) enableKey(c *call) (any, error) {
-	return h.stateChange(c, func(p, id string) (store.Key, error) { return h.kms.EnableKey(c.ctx, p, id) })
+	return h.stateChange(c, func(p, id string) (kms.Key, error) { return h.kms.EnableKey(c.ctx, p, id) })
 }
 
 func (h *Handler) disableKey(c *call) (any, error) {
-	return h.stateChange(c, func(p, id string) (store.Key, error) { return h.kms.DisableKey(c.ctx, p, id) })
+	return h.stateChange(c, func(p, id string) (kms.Key, error) { return h.kms.DisableKey(c.ctx, p, id) })
 }
 
 func (h *Handler) scheduleKeyDeletion(c *call) (any, error) {

@@ -1,6 +1,10 @@
 package kms
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/kmsd/kmsd/internal/store"
+)
 
 // Domain error kinds. Every error the service returns to a caller wraps one
 // of these (errors.Is), possibly with a private detail for the log. The API
@@ -30,4 +34,16 @@ var (
 	ErrInvalidMarker          = errors.New("invalid marker")
 	ErrInvalidParameter       = errors.New("invalid parameter")
 	ErrNotImplemented         = errors.New("not implemented")
+)
+
+// Key is a customer master key as the service returns it. It is the
+// store's row type: the domain adds no fields to it.
+type Key = store.Key
+
+// Key states as they travel on the wire (reference kms-api.md §2.1).
+const (
+	StateEnabled         = store.StateEnabled
+	StateDisabled        = store.StateDisabled
+	StatePendingDeletion = store.StatePendingDeletion
+	StatePendingImport   = store.StatePendingImport
 )
