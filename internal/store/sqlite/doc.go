@@ -1,0 +1,49 @@
+// Package sqlite is the embedded storage backend of kmsd: a [store.Store]
+// kept in one SQLite database file, through the pure-Go driver
+// modernc.org/sqlite (no cgo). It passes the conformance suite in
+// [github.com/kmsd/kmsd/internal/store/storetest].
+//
+// # Durability
+//
+// Update returns nil only after its commit is on stable storage. Every
+// connection is opened with these settings (see https://sqlite.org/pragma.html),
+// and [Open] refuses a database on which they do not take effect:
+//
+//   - journal_mode=WAL. Commits append to the write-ahead log next to the
+//     database file (path-wal, with path-shm), so readers keep reading their
+//     snapshot while a writer commits. Copy all three files, or use SQLite's
+//     backup API, to take a backup of a running server.
+//   - synchronous=FULL. Every commit fsyncs the log before Update returns,
+//     so an acknowledged write survives kill -9 of the process and a power
+//     cut of the machine. (synchronous=NORMAL, the usual WAL setting, may
+//     lose the last commits on power loss, which a KMS cannot afford: a lost
+//     key version makes its ciphertexts undecryptable.)
+//   - foreign_keys=ON, so that rows cannot outlive their parents and
+//     deletions cascade (users with their account, versions with their key).
+//   - busy_timeout, so that a connection waits for a lock held by another
+//     connection instead of failing at once with SQLITE_BUSY.
+//
+// # Concurrency
+//
+// Writes use a pool of exactly one connection and start with BEGIN
+// IMMEDIATE, which takes the write lock up front: concurrent Update calls
+// queue up one behind the other, and a transaction never fails halfway
+// because it could not upgrade a read lock. Should another process hold the
+// lock beyond the busy timeout, Update runs its function again a few times.
+// Reads use a separate pool of read-only connections and run concurrently
+// with each other and with the writer.
+//
+// # Schema
+//
+// The schema is built by the numbered scripts in the migrations directory,
+// embedded in the binary. [Open] applies the missing ones in order, in one
+// transaction, and records each version in the schema_migrations table. A
+// database whose recorded version is newer than the binary knows is refused
+// with [ErrSchemaTooNew].
+//
+// Times are stored as Unix milliseconds and returned in UTC, so they keep
+// millisecond precision. A user's policy names are stored as a JSON array.
+// Each project has a row in key_counts that CreateKey and DeleteKey update
+// in the same transaction as the key, so that KeyCounts costs one row read
+// however many keys a project holds.
+package sqlite

@@ -1,0 +1,246 @@
+package sqlite
+
+import (
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/kmsd/kmsd/internal/store"
+)
+
+// Keys, key versions and the per-project key counters.
+
+const keyCols = `project_id, key_id, account_id, alias, description, spec, usage, origin,
+	state, is_default, enterprise_project_id, keystore_id, primary_version,
+	created_at, deletion_date, revision`
+
+// The queries whose plans TestQueryPlans checks.
+const (
+	// keyByAliasQuery repeats the condition of the partial index
+	// keys_alias so that SQLite can use it.
+	keyByAliasQuery = "SELECT " + keyCols + " FROM keys WHERE project_id = ? AND alias = ? AND alias <> ''"
+	// keyCountsQuery reads the counters row of a project.
+	keyCountsQuery = "SELECT custom_keys, default_keys FROM key_counts WHERE project_id = ?"
+	// keysDueQuery has the state as a literal, not a parameter, so that
+	// SQLite can use the partial index keys_due.
+	keysDueQuery = "SELECT " + keyCols + " FROM keys WHERE state = '" + store.StatePendingDeletion + `'
+		AND deletion_date <= ? ORDER BY deletion_date, project_id, key_id LIMIT ?`
+)
+
+// listKeysQueries returns the queries of ListKeys for f: one counting the
+// matches and one selecting a page of them (it takes two more arguments,
+// limit and offset), and the arguments they share.
+func listKeysQueries(projectID string, f store.KeyFilter) (count, page string, args []any) {
+	var where strings.Builder
+	where.WriteString(" FROM keys WHERE project_id = ?")
+	args = []any{projectID}
+	if f.State != "" {
+		where.WriteString(" AND state = ?")
+		args = append(args, f.State)
+	}
+	if f.Spec != "" {
+		where.WriteString(" AND spec = ?")
+		args = append(args, f.Spec)
+	}
+	count = "SELECT COUNT(*)" + where.String()
+	page = "SELECT " + keyCols + where.String() + " ORDER BY created_at, key_id LIMIT ? OFFSET ?"
+	return count, page, args
+}
+
+func scanKey(s scanner) (store.Key, error) {
+	var k store.Key
+	var created int64
+	var deletion sql.NullInt64
+	err := s.Scan(&k.ProjectID, &k.KeyID, &k.AccountID, &k.Alias, &k.Description,
+		&k.Spec, &k.Usage, &k.Origin, &k.State, &k.Default, &k.EnterpriseProjectID,
+		&k.KeystoreID, &k.PrimaryVersion, &created, &deletion, &k.Revision)
+	if err != nil {
+		return store.Key{}, err
+	}
+	k.CreatedAt = fromMillis(created)
+	k.DeletionDate = fromNullMillis(deletion)
+	return k, nil
+}
+
+// countColumn names the key_counts column that counts keys like k.
+func countColumn(isDefault bool) string {
+	if isDefault {
+		return "default_keys"
+	}
+	return "custom_keys"
+}
+
+// CreateKey inserts k and counts it in its project. Key ids are unique
+// across projects. It fails with store.ErrConflict on a duplicate key id or
+// a duplicate non-empty alias in the project, and with store.ErrNotFound
+// when the project does not exist.
+func (t *tx) CreateKey(k store.Key) error {
+	const op = "create key"
+	return t.atomic(func() error {
+		_, err := t.exec("INSERT INTO keys ("+keyCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			k.ProjectID, k.KeyID, k.AccountID, k.Alias, k.Description, k.Spec, k.Usage,
+			k.Origin, k.State, k.Default, k.EnterpriseProjectID, k.KeystoreID,
+			k.PrimaryVersion, millis(k.CreatedAt), nullMillis(k.DeletionDate), k.Revision)
+		if err != nil {
+			return wrap(op, err)
+		}
+		col := countColumn(k.Default)
+		return t.execOne(op, "UPDATE key_counts SET "+col+" = "+col+" + 1 WHERE project_id = ?", k.ProjectID)
+	})
+}
+
+func (t *tx) GetKey(projectID, keyID string) (store.Key, error) {
+	k, err := scanKey(t.tx.QueryRowContext(t.ctx,
+		"SELECT "+keyCols+" FROM keys WHERE project_id = ? AND key_id = ?", projectID, keyID))
+	return k, wrap("get key", err)
+}
+
+// GetKeyByAlias finds a key by its non-empty alias; the empty alias finds
+// nothing.
+func (t *tx) GetKeyByAlias(projectID, alias string) (store.Key, error) {
+	if alias == "" {
+		return store.Key{}, notFound("get key by alias")
+	}
+	k, err := scanKey(t.tx.QueryRowContext(t.ctx, keyByAliasQuery, projectID, alias))
+	return k, wrap("get key by alias", err)
+}
+
+// UpdateKey replaces every column of the key except its identity (project
+// and key id), Default and CreatedAt, when k.Revision is the stored
+// revision, and increments the stored revision.
+func (t *tx) UpdateKey(k store.Key) error {
+	const op = "update key"
+	res, err := t.exec(`UPDATE keys SET
+			account_id = ?, alias = ?, description = ?, spec = ?, usage = ?, origin = ?,
+			state = ?, enterprise_project_id = ?, keystore_id = ?, primary_version = ?,
+			deletion_date = ?, revision = revision + 1
+		WHERE project_id = ? AND key_id = ? AND revision = ?`,
+		k.AccountID, k.Alias, k.Description, k.Spec, k.Usage, k.Origin,
+		k.State, k.EnterpriseProjectID, k.KeystoreID, k.PrimaryVersion,
+		nullMillis(k.DeletionDate),
+		k.ProjectID, k.KeyID, k.Revision)
+	if err != nil {
+		return wrap(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(op, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	// Nothing matched: either the key is missing or the revision is stale.
+	var stored int64
+	err = t.tx.QueryRowContext(t.ctx,
+		"SELECT revision FROM keys WHERE project_id = ? AND key_id = ?", k.ProjectID, k.KeyID).Scan(&stored)
+	if err != nil {
+		return wrap(op, err)
+	}
+	return conflict(op, "stale revision")
+}
+
+// DeleteKey removes the key, its versions (by cascade) and its count.
+func (t *tx) DeleteKey(projectID, keyID string) error {
+	const op = "delete key"
+	return t.atomic(func() error {
+		var isDefault bool
+		err := t.tx.QueryRowContext(t.ctx,
+			"DELETE FROM keys WHERE project_id = ? AND key_id = ? RETURNING is_default",
+			projectID, keyID).Scan(&isDefault)
+		if err != nil {
+			return wrap(op, err)
+		}
+		col := countColumn(isDefault)
+		return t.execOne(op, "UPDATE key_counts SET "+col+" = "+col+" - 1 WHERE project_id = ?", projectID)
+	})
+}
+
+// ListKeys pages through the project's keys matching f. A negative offset
+// counts as 0; a limit of 0 or less means no limit.
+func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([]store.Key, int, error) {
+	const op = "list keys"
+	count, page, args := listKeysQueries(projectID, f)
+	var total int
+	if err := t.tx.QueryRowContext(t.ctx, count, args...).Scan(&total); err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	keys, err := query(t, scanKey, page, append(args, limit, max(offset, 0))...)
+	if err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	return keys, total, nil
+}
+
+// KeyCounts reads the project's counters row. It fails with
+// store.ErrNotFound when the project does not exist.
+func (t *tx) KeyCounts(projectID string) (store.KeyCounts, error) {
+	var c store.KeyCounts
+	err := t.tx.QueryRowContext(t.ctx, keyCountsQuery, projectID).Scan(&c.Custom, &c.Default)
+	if err != nil {
+		return store.KeyCounts{}, wrap("key counts", err)
+	}
+	return c, nil
+}
+
+// KeysDueForDeletion returns the due keys oldest deletion date first. A
+// limit of 0 or less means no limit.
+func (t *tx) KeysDueForDeletion(now time.Time, limit int) ([]store.Key, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	keys, err := query(t, scanKey, keysDueQuery, millis(now), limit)
+	return keys, wrap("keys due for deletion", err)
+}
+
+const keyVersionCols = "project_id, key_id, version, sealed, created_at"
+
+func scanKeyVersion(s scanner) (store.KeyVersion, error) {
+	var v store.KeyVersion
+	var created int64
+	if err := s.Scan(&v.ProjectID, &v.KeyID, &v.Version, &v.Sealed, &created); err != nil {
+		return store.KeyVersion{}, err
+	}
+	v.CreatedAt = fromMillis(created)
+	return v, nil
+}
+
+// PutKeyVersion stores a new version of a key's material. A stored version
+// is never overwritten: putting an existing version fails with
+// store.ErrConflict, so a bug elsewhere cannot destroy key material that
+// ciphertexts depend on. It fails with store.ErrNotFound when the key does
+// not exist in the project.
+func (t *tx) PutKeyVersion(v store.KeyVersion) error {
+	_, err := t.exec("INSERT INTO key_versions ("+keyVersionCols+") VALUES (?, ?, ?, ?, ?)",
+		v.ProjectID, v.KeyID, v.Version, blob(v.Sealed), millis(v.CreatedAt))
+	return wrap("put key version", err)
+}
+
+func (t *tx) GetKeyVersion(projectID, keyID string, version int) (store.KeyVersion, error) {
+	v, err := scanKeyVersion(t.tx.QueryRowContext(t.ctx,
+		"SELECT "+keyVersionCols+" FROM key_versions WHERE project_id = ? AND key_id = ? AND version = ?",
+		projectID, keyID, version))
+	return v, wrap("get key version", err)
+}
+
+// ListKeyVersions returns the key's versions in ascending order. It fails
+// with store.ErrNotFound when the key does not exist in the project.
+func (t *tx) ListKeyVersions(projectID, keyID string) ([]store.KeyVersion, error) {
+	const op = "list key versions"
+	var exists bool
+	err := t.tx.QueryRowContext(t.ctx,
+		"SELECT EXISTS (SELECT 1 FROM keys WHERE project_id = ? AND key_id = ?)", projectID, keyID).Scan(&exists)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if !exists {
+		return nil, notFound(op)
+	}
+	vs, err := query(t, scanKeyVersion,
+		"SELECT "+keyVersionCols+" FROM key_versions WHERE project_id = ? AND key_id = ? ORDER BY version",
+		projectID, keyID)
+	return vs, wrap(op, err)
+}
