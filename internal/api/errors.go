@@ -82,6 +82,15 @@ var errorTable = []wireError{
 	{kind: kms.ErrNotPendingDeletion, status: 400, code: "KMS.1501", msg: "The key is not in Pending deletion state."},
 	{kind: kms.ErrInvalidLimit, status: 400, code: "KMS.1601", msg: "Invalid limit."},
 	{kind: kms.ErrInvalidMarker, status: 400, code: "KMS.1602", msg: "marker must be greater than or equals 0."},
+	{kind: kms.ErrKeyForEncryption, status: 400, code: "KMS.0334", msg: "The cmk is used to encrypt and decrypt."},
+	{kind: kms.ErrKeyForSigning, status: 400, code: "KMS.0335", msg: "The cmk is used to sign and verify."},
+	{kind: kms.ErrAsymmetricKey, status: 400, code: "KMS.0325", msg: "The asymmetric key is not support this operation."},
+	{kind: kms.ErrSymmetricKey, status: 400, code: "KMS.0331", msg: "The symmetric key is not support this operation."},
+	{kind: kms.ErrHMACKey, status: 400, code: "KMS.0341", msg: "The hmac key do not support this operation."},
+	{kind: kms.ErrAlgorithmMismatch, status: 400, code: "KMS.0332", msg: "This key is not support the signing algorithm."},
+	{kind: kms.ErrDigestLength, status: 400, code: "KMS.0329", msg: "Hash algorithm does not match the digest length."},
+	{kind: kms.ErrInvalidCiphertext, status: 400, code: "KMS.0308", msg: "Invalid parameter."},
+	{kind: kms.ErrDecryptFailed, status: 400, code: "KMS.0308", msg: "Invalid parameter."},
 	// IAM administration errors only reach the API through /v3 routes.
 	{kind: iam.ErrWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
 }

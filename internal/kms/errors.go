@@ -34,6 +34,17 @@ var (
 	ErrInvalidMarker          = errors.New("invalid marker")
 	ErrInvalidParameter       = errors.New("invalid parameter")
 	ErrNotImplemented         = errors.New("not implemented")
+
+	// Key usage and class errors of the cryptographic operations.
+	ErrKeyForEncryption  = errors.New("key is for encryption, not signing")         // KMS.0334
+	ErrKeyForSigning     = errors.New("key is for signing, not encryption")         // KMS.0335
+	ErrAsymmetricKey     = errors.New("operation not supported by asymmetric keys") // KMS.0325
+	ErrSymmetricKey      = errors.New("operation not supported by symmetric keys")  // KMS.0331
+	ErrHMACKey           = errors.New("operation not supported by HMAC keys")       // KMS.0341
+	ErrAlgorithmMismatch = errors.New("algorithm does not fit the key")             // KMS.0332
+	ErrDigestLength      = errors.New("digest length does not match the hash")      // KMS.0329
+	ErrInvalidCiphertext = errors.New("invalid ciphertext")                         // KMS.0308
+	ErrDecryptFailed     = errors.New("decryption failed")                          // KMS.0308 / KMS.0311
 )
 
 // Key is a customer master key as the service returns it. It is the

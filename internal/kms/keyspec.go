@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 )
@@ -148,3 +149,38 @@ func secp256k1Key() ([]byte, error) {
 		}
 	}
 }
+
+// privateKey parses asymmetric material: *rsa.PrivateKey,
+// *ecdsa.PrivateKey (NIST curves), *sm2.PrivateKey, or
+// *secp256k1.PrivateKey for SECP256K1.
+func privateKey(specName string, material []byte) (any, error) {
+	if specName == "SECP256K1" {
+		if len(material) != 32 {
+			return nil, fmt.Errorf("secp256k1 material of %d bytes", len(material))
+		}
+		return secp256k1.PrivKeyFromBytes(material), nil
+	}
+	switch specs[specName].class {
+	case classRSA, classEC, classSM2:
+		return smx509.ParsePKCS8PrivateKey(material)
+	}
+	return nil, fmt.Errorf("%w: %s has no private key", ErrSymmetricKey, specName)
+}
+
+// privateKey returns the parsed private key of version v (0: primary),
+// parsed once per cached handle.
+func (h *handle) privateKey(v int) (any, error) {
+	return h.derived(v, "private", func(m []byte) (any, error) { return privateKey(h.Spec, m) })
+}
+
+// isAsymmetric reports whether a key spec is RSA, EC or SM2.
+func isAsymmetric(specName string) bool {
+	switch specs[specName].class {
+	case classRSA, classEC, classSM2:
+		return true
+	}
+	return false
+}
+
+// isHMAC reports whether a key spec is an HMAC spec.
+func isHMAC(specName string) bool { return specs[specName].class == classHMAC }

@@ -51,6 +51,7 @@ type Service struct {
 	keyring *keyring.Keyring
 	cfg     Config
 	log     *slog.Logger
+	cache   *keyCache
 	// Now is the service's clock; tests replace it.
 	Now func() time.Time
 }
@@ -66,7 +67,7 @@ func New(st store.Store, kr *keyring.Keyring, cfg Config, log *slog.Logger) *Ser
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, keyring: kr, cfg: cfg, log: log, Now: time.Now}
+	return &Service{store: st, keyring: kr, cfg: cfg, log: log, cache: newKeyCache(defaultCacheSize, defaultCacheTTL), Now: time.Now}
 }
 
 // Region returns the configured region name.
@@ -342,8 +343,16 @@ func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn fun
 		out = k
 		return nil
 	})
+	// Invalidate after the commit (and on failure, harmlessly), so no
+	// request can use the key's old state once the change is visible.
+	s.cache.invalidate(projectID, keyID)
 	return out, err
 }
+
+// InvalidateKey drops a key from this node's cache of opened keys. Changes
+// made through the service do it themselves; other nodes call it when
+// told of a change.
+func (s *Service) InvalidateKey(projectID, keyID string) { s.cache.invalidate(projectID, keyID) }
 
 // EnableKey moves a disabled key to enabled (KMS.1201 otherwise).
 func (s *Service) EnableKey(ctx context.Context, projectID, keyID string) (store.Key, error) {
@@ -520,6 +529,7 @@ func (s *Service) DestroyDueKeys(ctx context.Context) (int, error) {
 				}
 				return tx.DeleteKey(k.ProjectID, k.KeyID)
 			})
+			s.cache.invalidate(k.ProjectID, k.KeyID)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return n, err
 			}

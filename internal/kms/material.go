@@ -1,0 +1,190 @@
+package kms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/kmsd/kmsd/internal/store"
+)
+
+// handle is a key with its versions' material opened. Handles are shared
+// by concurrent requests through the cache and must not be modified after
+// they are built; material slices are read-only.
+type handle struct {
+	Key
+	// material maps a version to its opened material.
+	material map[int][]byte
+
+	// parsed holds values derived from material (parsed private keys,
+	// cipher.AEADs) built once per version on first use.
+	mu     sync.Mutex
+	parsed map[parsedKey]any
+}
+
+type parsedKey struct {
+	version int
+	kind    string
+}
+
+// Material returns the opened material of version v (the primary version
+// when v is 0).
+func (h *handle) Material(v int) ([]byte, bool) {
+	if v == 0 {
+		v = h.PrimaryVersion
+	}
+	m, ok := h.material[v]
+	return m, ok
+}
+
+// derived returns the value build makes from version v's material, building
+// it once per handle; kind names what is built (e.g. "aead", "signer").
+func (h *handle) derived(v int, kind string, build func(material []byte) (any, error)) (any, error) {
+	if v == 0 {
+		v = h.PrimaryVersion
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	k := parsedKey{v, kind}
+	if x, ok := h.parsed[k]; ok {
+		return x, nil
+	}
+	m, ok := h.material[v]
+	if !ok {
+		return nil, fmt.Errorf("%w: key %s has no version %d", ErrKeyNotFound, h.KeyID, v)
+	}
+	x, err := build(m)
+	if err != nil {
+		return nil, err
+	}
+	if h.parsed == nil {
+		h.parsed = map[parsedKey]any{}
+	}
+	h.parsed[k] = x
+	return x, nil
+}
+
+// keyCache keeps opened keys in memory so the hot path neither reads the
+// store nor unseals material on every request. It is bounded, entries
+// expire after ttl (so changes made by another process sharing the store
+// are seen), and every change this process makes to a key invalidates its
+// entry at once.
+type keyCache struct {
+	mu      sync.Mutex
+	entries map[string]cacheEntry
+	max     int
+	ttl     time.Duration
+}
+
+type cacheEntry struct {
+	h       *handle
+	expires time.Time
+}
+
+// Cache defaults: enough for every key of a large project; a 30 s lifetime
+// bounds how stale a node's view of a change made elsewhere can be.
+const (
+	defaultCacheSize = 10000
+	defaultCacheTTL  = 30 * time.Second
+)
+
+func newKeyCache(max int, ttl time.Duration) *keyCache {
+	return &keyCache{entries: make(map[string]cacheEntry), max: max, ttl: ttl}
+}
+
+func cacheKey(projectID, keyID string) string { return projectID + "/" + keyID }
+
+func (c *keyCache) get(projectID, keyID string, now time.Time) (*handle, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[cacheKey(projectID, keyID)]
+	if !ok || now.After(e.expires) {
+		return nil, false
+	}
+	return e.h, true
+}
+
+func (c *keyCache) put(h *handle, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.max {
+		// Evict an arbitrary tenth; map order is random enough and keeps
+		// eviction O(1) amortized without an LRU list.
+		n := c.max / 10
+		for k := range c.entries {
+			if n <= 0 {
+				break
+			}
+			delete(c.entries, k)
+			n--
+		}
+	}
+	c.entries[cacheKey(h.ProjectID, h.KeyID)] = cacheEntry{h: h, expires: now.Add(c.ttl)}
+}
+
+func (c *keyCache) invalidate(projectID, keyID string) {
+	c.mu.Lock()
+	delete(c.entries, cacheKey(projectID, keyID))
+	c.mu.Unlock()
+}
+
+// loadHandle returns the key with all its versions opened, from the cache
+// or the store. The key may be in any state.
+func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*handle, error) {
+	if err := ValidateKeyID(keyID); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	if h, ok := s.cache.get(projectID, keyID, now); ok {
+		return h, nil
+	}
+	var k Key
+	var versions []store.KeyVersion
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var err error
+		if k, err = tx.GetKey(projectID, keyID); err != nil {
+			return err
+		}
+		versions, err = tx.ListKeyVersions(projectID, keyID)
+		return err
+	})
+	if err != nil {
+		return nil, mapNotFound(err)
+	}
+	h := &handle{Key: k, material: make(map[int][]byte, len(versions))}
+	for _, v := range versions {
+		m, err := s.keyring.Open(materialBinding(projectID, keyID, v.Version), v.Sealed)
+		if err != nil {
+			return nil, fmt.Errorf("open material of key %s version %d: %w", keyID, v.Version, err)
+		}
+		h.material[v.Version] = m
+	}
+	s.cache.put(h, now)
+	return h, nil
+}
+
+// usableKey returns an enabled key for a cryptographic operation, or the
+// documented error for its state: disabled KMS.0209, pending deletion
+// KMS.0210, pending import (no material) KMS.0310.
+func (s *Service) usableKey(ctx context.Context, projectID, keyID string) (*handle, error) {
+	h, err := s.loadHandle(ctx, projectID, keyID)
+	if err != nil {
+		return nil, err
+	}
+	switch h.State {
+	case StateEnabled:
+		if h.PrimaryVersion == 0 {
+			return nil, ErrKeyPendingImport
+		}
+		return h, nil
+	case StateDisabled:
+		return nil, ErrKeyDisabled
+	case StatePendingDeletion:
+		return nil, ErrKeyPendingDeletion
+	case StatePendingImport:
+		return nil, ErrKeyPendingImport
+	}
+	return nil, fmt.Errorf("%w: key %s in state %q", errors.ErrUnsupported, keyID, h.State)
+}
