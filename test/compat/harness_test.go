@@ -6,20 +6,27 @@ package compat
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	kms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 
+	kmsdauth "github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/server"
 )
 
@@ -151,21 +158,31 @@ func (e *env) close() {
 
 // client returns an official SDK KMS client for ak/sk addressing project.
 func (e *env) client(ak, sk, project string) *kms.KmsClient {
+	return e.clientWith(ak, sk, project, config.DefaultHttpConfig())
+}
+
+// clientWith is client with an explicit HTTP configuration (for example
+// another signing algorithm).
+func (e *env) clientWith(ak, sk, project string, httpConfig *config.HttpConfig) *kms.KmsClient {
 	cred, err := basic.NewCredentialsBuilder().WithAk(ak).WithSk(sk).WithProjectId(project).SafeBuild()
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	hc, err := kms.KmsClientBuilder().WithEndpoints([]string{e.url}).WithCredential(cred).
-		WithHttpConfig(config.DefaultHttpConfig()).SafeBuild()
+		WithHttpConfig(httpConfig).SafeBuild()
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return kms.NewKmsClient(hc)
 }
 
-func (e *env) admin() *kms.KmsClient  { return e.client(e.ids.AdminAK, e.ids.AdminSK, e.ids.ProjectID) }
-func (e *env) reader() *kms.KmsClient { return e.client(e.ids.ReaderAK, e.ids.ReaderSK, e.ids.ProjectID) }
-func (e *env) admin2() *kms.KmsClient { return e.client(e.ids.Admin2AK, e.ids.Admin2SK, e.ids.Project2ID) }
+func (e *env) admin() *kms.KmsClient { return e.client(e.ids.AdminAK, e.ids.AdminSK, e.ids.ProjectID) }
+func (e *env) reader() *kms.KmsClient {
+	return e.client(e.ids.ReaderAK, e.ids.ReaderSK, e.ids.ProjectID)
+}
+func (e *env) admin2() *kms.KmsClient {
+	return e.client(e.ids.Admin2AK, e.ids.Admin2SK, e.ids.Project2ID)
+}
 
 // wantError checks that err is the SDK's view of a Huawei error with the
 // given status and code, carrying the server's request id.
@@ -184,3 +201,193 @@ func wantError(t *testing.T, err error, status int, code string) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// sdkUserAgent is the User-Agent of raw requests, shaped like the SDK's
+// (reference auth.md §2); it is signed like every header the SDK sets.
+const sdkUserAgent = "huaweicloud-usdk-go/3.0; kmsd-compat"
+
+// projectPath returns the path of a /v1.0/{project_id}/kms operation of the
+// first dev account, e.g. projectPath("describe-key").
+func (e *env) projectPath(op string) string {
+	return "/v1.0/" + e.ids.ProjectID + "/kms/" + op
+}
+
+// newRawRequest returns an unsigned request with the headers the SDK sends
+// on every call: User-Agent, Content-Type and, for project paths, the
+// X-Project-Id of the path.
+func newRawRequest(t *testing.T, e *env, method, path string, body []byte) *http.Request {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	r, err := http.NewRequestWithContext(t.Context(), method, e.url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("User-Agent", sdkUserAgent)
+	r.Header.Set("Content-Type", "application/json;charset=UTF-8")
+	if segs := strings.Split(path, "/"); len(segs) > 2 && (segs[1] == "v1.0" || segs[1] == "v2") {
+		r.Header.Set("X-Project-Id", segs[2])
+	}
+	return r
+}
+
+// signRaw signs r, whose body is body, with ak/sk as the SDK would at now.
+func signRaw(t *testing.T, r *http.Request, body []byte, alg, ak, sk string, now time.Time) {
+	t.Helper()
+	if err := kmsdauth.SignRequest(r, body, alg, ak, sk, now); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// send sends r and returns the status, headers and body of the answer.
+func send(t *testing.T, r *http.Request) (int, http.Header, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// rawCall sends one request signed with SDK-HMAC-SHA256 for ak/sk, with the
+// User-Agent and X-Project-Id headers the SDK sets. A nil body sends none.
+func rawCall(t *testing.T, e *env, method, path string, body []byte, ak, sk string) (status int, header http.Header, respBody []byte) {
+	t.Helper()
+	r := newRawRequest(t, e, method, path, body)
+	signRaw(t, r, body, kmsdauth.AlgHMACSHA256, ak, sk, time.Now())
+	return send(t, r)
+}
+
+// wantRawError checks a raw error answer: the status, a JSON body of the
+// service shape {"error":{"error_code","error_msg"}} or of the gateway
+// shape {"error_code","error_msg","request_id"} (reference errors.md §1)
+// carrying code, and an X-Request-Id header (equal to the gateway body's
+// request_id).
+func wantRawError(t *testing.T, status int, header http.Header, body []byte, wantStatus int, wantCode string) {
+	t.Helper()
+	if status != wantStatus {
+		t.Fatalf("got status %d (body %s), want %d %s", status, body, wantStatus, wantCode)
+	}
+	if ct := header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("got Content-Type %q, want application/json", ct)
+	}
+	rid := header.Get("X-Request-Id")
+	if rid == "" {
+		t.Errorf("error %s carries no X-Request-Id", wantCode)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("error body %q is not a JSON object: %v", body, err)
+	}
+	if code, ok := m["error_code"]; ok { // gateway shape
+		if code != wantCode {
+			t.Errorf("got error_code %v, want %s", code, wantCode)
+		}
+		if msg, _ := m["error_msg"].(string); msg == "" {
+			t.Errorf("gateway error %s has no error_msg", wantCode)
+		}
+		if m["request_id"] != rid {
+			t.Errorf("got request_id %v, want the X-Request-Id %q", m["request_id"], rid)
+		}
+		return
+	}
+	inner, ok := m["error"].(map[string]any)
+	if !ok {
+		t.Fatalf("error body %s has neither error_code nor an error object", body)
+	}
+	if inner["error_code"] != wantCode {
+		t.Errorf("got error.error_code %v, want %s", inner["error_code"], wantCode)
+	}
+	if msg, _ := inner["error_msg"].(string); msg == "" {
+		t.Errorf("service error %s has no error_msg", wantCode)
+	}
+}
+
+// sdkError returns err as the SDK's service error, failing the test if it
+// is not one.
+func sdkError(t *testing.T, err error) *sdkerr.ServiceResponseError {
+	t.Helper()
+	var se *sdkerr.ServiceResponseError
+	if !errors.As(err, &se) {
+		t.Fatalf("got error %v, want a service error", err)
+	}
+	return se
+}
+
+var aliasSeq atomic.Int64
+
+// newAlias returns a key alias no other key of the test run has.
+func newAlias() string { return fmt.Sprintf("compat-key-%d", aliasSeq.Add(1)) }
+
+// createKey creates a key with body (a fresh alias when body.KeyAlias is
+// empty) and returns its id.
+func createKey(t *testing.T, c *kms.KmsClient, body model.CreateKeyRequestBody) string {
+	t.Helper()
+	if body.KeyAlias == "" {
+		body.KeyAlias = newAlias()
+	}
+	resp, err := c.CreateKey(&model.CreateKeyRequest{Body: &body})
+	if err != nil {
+		t.Fatalf("CreateKey %s: %v", body, err)
+	}
+	if resp.KeyInfo == nil || resp.KeyInfo.KeyId == nil || *resp.KeyInfo.KeyId == "" {
+		t.Fatalf("CreateKey answered %v, want a key_info.key_id", resp)
+	}
+	return *resp.KeyInfo.KeyId
+}
+
+// newKey creates an AES_256 key with a fresh alias.
+func newKey(t *testing.T, c *kms.KmsClient) string {
+	t.Helper()
+	return createKey(t, c, model.CreateKeyRequestBody{})
+}
+
+// describe returns the KeyDetails of a key.
+func describe(t *testing.T, c *kms.KmsClient, keyID string) model.KeyDetails {
+	t.Helper()
+	resp, err := c.ListKeyDetail(&model.ListKeyDetailRequest{Body: &model.OperateKeyRequestBody{KeyId: keyID}})
+	if err != nil {
+		t.Fatalf("ListKeyDetail %s: %v", keyID, err)
+	}
+	if resp.KeyInfo == nil {
+		t.Fatalf("ListKeyDetail %s answered no key_info", keyID)
+	}
+	return *resp.KeyInfo
+}
+
+// instances returns ShowUserInstances' instance_num.
+func instances(t *testing.T, c *kms.KmsClient) int32 {
+	t.Helper()
+	resp, err := c.ShowUserInstances(&model.ShowUserInstancesRequest{})
+	if err != nil {
+		t.Fatalf("ShowUserInstances: %v", err)
+	}
+	if resp.InstanceNum == nil {
+		t.Fatal("ShowUserInstances answered no instance_num")
+	}
+	return *resp.InstanceNum
+}
+
+// val returns *p, or "<absent>" for nil, so a missing field fails an
+// equality check with a readable message.
+func val(p *string) string {
+	if p == nil {
+		return "<absent>"
+	}
+	return *p
+}
+
+// enumValue returns the value of an SDK enum pointer, or "<absent>".
+func enumValue[E interface{ Value() string }](p *E) string {
+	if p == nil {
+		return "<absent>"
+	}
+	return (*p).Value()
+}

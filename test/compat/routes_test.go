@@ -1,0 +1,303 @@
+package compat
+
+import (
+	"bytes"
+	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/def"
+	kms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
+
+	"github.com/kmsd/kmsd/internal/api"
+)
+
+// sdkOperations are the request definitions of every operation of the
+// SDK's KMS client, by operation name. TestSDKOperationList checks that the
+// list is complete against the SDK's source.
+var sdkOperations = map[string]func() *def.HttpRequestDef{
+	"AssociateAlias":                kms.GenReqDefForAssociateAlias,
+	"BatchCreateKmsTags":            kms.GenReqDefForBatchCreateKmsTags,
+	"CancelGrant":                   kms.GenReqDefForCancelGrant,
+	"CancelKeyDeletion":             kms.GenReqDefForCancelKeyDeletion,
+	"CancelSelfGrant":               kms.GenReqDefForCancelSelfGrant,
+	"CreateAlias":                   kms.GenReqDefForCreateAlias,
+	"CreateDatakey":                 kms.GenReqDefForCreateDatakey,
+	"CreateDatakeyWithoutPlaintext": kms.GenReqDefForCreateDatakeyWithoutPlaintext,
+	"CreateEcDatakeyPair":           kms.GenReqDefForCreateEcDatakeyPair,
+	"CreateGrant":                   kms.GenReqDefForCreateGrant,
+	"CreateKey":                     kms.GenReqDefForCreateKey,
+	"CreateKeyStore":                kms.GenReqDefForCreateKeyStore,
+	"CreateKmsTag":                  kms.GenReqDefForCreateKmsTag,
+	"CreateParametersForImport":     kms.GenReqDefForCreateParametersForImport,
+	"CreatePin":                     kms.GenReqDefForCreatePin,
+	"CreateRandom":                  kms.GenReqDefForCreateRandom,
+	"CreateRsaDatakeyPair":          kms.GenReqDefForCreateRsaDatakeyPair,
+	"DecryptData":                   kms.GenReqDefForDecryptData,
+	"DecryptDatakey":                kms.GenReqDefForDecryptDatakey,
+	"DeleteAlias":                   kms.GenReqDefForDeleteAlias,
+	"DeleteImportedKeyMaterial":     kms.GenReqDefForDeleteImportedKeyMaterial,
+	"DeleteKey":                     kms.GenReqDefForDeleteKey,
+	"DeleteKeyStore":                kms.GenReqDefForDeleteKeyStore,
+	"DeleteTag":                     kms.GenReqDefForDeleteTag,
+	"DeriveSharedSecret":            kms.GenReqDefForDeriveSharedSecret,
+	"DisableKey":                    kms.GenReqDefForDisableKey,
+	"DisableKeyRotation":            kms.GenReqDefForDisableKeyRotation,
+	"DisableKeyStore":               kms.GenReqDefForDisableKeyStore,
+	"EnableKey":                     kms.GenReqDefForEnableKey,
+	"EnableKeyRotation":             kms.GenReqDefForEnableKeyRotation,
+	"EnableKeyStore":                kms.GenReqDefForEnableKeyStore,
+	"EncryptData":                   kms.GenReqDefForEncryptData,
+	"EncryptDatakey":                kms.GenReqDefForEncryptDatakey,
+	"GenerateMac":                   kms.GenReqDefForGenerateMac,
+	"ImportKeyMaterial":             kms.GenReqDefForImportKeyMaterial,
+	"ListAliases":                   kms.GenReqDefForListAliases,
+	"ListGrants":                    kms.GenReqDefForListGrants,
+	"ListKeyDetail":                 kms.GenReqDefForListKeyDetail,
+	"ListKeyStores":                 kms.GenReqDefForListKeyStores,
+	"ListKeys":                      kms.GenReqDefForListKeys,
+	"ListKmsByTags":                 kms.GenReqDefForListKmsByTags,
+	"ListKmsTags":                   kms.GenReqDefForListKmsTags,
+	"ListRetirableGrants":           kms.GenReqDefForListRetirableGrants,
+	"ListSupportRegions":            kms.GenReqDefForListSupportRegions,
+	"ReEncrypt":                     kms.GenReqDefForReEncrypt,
+	"ReplicateKey":                  kms.GenReqDefForReplicateKey,
+	"ShowKeyRotationStatus":         kms.GenReqDefForShowKeyRotationStatus,
+	"ShowKeyStore":                  kms.GenReqDefForShowKeyStore,
+	"ShowKmsTags":                   kms.GenReqDefForShowKmsTags,
+	"ShowPublicKey":                 kms.GenReqDefForShowPublicKey,
+	"ShowUserInstances":             kms.GenReqDefForShowUserInstances,
+	"ShowUserQuotas":                kms.GenReqDefForShowUserQuotas,
+	"Sign":                          kms.GenReqDefForSign,
+	"UpdateKeyAlias":                kms.GenReqDefForUpdateKeyAlias,
+	"UpdateKeyDescription":          kms.GenReqDefForUpdateKeyDescription,
+	"UpdateKeyRotationInterval":     kms.GenReqDefForUpdateKeyRotationInterval,
+	"UpdatePrimaryRegion":           kms.GenReqDefForUpdatePrimaryRegion,
+	"ValidateSignature":             kms.GenReqDefForValidateSignature,
+	"VerifyMac":                     kms.GenReqDefForVerifyMac,
+	"ShowVersion":                   kms.GenReqDefForShowVersion,
+	"ShowVersions":                  kms.GenReqDefForShowVersions,
+}
+
+// sdkMetaFile returns the path of the SDK's services/kms/v2/kms_meta.go in
+// the module cache, as the go command resolves this module's requirement.
+func sdkMetaFile(t *testing.T) string {
+	t.Helper()
+	out, err := exec.CommandContext(t.Context(), "go", "list", "-m", "-json", "github.com/huaweicloud/huaweicloud-sdk-go-v3").Output()
+	if err != nil {
+		t.Fatalf("go list -m: %v", err)
+	}
+	var m struct{ Version, Dir string }
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Dir == "" {
+		t.Fatalf("the SDK %s is not in the module cache (go mod download)", m.Version)
+	}
+	return filepath.Join(m.Dir, "services", "kms", "v2", "kms_meta.go")
+}
+
+// TestSDKOperationList checks that sdkOperations names exactly the
+// GenReqDefFor* functions of the SDK's source, so an operation added to
+// the SDK cannot escape the parity test.
+func TestSDKOperationList(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), sdkMetaFile(t), nil, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inSource []string
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv == nil && strings.HasPrefix(fd.Name.Name, "GenReqDefFor") {
+			inSource = append(inSource, strings.TrimPrefix(fd.Name.Name, "GenReqDefFor"))
+		}
+	}
+	slices.Sort(inSource)
+	var listed []string
+	for name := range sdkOperations {
+		listed = append(listed, name)
+	}
+	slices.Sort(listed)
+	if !slices.Equal(inSource, listed) {
+		t.Errorf("got GenReqDefFor functions %v in the SDK source, want the %d of sdkOperations %v", inSource, len(listed), listed)
+	}
+	if len(inSource) != 61 {
+		t.Errorf("got %d SDK operations, want the reference's 61", len(inSource))
+	}
+}
+
+// kmsRoutes returns kmsd's KMS routes (not the /v3 IAM ones) by name.
+func kmsRoutes(t *testing.T) map[string]api.Operation {
+	t.Helper()
+	out := map[string]api.Operation{}
+	for _, o := range api.Operations() {
+		if strings.HasPrefix(o.Pattern, "/v3/") {
+			continue
+		}
+		if _, dup := out[o.Name]; dup {
+			t.Errorf("route %s is in the table twice", o.Name)
+		}
+		out[o.Name] = o
+	}
+	return out
+}
+
+// TestRouteParity compares the route table with the SDK's request
+// definitions in both directions: same names, methods and paths.
+func TestRouteParity(t *testing.T) {
+	routes := kmsRoutes(t)
+	for name, gen := range sdkOperations {
+		t.Run(name, func(t *testing.T) {
+			d := gen()
+			r, ok := routes[name]
+			if !ok {
+				t.Fatalf("SDK operation %s %s %s has no route", name, d.Method, d.Path)
+			}
+			if r.Method != d.Method || r.Pattern != d.Path {
+				t.Errorf("got route %s %s, want the SDK's %s %s", r.Method, r.Pattern, d.Method, d.Path)
+			}
+		})
+	}
+	for name, r := range routes {
+		if _, ok := sdkOperations[name]; !ok {
+			t.Errorf("route %s (%s %s) is not an SDK operation", name, r.Method, r.Pattern)
+		}
+	}
+	if len(routes) != len(sdkOperations) {
+		t.Errorf("got %d KMS routes, want %d", len(routes), len(sdkOperations))
+	}
+}
+
+// concretePath fills a route pattern's parameters with values the route
+// matches.
+func concretePath(e *env, pattern string) string {
+	return strings.NewReplacer(
+		"{project_id}", e.ids.ProjectID,
+		"{key_id}", unknownKeyID,
+		"{key}", "tagkey",
+		"{keystore_id}", "keystore-1",
+		"{resource_instances}", "resource_instances",
+		"{version_id}", "v1.0",
+	).Replace(pattern)
+}
+
+// TestNotImplementedRoutes checks that every route that is not built yet
+// answers the administrator 501 KMSD.0501 with a JSON error body, never
+// 404.
+func TestNotImplementedRoutes(t *testing.T) {
+	e := start(t)
+	n := 0
+	for _, o := range api.Operations() {
+		if o.Implemented || strings.HasPrefix(o.Pattern, "/v3/") {
+			continue
+		}
+		n++
+		t.Run(o.Name, func(t *testing.T) {
+			var body []byte
+			if o.Method != "GET" {
+				body = []byte("{}\n")
+			}
+			status, h, b := rawCall(t, e, o.Method, concretePath(e, o.Pattern), body, e.ids.AdminAK, e.ids.AdminSK)
+			wantRawError(t, status, h, b, 501, "KMSD.0501")
+		})
+	}
+	t.Logf("%d routes are not implemented", n)
+}
+
+// TestWireHygiene checks the answers to malformed requests: bad JSON,
+// wrong JSON types, missing members, oversize bodies, unknown paths and
+// methods.
+func TestWireHygiene(t *testing.T) {
+	e := start(t)
+	describePath := e.projectPath("describe-key")
+	tests := []struct {
+		name         string
+		method, path string
+		body         []byte
+		status       int
+		code         string
+	}{
+		{"malformed JSON", "POST", describePath, []byte(`{"key_id":`), 400, "KMS.0202"},
+		{"not an object", "POST", describePath, []byte(`["key_id"]`), 400, "KMS.0202"},
+		{"null", "POST", describePath, []byte(`null`), 400, "KMS.0202"},
+		{"two objects", "POST", describePath, []byte(`{"key_id":"` + unknownKeyID + `"}{}`), 400, "KMS.0202"},
+		{"key_id a number", "POST", describePath, []byte(`{"key_id": 5}`), 400, "KMS.0202"},
+		{"key_id a boolean", "POST", describePath, []byte(`{"key_id": true}`), 400, "KMS.0202"},
+		{"pending_days a number", "POST", e.projectPath("schedule-key-deletion"), []byte(`{"key_id":"` + unknownKeyID + `","pending_days":7}`), 400, "KMS.0202"},
+		{"missing key_id", "POST", describePath, []byte(`{}`), 400, "KMS.0204"},
+		{"empty body", "POST", describePath, nil, 400, "KMS.0204"},
+		{"key_id null", "POST", describePath, []byte(`{"key_id":null}`), 400, "KMS.0204"},
+		{"missing key_alias", "POST", e.projectPath("create-key"), []byte(`{"key_spec":"AES_256"}`), 400, "KMS.0204"},
+		{"body over 64 KiB", "POST", describePath, append([]byte(`{"key_id":"`+unknownKeyID+`","sequence":"`), append(bytes.Repeat([]byte("a"), 64<<10), []byte(`"}`)...)...), 400, "KMS.0203"},
+		{"unknown path", "POST", e.projectPath("no-such-operation"), []byte(`{}`), 404, "APIGW.0101"},
+		{"unknown version", "GET", "/v9/" + e.ids.ProjectID + "/kms/user-instances", nil, 404, "APIGW.0101"},
+		{"known path, wrong method", "GET", describePath, nil, 404, "APIGW.0101"},
+		{"known path, PUT", "PUT", e.projectPath("user-instances"), []byte(`{}`), 404, "APIGW.0101"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, h, b := rawCall(t, e, tt.method, tt.path, tt.body, e.ids.AdminAK, e.ids.AdminSK)
+			wantRawError(t, status, h, b, tt.status, tt.code)
+		})
+	}
+	t.Run("unknown path without credentials", func(t *testing.T) {
+		status, h, b := send(t, newRawRequest(t, e, "GET", e.projectPath("no-such-operation"), nil))
+		wantRawError(t, status, h, b, 404, "APIGW.0101")
+	})
+	// A well-formed request still works, with the SDK's compact body and
+	// with extra whitespace.
+	id := newKey(t, e.admin())
+	for _, body := range []string{`{"key_id":"` + id + `"}` + "\n", " {\n \"key_id\" : \"" + id + "\" } "} {
+		status, _, b := rawCall(t, e, "POST", describePath, []byte(body), e.ids.AdminAK, e.ids.AdminSK)
+		if status != 200 {
+			t.Errorf("body %q: got %d %s, want 200", body, status, b)
+		}
+	}
+}
+
+// TestVersions checks the API version operations through the SDK
+// (reference kms-api.md §5.N).
+func TestVersions(t *testing.T) {
+	e := start(t)
+	c := e.admin()
+	resp, err := c.ShowVersions(&model.ShowVersionsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, v := range deref(resp.Versions) {
+		ids = append(ids, val(v.Id))
+		if val(v.Id) == "v1.0" && val(v.Status) != "CURRENT" {
+			t.Errorf("got v1.0 status %v, want CURRENT", val(v.Status))
+		}
+	}
+	if !slices.Contains(ids, "v1.0") {
+		t.Errorf("got versions %v, want v1.0 among them", ids)
+	}
+	one, err := c.ShowVersion(&model.ShowVersionRequest{VersionId: "v1.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Version == nil {
+		t.Fatal("ShowVersion answered no version")
+	}
+	if m, ok := (*one.Version).(map[string]any); !ok || m["id"] != "v1.0" {
+		t.Errorf("got version %#v, want the object of v1.0", *one.Version)
+	}
+	_, err = c.ShowVersion(&model.ShowVersionRequest{VersionId: "v9"})
+	wantError(t, err, 404, "APIGW.0101")
+}
+
+// deref returns *p, or nil.
+func deref[T any](p *[]T) []T {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
