@@ -247,10 +247,14 @@ func (rt *route) matchPath(segs []string) (map[string]string, bool) {
 			if segs[i] == "" {
 				return nil, false
 			}
+			name := s[1 : len(s)-1]
+			if want, ok := rt.fixed[name]; ok && segs[i] != want {
+				return nil, false
+			}
 			if params == nil {
 				params = make(map[string]string, 2)
 			}
-			params[s[1:len(s)-1]] = segs[i]
+			params[name] = segs[i]
 			continue
 		}
 		if s != segs[i] {

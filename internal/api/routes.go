@@ -37,6 +37,10 @@ type route struct {
 	auth   authMode
 	// handler serves the operation; nil answers 501 KMSD.0501.
 	handler func(*Handler, *call) (any, error)
+	// fixed constrains path parameters whose only valid value is their
+	// own name: the SDK models ListKmsByTags' literal "resource_instances"
+	// segment as a parameter (reference kms-api.md §3, row 43).
+	fixed map[string]string
 
 	segs []string
 }
@@ -101,7 +105,7 @@ func routeTable() []*route {
 		{op: "DeleteTag", method: "DELETE", pattern: p + "{key_id}/tags/{key}", status: 204, action: "kms:cmkTag:delete"},
 		{op: "ShowKmsTags", method: "GET", pattern: p + "{key_id}/tags", action: "kms:cmkTag:list"},
 		{op: "ListKmsTags", method: "GET", pattern: p + "tags", action: "kms:cmkTag:list"},
-		{op: "ListKmsByTags", method: "POST", pattern: p + "{resource_instances}/action", action: "kms:cmkTag:listInstance"},
+		{op: "ListKmsByTags", method: "POST", pattern: p + "{resource_instances}/action", fixed: map[string]string{"resource_instances": "resource_instances"}, action: "kms:cmkTag:listInstance"},
 		// J. Rotation.
 		{op: "EnableKeyRotation", method: "POST", pattern: p + "enable-key-rotation", action: "kms:cmk:enableRotation"},
 		{op: "DisableKeyRotation", method: "POST", pattern: p + "disable-key-rotation", action: "kms:cmk:disableRotation"},

@@ -374,14 +374,13 @@ func (s *Service) DisableKey(ctx context.Context, projectID, keyID string) (stor
 		if k.Default {
 			return ErrDefaultKey
 		}
-		switch k.State {
-		case store.StateEnabled:
-			k.State = store.StateDisabled
-			return nil
-		case store.StatePendingDeletion:
-			return ErrKeyPendingDeletion
+		// Only from enabled; every other state, pending deletion included,
+		// is KMS.1301 (reference kms-api.md §5.B DisableKey).
+		if k.State != store.StateEnabled {
+			return ErrKeyNotEnabled
 		}
-		return ErrKeyNotEnabled
+		k.State = store.StateDisabled
+		return nil
 	})
 }
 
