@@ -24,8 +24,8 @@ var (
 	// ErrNotFound means the addressed row does not exist (in that project).
 	ErrNotFound = errors.New("store: not found")
 	// ErrConflict means a uniqueness rule was violated (an id, an access
-	// key, a name or a key alias already taken) or an optimistic revision
-	// check failed.
+	// key, a name, a key alias or an alias name already taken) or an
+	// optimistic revision check failed.
 	ErrConflict = errors.New("store: conflict")
 )
 
@@ -42,6 +42,9 @@ type Store interface {
 
 // Tx is the set of operations available inside a transaction. Methods take
 // the transaction's context implicitly.
+//
+// Methods that page take an offset and a limit: a negative offset counts as
+// 0, and a limit of 0 or less means no limit.
 type Tx interface {
 	// Accounts (Huawei IAM domains).
 	CreateAccount(a Account) error
@@ -87,19 +90,24 @@ type Tx interface {
 	// Keys. A key belongs to exactly one project; every lookup is scoped
 	// by project, so another project's key is ErrNotFound.
 	//
-	// CreateKey fails with ErrConflict on a duplicate key id or a
-	// duplicate non-empty alias in the project. It maintains the
-	// project's key counts in the same transaction.
+	// CreateKey fails with ErrConflict on a duplicate key id or when its
+	// non-empty alias is taken in the project, as a key alias or as an
+	// Alias name (see Aliases). It maintains the project's key counts in
+	// the same transaction.
 	CreateKey(k Key) error
 	GetKey(projectID, keyID string) (Key, error)
+	// GetKeyByAlias finds a key by its Key.Alias; Alias rows are not
+	// consulted (use GetAlias).
 	GetKeyByAlias(projectID, alias string) (Key, error)
-	// UpdateKey replaces the key row when k.Revision equals the stored
-	// revision, and increments the stored revision; otherwise it fails
-	// with ErrConflict (also on a duplicate alias). Count-relevant fields
-	// (Default) cannot change.
+	// UpdateKey replaces the key row, including the rotation fields and
+	// MaterialExpiresAt, when k.Revision equals the stored revision, and
+	// increments the stored revision; otherwise it fails with ErrConflict.
+	// It also fails with ErrConflict when a changed non-empty alias is
+	// taken in the project, as a key alias or as an Alias name.
+	// Count-relevant fields (Default) cannot change.
 	UpdateKey(k Key) error
-	// DeleteKey destroys the key row and all of its versions, and updates
-	// the project's counts.
+	// DeleteKey destroys the key row and all of its versions, grants,
+	// aliases, tags and import tokens, and updates the project's counts.
 	DeleteKey(projectID, keyID string) error
 	// ListKeys returns keys of the project matching f ordered by creation
 	// time then key id, starting at offset, at most limit of them, and the
@@ -112,10 +120,144 @@ type Tx interface {
 	// state is pending deletion and whose deletion date is not after now.
 	KeysDueForDeletion(now time.Time, limit int) ([]Key, error)
 
+	// KeysDueForRotation returns up to limit keys in any project that are
+	// due for automatic rotation at now: RotationEnabled, state enabled,
+	// and LastRotation (CreatedAt when never rotated) plus the rotation
+	// interval in days not after now. A RotationInterval of 0 or less
+	// counts as DefaultRotationInterval. The order is left open.
+	KeysDueForRotation(now time.Time, limit int) ([]Key, error)
+	// KeysWithExpiredMaterial returns up to limit keys in any project of
+	// origin OriginExternal whose MaterialExpiresAt is set (non-zero) and
+	// not after now, in any state. The caller clears MaterialExpiresAt
+	// when it deletes the material, which takes the key off this list.
+	// The order is left open.
+	KeysWithExpiredMaterial(now time.Time, limit int) ([]Key, error)
+
 	// Key versions hold the sealed material of a key.
+	//
+	// PutKeyVersion never overwrites: putting a version that exists fails
+	// with ErrConflict. It fails with ErrNotFound when the key does not
+	// exist in the project.
 	PutKeyVersion(v KeyVersion) error
 	GetKeyVersion(projectID, keyID string, version int) (KeyVersion, error)
 	ListKeyVersions(projectID, keyID string) ([]KeyVersion, error)
+	// DeleteKeyVersions removes every version of the key (the deletion of
+	// imported key material); the key row stays as it is, so the caller
+	// updates its state and PrimaryVersion. Versions may be put again
+	// afterwards. It fails with ErrNotFound when the key does not exist in
+	// the project; a key without versions is not an error.
+	DeleteKeyVersions(projectID, keyID string) error
+
+	// Grants (reference kms-api.md §5.G) let a grantee use one key. Grant
+	// ids are unique across projects. The store does not enforce the grant
+	// quota: the caller compares CountGrants in the same transaction.
+	//
+	// CreateGrant fails with ErrConflict on a duplicate grant id and with
+	// ErrNotFound when the key does not exist in the project.
+	CreateGrant(g Grant) error
+	// GetGrant returns the grant with that id on that key; a grant on
+	// another key is ErrNotFound.
+	GetGrant(projectID, keyID, grantID string) (Grant, error)
+	// ListGrants returns the key's grants ordered by creation time then
+	// grant id, starting at offset, at most limit of them, and the number
+	// of the key's grants. It fails with ErrNotFound when the key does not
+	// exist in the project.
+	ListGrants(projectID, keyID string, offset, limit int) ([]Grant, int, error)
+	// ListGrantsByRetiringPrincipal returns the grants in any project
+	// whose RetiringPrincipal is retiringPrincipal, ordered by creation
+	// time then grant id, paged like ListGrants, and their total number.
+	// The empty principal matches no grant.
+	ListGrantsByRetiringPrincipal(retiringPrincipal string, offset, limit int) ([]Grant, int, error)
+	// DeleteGrant removes the grant; it fails with ErrNotFound when the key
+	// has no grant of that id.
+	DeleteGrant(projectID, keyID, grantID string) error
+	// CountGrants returns the number of grants on the key. It fails with
+	// ErrNotFound when the key does not exist in the project.
+	CountGrants(projectID, keyID string) (int, error)
+	// GrantsFor returns the key's grants whose grantee is the user
+	// granteePrincipal (GranteeUser grants) or the account
+	// granteeAccountID (GranteeDomain grants), in no particular order. It
+	// serves the authorization of every request, so it reads an index and
+	// does not check that the key exists: a missing key has no grants. An
+	// empty id matches no grant.
+	GrantsFor(granteePrincipal, granteeAccountID, projectID, keyID string) ([]Grant, error)
+
+	// Aliases (reference kms-api.md §5.H) are extra names of keys, besides
+	// Key.Alias (the key_alias of create-key and update-key-alias). Both
+	// share one namespace per project: a non-empty name belongs to at most
+	// one key, either as its Key.Alias or as one Alias row. CreateAlias,
+	// CreateKey and UpdateKey fail with ErrConflict when the name is taken
+	// in either place; the backend checks it in the same transaction.
+	// Names compare byte for byte.
+	//
+	// CreateAlias fails with ErrConflict when the name is taken in the
+	// project and with ErrNotFound when the key does not exist there.
+	CreateAlias(a Alias) error
+	// GetAlias returns the Alias row of that name; a Key.Alias is not an
+	// Alias row (use GetKeyByAlias).
+	GetAlias(projectID, alias string) (Alias, error)
+	// ListAliases returns the project's aliases, only those of keyID when
+	// it is non-empty, whose names sort after afterAlias (the marker: the
+	// last name of the previous page; "" starts at the beginning), ordered
+	// by name, at most limit of them. To learn whether another page
+	// follows, ask for one more than the page size. A missing key has no
+	// aliases: the result is empty, not an error.
+	ListAliases(projectID, keyID, afterAlias string, limit int) ([]Alias, error)
+	// UpdateAlias moves the alias a.Alias of project a.ProjectID to the key
+	// a.KeyID and sets its UpdatedAt; CreatedAt stays. It fails with
+	// ErrNotFound when the alias or the target key does not exist in the
+	// project.
+	UpdateAlias(a Alias) error
+	// DeleteAlias removes the Alias row; it fails with ErrNotFound when
+	// there is none of that name (a Key.Alias is not removed).
+	DeleteAlias(projectID, alias string) error
+
+	// Tags (reference kms-api.md §5.I) are key/value pairs on a key; a key
+	// has at most one value per tag key. The store does not enforce the
+	// tag limits: the caller compares CountTags in the same transaction.
+	// Tag keys and values compare byte for byte.
+	//
+	// PutTag sets the tag key of the key to value, inserting or
+	// overwriting. It fails with ErrNotFound when the key does not exist
+	// in the project.
+	PutTag(projectID, keyID, key, value string) error
+	// DeleteTag removes the tag key from the key; it fails with
+	// ErrNotFound when the key does not carry it.
+	DeleteTag(projectID, keyID, key string) error
+	// ListKeyTags returns the key's tags ordered by tag key. It fails with
+	// ErrNotFound when the key does not exist in the project.
+	ListKeyTags(projectID, keyID string) ([]Tag, error)
+	// CountTags returns the number of tags on the key. It fails with
+	// ErrNotFound when the key does not exist in the project.
+	CountTags(projectID, keyID string) (int, error)
+	// ListProjectTags returns every tag key used on a key of the project,
+	// ordered by tag key, each with its distinct values in ascending order.
+	ListProjectTags(projectID string) ([]TagValues, error)
+	// FindKeysByTags returns the project's keys matching q ordered by
+	// creation time then key id, starting at offset, at most limit of them,
+	// and the total number of matches (see TagQuery). It fails with an
+	// error that is neither sentinel when q has a Matches entry whose key
+	// is not MatchResourceName.
+	FindKeysByTags(projectID string, q TagQuery, offset, limit int) ([]Key, int, error)
+
+	// Import tokens (reference kms-api.md §5.K) hold the wrapping key pair
+	// handed out by get-parameters-for-import. Token ids are unique across
+	// projects.
+	//
+	// PutImportToken fails with ErrConflict on a duplicate token id and
+	// with ErrNotFound when the key does not exist in the project.
+	PutImportToken(tok ImportToken) error
+	// GetImportToken returns the key's token of that id, expired or not
+	// (the caller checks ExpiresAt); a token of another key is
+	// ErrNotFound.
+	GetImportToken(projectID, keyID, tokenID string) (ImportToken, error)
+	// DeleteImportTokens removes every token of the key. It fails with
+	// ErrNotFound when the key does not exist in the project; a key
+	// without tokens is not an error.
+	DeleteImportTokens(projectID, keyID string) error
+	// DeleteExpiredImportTokens removes the tokens in any project whose
+	// ExpiresAt is not after now, and returns how many it removed.
+	DeleteExpiredImportTokens(now time.Time) (int, error)
 
 	// Meta holds small named values (format markers, bootstrap state).
 	GetMeta(name string) ([]byte, error)
@@ -170,6 +312,16 @@ type Policy struct {
 	CreatedAt time.Time
 }
 
+// Key origins (reference kms-api.md §2.2).
+const (
+	OriginKMS      = "kms"
+	OriginExternal = "external" // imported key material (BYOK)
+)
+
+// DefaultRotationInterval is the rotation interval in days of a key whose
+// RotationInterval is unset (reference kms-api.md §2.4, §5.J).
+const DefaultRotationInterval = 365
+
 // Key states as they travel on the wire (reference kms-api.md §2.1).
 const (
 	StateEnabled         = "2"
@@ -195,6 +347,18 @@ type Key struct {
 	PrimaryVersion      int // version used for new operations; 0 when no material
 	CreatedAt           time.Time
 	DeletionDate        time.Time // zero unless State is pending deletion
+	// RotationEnabled turns on automatic rotation (see KeysDueForRotation).
+	RotationEnabled bool
+	// RotationInterval is the rotation period in days; 0 means unset,
+	// which KeysDueForRotation reads as DefaultRotationInterval.
+	RotationInterval int
+	// LastRotation is the time of the last rotation; zero until the first.
+	LastRotation time.Time
+	// RotationCount is the number of rotations so far.
+	RotationCount int
+	// MaterialExpiresAt is when imported key material expires; zero for
+	// no expiry (see KeysWithExpiredMaterial).
+	MaterialExpiresAt time.Time
 	// Revision is the optimistic-concurrency counter; UpdateKey checks it.
 	Revision int64
 }
@@ -222,4 +386,86 @@ type KeyCounts struct {
 	Custom int
 	// Default counts the project's default keys.
 	Default int
+}
+
+// Grantee principal types of a grant (reference kms-api.md §4 Grants).
+const (
+	GranteeUser   = "user"   // GranteePrincipal is a user id
+	GranteeDomain = "domain" // GranteePrincipal is an account (domain) id
+)
+
+// Grant allows a grantee to perform operations with one key.
+type Grant struct {
+	ProjectID string
+	KeyID     string
+	GrantID   string // 64 hex digits, unique across projects
+	Name      string
+	// GranteePrincipal is a user id or, for GranteeDomain, an account id.
+	GranteePrincipal     string
+	GranteePrincipalType string // GranteeUser or GranteeDomain
+	// Operations are the granted operation names (create-datakey,
+	// encrypt-data, …, reference kms-api.md §5.G).
+	Operations []string
+	// IssuingPrincipal is the user id that created the grant.
+	IssuingPrincipal string
+	// RetiringPrincipal is the user id allowed to retire the grant; ""
+	// for none.
+	RetiringPrincipal string
+	CreatedAt         time.Time
+}
+
+// Alias is an extra name of a key (the multi-alias API). Names share one
+// namespace per project with Key.Alias; see the Aliases methods of Tx.
+type Alias struct {
+	ProjectID string
+	Alias     string
+	KeyID     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Tag is one tag of a key (reference kms-api.md §4 TagItem).
+type Tag struct {
+	Key   string
+	Value string
+}
+
+// TagValues is a tag key with a set of values (reference kms-api.md §4
+// Tag).
+type TagValues struct {
+	Key    string
+	Values []string
+}
+
+// MatchResourceName is the only TagQuery.Matches key: its value is looked
+// for in the key alias (reference kms-api.md §5.I, ListKmsByTags).
+const MatchResourceName = "resource_name"
+
+// TagQuery selects keys in FindKeysByTags, with the semantics of Huawei's
+// resource_instances filter. A key matches when it matches every entry of
+// Tags and of Matches; the empty query matches every key of the project.
+type TagQuery struct {
+	// Tags: a key must carry every listed tag key (different keys are
+	// AND-ed), with one of the listed Values when Values is non-empty
+	// (values of one key are OR-ed) and with any value otherwise.
+	Tags []TagValues
+	// Matches: for the key MatchResourceName, the key's Key.Alias must
+	// contain Value, ignoring ASCII case. An empty Value matches every
+	// key.
+	Matches []Tag
+}
+
+// ImportToken is the wrapping key pair of one get-parameters-for-import
+// call for a key of origin OriginExternal.
+type ImportToken struct {
+	ProjectID         string
+	KeyID             string
+	TokenID           string // unique across projects
+	WrappingAlgorithm string // RSAES_OAEP_SHA_256 | SM2_ENCRYPT
+	WrappingKeySpec   string // e.g. RSA_2048, SM2
+	// SealedPrivateKey is the private half of the wrapping key, sealed by
+	// the keyring.
+	SealedPrivateKey []byte
+	ExpiresAt        time.Time
+	CreatedAt        time.Time
 }

@@ -46,4 +46,14 @@
 // Each project has a row in key_counts that CreateKey and DeleteKey update
 // in the same transaction as the key, so that KeyCounts costs one row read
 // however many keys a project holds.
+//
+// The rows a key owns (versions, grants, aliases, tags and import tokens)
+// reference it with ON DELETE CASCADE, so that DeleteKey removes them with
+// the key. The key aliases (keys.alias) and the aliases of the multi-alias
+// API (the aliases table) share one namespace per project: triggers refuse
+// a name taken in the other table, and their RAISE(ABORT) becomes
+// [store.ErrConflict]. When a key is next due for rotation is the generated
+// column keys.rotation_due_at, which the partial index keys_rotation_due
+// keeps in order. Grants are counted on an index (a key holds at most the
+// grant quota of them); tags likewise.
 package sqlite

@@ -156,21 +156,12 @@ func scanUser(s scanner) (store.User, error) {
 	return u, nil
 }
 
-// policiesJSON encodes a user's policy names as a JSON array, never null.
-func policiesJSON(p []string) (string, error) {
-	if p == nil {
-		p = []string{}
-	}
-	b, err := json.Marshal(p)
-	return string(b), err
-}
-
 // CreateUser fails with store.ErrConflict on a duplicate id or a name
 // already used in the account, and with store.ErrNotFound when the account
 // does not exist.
 func (t *tx) CreateUser(u store.User) error {
 	const op = "create user"
-	policies, err := policiesJSON(u.Policies)
+	policies, err := stringsJSON(u.Policies)
 	if err != nil {
 		return wrap(op, err)
 	}
@@ -202,7 +193,7 @@ func (t *tx) ListUsers(accountID string) ([]store.User, error) {
 // the user u.ID; the account and creation time stay as they are.
 func (t *tx) UpdateUser(u store.User) error {
 	const op = "update user"
-	policies, err := policiesJSON(u.Policies)
+	policies, err := stringsJSON(u.Policies)
 	if err != nil {
 		return wrap(op, err)
 	}

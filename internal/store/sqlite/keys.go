@@ -12,7 +12,8 @@ import (
 
 const keyCols = `project_id, key_id, account_id, alias, description, spec, usage, origin,
 	state, is_default, enterprise_project_id, keystore_id, primary_version,
-	created_at, deletion_date, revision`
+	created_at, deletion_date, rotation_enabled, rotation_interval, last_rotation,
+	rotation_count, material_expires_at, revision`
 
 // The queries whose plans TestQueryPlans checks.
 const (
@@ -25,6 +26,18 @@ const (
 	// SQLite can use the partial index keys_due.
 	keysDueQuery = "SELECT " + keyCols + " FROM keys WHERE state = '" + store.StatePendingDeletion + `'
 		AND deletion_date <= ? ORDER BY deletion_date, project_id, key_id LIMIT ?`
+	// keysRotationDueQuery repeats the condition of the partial index
+	// keys_rotation_due; rotation_due_at is a generated column (see
+	// migration 0002).
+	keysRotationDueQuery = "SELECT " + keyCols + " FROM keys WHERE rotation_enabled = 1 AND state = '" +
+		store.StateEnabled + `' AND rotation_due_at <= ? ORDER BY rotation_due_at, project_id, key_id LIMIT ?`
+	// keysMaterialExpiredQuery repeats the condition of the partial index
+	// keys_material_expiry.
+	keysMaterialExpiredQuery = "SELECT " + keyCols + " FROM keys WHERE origin = '" + store.OriginExternal + `'
+		AND material_expires_at IS NOT NULL AND material_expires_at <= ?
+		ORDER BY material_expires_at, project_id, key_id LIMIT ?`
+	// keyExistsQuery tells whether a key exists in a project.
+	keyExistsQuery = "SELECT EXISTS (SELECT 1 FROM keys WHERE project_id = ? AND key_id = ?)"
 )
 
 // listKeysQueries returns the queries of ListKeys for f: one counting the
@@ -50,15 +63,18 @@ func listKeysQueries(projectID string, f store.KeyFilter) (count, page string, a
 func scanKey(s scanner) (store.Key, error) {
 	var k store.Key
 	var created int64
-	var deletion sql.NullInt64
+	var deletion, lastRotation, materialExpiry sql.NullInt64
 	err := s.Scan(&k.ProjectID, &k.KeyID, &k.AccountID, &k.Alias, &k.Description,
 		&k.Spec, &k.Usage, &k.Origin, &k.State, &k.Default, &k.EnterpriseProjectID,
-		&k.KeystoreID, &k.PrimaryVersion, &created, &deletion, &k.Revision)
+		&k.KeystoreID, &k.PrimaryVersion, &created, &deletion, &k.RotationEnabled,
+		&k.RotationInterval, &lastRotation, &k.RotationCount, &materialExpiry, &k.Revision)
 	if err != nil {
 		return store.Key{}, err
 	}
 	k.CreatedAt = fromMillis(created)
 	k.DeletionDate = fromNullMillis(deletion)
+	k.LastRotation = fromNullMillis(lastRotation)
+	k.MaterialExpiresAt = fromNullMillis(materialExpiry)
 	return k, nil
 }
 
@@ -72,16 +88,19 @@ func countColumn(isDefault bool) string {
 
 // CreateKey inserts k and counts it in its project. Key ids are unique
 // across projects. It fails with store.ErrConflict on a duplicate key id or
-// a duplicate non-empty alias in the project, and with store.ErrNotFound
-// when the project does not exist.
+// when its non-empty alias is taken in the project (by a key, through the
+// index keys_alias, or by an alias, through the trigger keys_alias_insert),
+// and with store.ErrNotFound when the project does not exist.
 func (t *tx) CreateKey(k store.Key) error {
 	const op = "create key"
 	return t.atomic(func() error {
 		_, err := t.exec("INSERT INTO keys ("+keyCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			k.ProjectID, k.KeyID, k.AccountID, k.Alias, k.Description, k.Spec, k.Usage,
 			k.Origin, k.State, k.Default, k.EnterpriseProjectID, k.KeystoreID,
-			k.PrimaryVersion, millis(k.CreatedAt), nullMillis(k.DeletionDate), k.Revision)
+			k.PrimaryVersion, millis(k.CreatedAt), nullMillis(k.DeletionDate),
+			k.RotationEnabled, k.RotationInterval, nullMillis(k.LastRotation),
+			k.RotationCount, nullMillis(k.MaterialExpiresAt), k.Revision)
 		if err != nil {
 			return wrap(op, err)
 		}
@@ -108,17 +127,22 @@ func (t *tx) GetKeyByAlias(projectID, alias string) (store.Key, error) {
 
 // UpdateKey replaces every column of the key except its identity (project
 // and key id), Default and CreatedAt, when k.Revision is the stored
-// revision, and increments the stored revision.
+// revision, and increments the stored revision. A changed alias taken by
+// another key (index keys_alias) or by an alias (trigger keys_alias_update)
+// is store.ErrConflict.
 func (t *tx) UpdateKey(k store.Key) error {
 	const op = "update key"
 	res, err := t.exec(`UPDATE keys SET
 			account_id = ?, alias = ?, description = ?, spec = ?, usage = ?, origin = ?,
 			state = ?, enterprise_project_id = ?, keystore_id = ?, primary_version = ?,
-			deletion_date = ?, revision = revision + 1
+			deletion_date = ?, rotation_enabled = ?, rotation_interval = ?,
+			last_rotation = ?, rotation_count = ?, material_expires_at = ?,
+			revision = revision + 1
 		WHERE project_id = ? AND key_id = ? AND revision = ?`,
 		k.AccountID, k.Alias, k.Description, k.Spec, k.Usage, k.Origin,
 		k.State, k.EnterpriseProjectID, k.KeystoreID, k.PrimaryVersion,
-		nullMillis(k.DeletionDate),
+		nullMillis(k.DeletionDate), k.RotationEnabled, k.RotationInterval,
+		nullMillis(k.LastRotation), k.RotationCount, nullMillis(k.MaterialExpiresAt),
 		k.ProjectID, k.KeyID, k.Revision)
 	if err != nil {
 		return wrap(op, err)
@@ -140,7 +164,8 @@ func (t *tx) UpdateKey(k store.Key) error {
 	return conflict(op, "stale revision")
 }
 
-// DeleteKey removes the key, its versions (by cascade) and its count.
+// DeleteKey removes the key, its count, and (by cascade) its versions,
+// grants, aliases, tags and import tokens.
 func (t *tx) DeleteKey(projectID, keyID string) error {
 	const op = "delete key"
 	return t.atomic(func() error {
@@ -165,10 +190,7 @@ func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([
 	if err := t.tx.QueryRowContext(t.ctx, count, args...).Scan(&total); err != nil {
 		return nil, 0, wrap(op, err)
 	}
-	if limit <= 0 {
-		limit = -1 // SQLite: no limit
-	}
-	keys, err := query(t, scanKey, page, append(args, limit, max(offset, 0))...)
+	keys, err := query(t, scanKey, page, append(args, sqlLimit(limit), max(offset, 0))...)
 	if err != nil {
 		return nil, 0, wrap(op, err)
 	}
@@ -189,11 +211,35 @@ func (t *tx) KeyCounts(projectID string) (store.KeyCounts, error) {
 // KeysDueForDeletion returns the due keys oldest deletion date first. A
 // limit of 0 or less means no limit.
 func (t *tx) KeysDueForDeletion(now time.Time, limit int) ([]store.Key, error) {
-	if limit <= 0 {
-		limit = -1
-	}
-	keys, err := query(t, scanKey, keysDueQuery, millis(now), limit)
+	keys, err := query(t, scanKey, keysDueQuery, millis(now), sqlLimit(limit))
 	return keys, wrap("keys due for deletion", err)
+}
+
+// KeysDueForRotation returns the due keys earliest due time first. A limit
+// of 0 or less means no limit.
+func (t *tx) KeysDueForRotation(now time.Time, limit int) ([]store.Key, error) {
+	keys, err := query(t, scanKey, keysRotationDueQuery, millis(now), sqlLimit(limit))
+	return keys, wrap("keys due for rotation", err)
+}
+
+// KeysWithExpiredMaterial returns the keys earliest expiry first. A limit
+// of 0 or less means no limit.
+func (t *tx) KeysWithExpiredMaterial(now time.Time, limit int) ([]store.Key, error) {
+	keys, err := query(t, scanKey, keysMaterialExpiredQuery, millis(now), sqlLimit(limit))
+	return keys, wrap("keys with expired material", err)
+}
+
+// keyExists fails with store.ErrNotFound, named after op, when the key does
+// not exist in the project.
+func (t *tx) keyExists(op, projectID, keyID string) error {
+	var exists bool
+	if err := t.tx.QueryRowContext(t.ctx, keyExistsQuery, projectID, keyID).Scan(&exists); err != nil {
+		return wrap(op, err)
+	}
+	if !exists {
+		return notFound(op)
+	}
+	return nil
 }
 
 const keyVersionCols = "project_id, key_id, version, sealed, created_at"
@@ -230,17 +276,23 @@ func (t *tx) GetKeyVersion(projectID, keyID string, version int) (store.KeyVersi
 // with store.ErrNotFound when the key does not exist in the project.
 func (t *tx) ListKeyVersions(projectID, keyID string) ([]store.KeyVersion, error) {
 	const op = "list key versions"
-	var exists bool
-	err := t.tx.QueryRowContext(t.ctx,
-		"SELECT EXISTS (SELECT 1 FROM keys WHERE project_id = ? AND key_id = ?)", projectID, keyID).Scan(&exists)
-	if err != nil {
-		return nil, wrap(op, err)
-	}
-	if !exists {
-		return nil, notFound(op)
+	if err := t.keyExists(op, projectID, keyID); err != nil {
+		return nil, err
 	}
 	vs, err := query(t, scanKeyVersion,
 		"SELECT "+keyVersionCols+" FROM key_versions WHERE project_id = ? AND key_id = ? ORDER BY version",
 		projectID, keyID)
 	return vs, wrap(op, err)
+}
+
+// DeleteKeyVersions removes all versions of the key and leaves the key row
+// alone. It fails with store.ErrNotFound when the key does not exist in the
+// project.
+func (t *tx) DeleteKeyVersions(projectID, keyID string) error {
+	const op = "delete key versions"
+	if err := t.keyExists(op, projectID, keyID); err != nil {
+		return err
+	}
+	_, err := t.exec("DELETE FROM key_versions WHERE project_id = ? AND key_id = ?", projectID, keyID)
+	return wrap(op, err)
 }

@@ -200,7 +200,9 @@ func isBusy(err error) bool {
 // wrap gives err the operation's name and maps it to the store's sentinel
 // errors: sql.ErrNoRows and a missing parent row (a foreign key violation
 // on insert) become store.ErrNotFound, a unique or primary key violation
-// becomes store.ErrConflict. The SQLite error stays in the chain.
+// and the RAISE(ABORT) of a trigger (the triggers of the schema enforce
+// uniqueness across tables, such as the alias namespace) become
+// store.ErrConflict. The SQLite error stays in the chain.
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
@@ -210,7 +212,8 @@ func wrap(op string, err error) error {
 	}
 	if e, ok := errors.AsType[*sqlite.Error](err); ok {
 		switch e.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY,
+			sqlite3.SQLITE_CONSTRAINT_TRIGGER:
 			return fmt.Errorf("sqlite: %s: %w: %w", op, store.ErrConflict, err)
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return fmt.Errorf("sqlite: %s: %w: %w", op, store.ErrNotFound, err)

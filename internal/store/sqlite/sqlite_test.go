@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"bufio"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -136,6 +137,98 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 }
 
+// TestUpgradeFrom0001 opens a database written by a kmsd that knew only
+// migration 0001 and checks that its keys read back with the defaults of
+// the newer fields and work with the newer tables.
+func TestUpgradeFrom0001(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kmsd.db")
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", dsn(abs, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		accountID = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		projectID = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+		keyID     = "1c7a5a9e-52b1-4c43-9d0a-0d3f4f0e6b11"
+	)
+	for _, q := range []string{
+		"CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT",
+		ms[0].sql,
+		"INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)",
+		"INSERT INTO accounts (id, name, created_at) VALUES ('" + accountID + "', 'acme', 0)",
+		"INSERT INTO projects (id, account_id, name, cmk_quota, grant_quota, created_at) VALUES ('" +
+			projectID + "', '" + accountID + "', 'cn-north-4', 0, 0, 0)",
+		"INSERT INTO key_counts (project_id, custom_keys) VALUES ('" + projectID + "', 1)",
+		`INSERT INTO keys (project_id, key_id, account_id, alias, description, spec, usage, origin,
+			state, is_default, enterprise_project_id, keystore_id, primary_version, created_at,
+			deletion_date, revision)
+		VALUES ('` + projectID + "', '" + keyID + "', '" + accountID + `', 'app/old', '', 'AES_256',
+			'ENCRYPT_DECRYPT', 'kms', '2', 0, '0', '', 1, 1000, NULL, 3)`,
+	} {
+		if _, err := db.ExecContext(t.Context(), q); err != nil {
+			db.Close()
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := open(t, path)
+	var want []int
+	for _, m := range ms {
+		want = append(want, m.version)
+	}
+	if diff := cmp.Diff(want, migrationVersions(t, s)); diff != "" {
+		t.Errorf("schema_migrations mismatch (-want +got):\n%s", diff)
+	}
+	wantKey := store.Key{
+		ProjectID: projectID, KeyID: keyID, AccountID: accountID, Alias: "app/old",
+		Spec: "AES_256", Usage: "ENCRYPT_DECRYPT", Origin: "kms", State: store.StateEnabled,
+		EnterpriseProjectID: "0", PrimaryVersion: 1, CreatedAt: time.UnixMilli(1000).UTC(), Revision: 3,
+	}
+	err = s.Update(t.Context(), func(tx store.Tx) error {
+		got, err := tx.GetKey(projectID, keyID)
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(wantKey, got); diff != "" {
+			t.Errorf("GetKey of an old key mismatch (-want +got):\n%s", diff)
+		}
+		// The old key alias already takes part in the alias namespace.
+		err = tx.CreateAlias(store.Alias{ProjectID: projectID, Alias: "app/old", KeyID: keyID})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Errorf("CreateAlias of the old key alias: got %v, want ErrConflict", err)
+		}
+		if err := tx.PutTag(projectID, keyID, "env", "prod"); err != nil {
+			return err
+		}
+		got.RotationEnabled, got.RotationInterval = true, 30
+		return tx.UpdateKey(got)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(t.Context(), func(tx store.Tx) error {
+		due, err := tx.KeysDueForRotation(time.UnixMilli(1000).Add(30*24*time.Hour), 10)
+		if len(due) != 1 || due[0].KeyID != keyID {
+			t.Errorf("KeysDueForRotation: got %d keys, want the old key", len(due))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestOddPath opens a database whose path has characters that are special
 // in URIs.
 func TestOddPath(t *testing.T) {
@@ -225,6 +318,16 @@ func TestQueryPlans(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "kmsd.db"))
 	_, listAll, listArgs := listKeysQueries("p", store.KeyFilter{})
 	_, listFiltered, filteredArgs := listKeysQueries("p", store.KeyFilter{State: "2", Spec: "SM4"})
+	findCount, findPage, findArgs, err := findKeysQueries("p", store.TagQuery{
+		Tags: []store.TagValues{
+			{Key: "env", Values: []string{"prod", "staging"}},
+			{Key: "team"},
+		},
+		Matches: []store.Tag{{Key: store.MatchResourceName, Value: "app"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name  string
 		query string
@@ -236,6 +339,22 @@ func TestQueryPlans(t *testing.T) {
 		{"ListKeys filtered", listFiltered, append(filteredArgs, 10, 0), "SEARCH keys USING INDEX keys_list"},
 		{"KeysDueForDeletion", keysDueQuery, []any{0, 10}, "SEARCH keys USING INDEX keys_due"},
 		{"GetKeyByAlias", keyByAliasQuery, []any{"p", "a"}, "SEARCH keys USING INDEX keys_alias"},
+		{"KeysDueForRotation", keysRotationDueQuery, []any{0, 10}, "SEARCH keys USING INDEX keys_rotation_due"},
+		{"KeysWithExpiredMaterial", keysMaterialExpiredQuery, []any{0, 10}, "SEARCH keys USING INDEX keys_material_expiry"},
+		{"ListGrants", grantsListQuery, []any{"p", "k", 10, 0}, "SEARCH grants USING INDEX grants_key"},
+		{"CountGrants", grantsCountQuery, []any{"p", "k"}, "SEARCH grants USING COVERING INDEX grants_"},
+		{"ListGrantsByRetiringPrincipal", grantsRetiringQuery, []any{"u", 10, 0}, "SEARCH grants USING INDEX grants_retiring"},
+		{"ListGrantsByRetiringPrincipal count", grantsRetiringCountQuery, []any{"u"}, "SEARCH grants USING COVERING INDEX grants_retiring"},
+		{"GrantsFor", grantsForQuery, []any{"p", "k", "u", "a"}, "SEARCH grants USING INDEX grants_grantee (project_id=? AND key_id=? AND grantee_principal=?)"},
+		{"ListAliases", aliasesListQuery, []any{"p", "", 10}, "SEARCH aliases USING INDEX sqlite_autoindex_aliases_1 (project_id=? AND alias>?)"},
+		{"ListAliases of key", aliasesOfKeyQuery, []any{"p", "k", "", 10}, "SEARCH aliases USING INDEX aliases_key"},
+		{"ListKeyTags", keyTagsQuery, []any{"p", "k"}, "SEARCH key_tags USING INDEX sqlite_autoindex_key_tags_1 (project_id=? AND key_id=?)"},
+		{"CountTags", tagCountQuery, []any{"p", "k"}, "SEARCH key_tags USING COVERING INDEX"},
+		{"ListProjectTags", projectTagsQuery, []any{"p"}, "SEARCH key_tags USING COVERING INDEX key_tags_project"},
+		{"FindKeysByTags", findPage, append(findArgs, 10, 0), "SEARCH k USING INDEX keys_list (project_id=?)"},
+		{"FindKeysByTags tag lookup", findPage, append(findArgs, 10, 0), "SEARCH t USING INDEX sqlite_autoindex_key_tags_1 (project_id=? AND key_id=? AND tag_key=?)"},
+		{"FindKeysByTags count", findCount, findArgs, "SEARCH k USING INDEX keys_list (project_id=?)"},
+		{"DeleteExpiredImportTokens", importTokensExpiredQuery, []any{0}, "SEARCH import_tokens USING COVERING INDEX import_tokens_expiry"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tc.query, tc.args...)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -106,6 +107,25 @@ func fromNullMillis(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return fromMillis(n.Int64)
+}
+
+// sqlLimit turns a limit of the store contract into one for SQLite's LIMIT
+// clause: 0 or less means no limit, which SQLite spells -1.
+func sqlLimit(limit int) int {
+	if limit <= 0 {
+		return -1
+	}
+	return limit
+}
+
+// stringsJSON encodes a list of names (a user's policies, a grant's
+// operations) as a JSON array, never null.
+func stringsJSON(p []string) (string, error) {
+	if p == nil {
+		p = []string{}
+	}
+	b, err := json.Marshal(p)
+	return string(b), err
 }
 
 // blob returns b, or an empty slice for nil, for the NOT NULL blob columns.

@@ -1,0 +1,137 @@
+package sqlite
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kmsd/kmsd/internal/store"
+)
+
+// Tags of keys. The tags of a key go with it by ON DELETE CASCADE.
+
+// The queries whose plans TestQueryPlans checks.
+const (
+	// keyTagsQuery walks the primary key of key_tags.
+	keyTagsQuery = "SELECT tag_key, tag_value FROM key_tags WHERE project_id = ? AND key_id = ? ORDER BY tag_key"
+	// projectTagsQuery walks the covering index key_tags_project.
+	projectTagsQuery = "SELECT DISTINCT tag_key, tag_value FROM key_tags WHERE project_id = ? ORDER BY tag_key, tag_value"
+	// tagCountQuery counts on the primary key of key_tags.
+	tagCountQuery = "SELECT COUNT(*) FROM key_tags WHERE project_id = ? AND key_id = ?"
+)
+
+func scanTag(s scanner) (store.Tag, error) {
+	var tag store.Tag
+	err := s.Scan(&tag.Key, &tag.Value)
+	return tag, err
+}
+
+// PutTag inserts the tag or overwrites its value. The foreign key to keys
+// makes a missing key store.ErrNotFound.
+func (t *tx) PutTag(projectID, keyID, key, value string) error {
+	_, err := t.exec(`INSERT INTO key_tags (project_id, key_id, tag_key, tag_value) VALUES (?, ?, ?, ?)
+		ON CONFLICT (project_id, key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value`,
+		projectID, keyID, key, value)
+	return wrap("put tag", err)
+}
+
+func (t *tx) DeleteTag(projectID, keyID, key string) error {
+	return t.execOne("delete tag",
+		"DELETE FROM key_tags WHERE project_id = ? AND key_id = ? AND tag_key = ?", projectID, keyID, key)
+}
+
+// ListKeyTags returns the key's tags by tag key.
+func (t *tx) ListKeyTags(projectID, keyID string) ([]store.Tag, error) {
+	const op = "list key tags"
+	if err := t.keyExists(op, projectID, keyID); err != nil {
+		return nil, err
+	}
+	tags, err := query(t, scanTag, keyTagsQuery, projectID, keyID)
+	return tags, wrap(op, err)
+}
+
+// CountTags counts the key's tags; a key holds at most the tag limit of
+// them.
+func (t *tx) CountTags(projectID, keyID string) (int, error) {
+	const op = "count tags"
+	if err := t.keyExists(op, projectID, keyID); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := t.tx.QueryRowContext(t.ctx, tagCountQuery, projectID, keyID).Scan(&n); err != nil {
+		return 0, wrap(op, err)
+	}
+	return n, nil
+}
+
+// ListProjectTags reads the project's distinct (tag key, value) pairs in
+// order and groups them by tag key.
+func (t *tx) ListProjectTags(projectID string) ([]store.TagValues, error) {
+	pairs, err := query(t, scanTag, projectTagsQuery, projectID)
+	if err != nil {
+		return nil, wrap("list project tags", err)
+	}
+	var out []store.TagValues
+	for _, p := range pairs {
+		if n := len(out); n > 0 && out[n-1].Key == p.Key {
+			out[n-1].Values = append(out[n-1].Values, p.Value)
+			continue
+		}
+		out = append(out, store.TagValues{Key: p.Key, Values: []string{p.Value}})
+	}
+	return out, nil
+}
+
+// findKeysQueries returns the queries of FindKeysByTags for q: one counting
+// the matches and one selecting a page of them (it takes two more
+// arguments, limit and offset), and the arguments they share. The keys of
+// the project are walked in the order of the index keys_list; each tag of q
+// is one lookup on the primary key of key_tags.
+func findKeysQueries(projectID string, q store.TagQuery) (count, page string, args []any, err error) {
+	var where strings.Builder
+	where.WriteString(" FROM keys k WHERE k.project_id = ?")
+	args = []any{projectID}
+	for _, tag := range q.Tags {
+		where.WriteString(` AND EXISTS (SELECT 1 FROM key_tags t
+			WHERE t.project_id = k.project_id AND t.key_id = k.key_id AND t.tag_key = ?`)
+		args = append(args, tag.Key)
+		if len(tag.Values) > 0 {
+			where.WriteString(" AND t.tag_value IN (?" + strings.Repeat(", ?", len(tag.Values)-1) + ")")
+			for _, v := range tag.Values {
+				args = append(args, v)
+			}
+		}
+		where.WriteString(")")
+	}
+	for _, m := range q.Matches {
+		if m.Key != store.MatchResourceName {
+			return "", "", nil, fmt.Errorf("unsupported match key %q (want %q)", m.Key, store.MatchResourceName)
+		}
+		// instr, unlike LIKE, gives no meaning to % and _ in the value.
+		// lower folds ASCII letters only, as the key alias charset is
+		// ASCII (reference kms-api.md §2.4).
+		where.WriteString(" AND instr(lower(k.alias), lower(?)) > 0")
+		args = append(args, m.Value)
+	}
+	count = "SELECT COUNT(*)" + where.String()
+	page = "SELECT " + keyCols + where.String() + " ORDER BY k.created_at, k.key_id LIMIT ? OFFSET ?"
+	return count, page, args, nil
+}
+
+// FindKeysByTags pages through the project's keys matching q in creation
+// order.
+func (t *tx) FindKeysByTags(projectID string, q store.TagQuery, offset, limit int) ([]store.Key, int, error) {
+	const op = "find keys by tags"
+	count, page, args, err := findKeysQueries(projectID, q)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	var total int
+	if err := t.tx.QueryRowContext(t.ctx, count, args...).Scan(&total); err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	keys, err := query(t, scanKey, page, append(args, sqlLimit(limit), max(offset, 0))...)
+	if err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	return keys, total, nil
+}
