@@ -12,10 +12,15 @@
 //     be committed;
 //   - a stored key version is never overwritten: putting it again fails
 //     with [store.ErrConflict];
+//   - key aliases and alias names share one namespace per project, also
+//     within one transaction and between concurrent writers;
+//   - DeleteKey takes the key's versions, grants, aliases, tags and import
+//     tokens with it;
 //   - View sees one consistent snapshot.
 //
 // Orders that the contract leaves open (lists of accounts, users, access
-// keys, policies and key versions, and KeysDueForDeletion) are not checked.
+// keys, policies and key versions, GrantsFor, KeysDueForDeletion,
+// KeysDueForRotation and KeysWithExpiredMaterial) are not checked.
 package storetest
 
 import (
@@ -52,9 +57,20 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListKeys", testListKeys},
 		{"KeyCounts", testKeyCounts},
 		{"KeysDueForDeletion", testKeysDueForDeletion},
+		{"RotationFields", testRotationFields},
+		{"KeysDueForRotation", testKeysDueForRotation},
+		{"KeysWithExpiredMaterial", testKeysWithExpiredMaterial},
+		{"ImportTokens", testImportTokens},
+		{"Grants", testGrants},
+		{"Aliases", testAliases},
+		{"AliasNamespace", testAliasNamespace},
+		{"Tags", testTags},
+		{"FindKeysByTags", testFindKeysByTags},
 		{"Transactions", testTransactions},
 		{"Cascades", testCascades},
+		{"DeleteKeyCascade", testDeleteKeyCascade},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"ConcurrentKeyManagement", testConcurrentKeyManagement},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

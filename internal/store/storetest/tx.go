@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kmsd/kmsd/internal/store"
@@ -289,4 +290,232 @@ func testConcurrentWriters(t *testing.T, f *fixture) {
 	}
 	diff(t, "keys written concurrently", got, want, byKeyID)
 	diff(t, "KeyCounts", f.counts(t, p.ID), store.KeyCounts{Custom: writers * perWriter})
+}
+
+// testDeleteKeyCascade checks that DeleteKey removes everything a key owns
+// (versions, grants, aliases, tags, import tokens) and nothing of another
+// key, and that a key created again under the same id starts empty.
+func testDeleteKeyCascade(t *testing.T, f *fixture) {
+	a := f.account(t)
+	p := f.project(t, a.ID)
+	k, other := f.key(p, 0), f.key(p, 1)
+	f.createKeys(t, k, other)
+	retirer, grantee := f.id(), f.id()
+
+	type owned struct {
+		grant store.Grant
+		alias store.Alias
+		token store.ImportToken
+	}
+	own := func(k store.Key, name string) owned {
+		g := f.grant(k, grantee, 0)
+		g.RetiringPrincipal = retirer
+		o := owned{
+			grant: g,
+			alias: alias(k, name, 0),
+			token: store.ImportToken{ProjectID: p.ID, KeyID: k.KeyID, TokenID: f.id(),
+				WrappingAlgorithm: "RSAES_OAEP_SHA_256", WrappingKeySpec: "RSA_2048",
+				SealedPrivateKey: []byte{1}, ExpiresAt: t0.Add(day), CreatedAt: t0},
+		}
+		f.update(t, func(tx store.Tx) error {
+			for _, err := range []error{
+				tx.PutKeyVersion(store.KeyVersion{ProjectID: p.ID, KeyID: k.KeyID, Version: 1, Sealed: []byte{1}, CreatedAt: t0}),
+				tx.CreateGrant(o.grant),
+				tx.CreateAlias(o.alias),
+				tx.PutTag(p.ID, k.KeyID, "env", name),
+				tx.PutImportToken(o.token),
+			} {
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		return o
+	}
+	gone, kept := own(k, "alias/gone"), own(other, "alias/kept")
+
+	f.update(t, func(tx store.Tx) error { return tx.DeleteKey(p.ID, k.KeyID) })
+
+	f.runErrCases(t, []errCase{
+		{"grant", func(tx store.Tx) error {
+			_, err := tx.GetGrant(p.ID, k.KeyID, gone.grant.GrantID)
+			return err
+		}, store.ErrNotFound},
+		{"alias", func(tx store.Tx) error {
+			_, err := tx.GetAlias(p.ID, gone.alias.Alias)
+			return err
+		}, store.ErrNotFound},
+		{"import token", func(tx store.Tx) error {
+			_, err := tx.GetImportToken(p.ID, k.KeyID, gone.token.TokenID)
+			return err
+		}, store.ErrNotFound},
+		{"other key's grant", func(tx store.Tx) error {
+			_, err := tx.GetGrant(p.ID, other.KeyID, kept.grant.GrantID)
+			return err
+		}, nil},
+		{"other key's alias", func(tx store.Tx) error {
+			_, err := tx.GetAlias(p.ID, kept.alias.Alias)
+			return err
+		}, nil},
+		{"other key's import token", func(tx store.Tx) error {
+			_, err := tx.GetImportToken(p.ID, other.KeyID, kept.token.TokenID)
+			return err
+		}, nil},
+	})
+	f.view(t, func(tx store.Tx) error {
+		grants, total, err := tx.ListGrantsByRetiringPrincipal(retirer, 0, 10)
+		if err != nil {
+			return err
+		}
+		if total != 1 {
+			t.Errorf("ListGrantsByRetiringPrincipal total: got %d, want 1", total)
+		}
+		diff(t, "ListGrantsByRetiringPrincipal", grants, []store.Grant{kept.grant})
+		grants, err = tx.GrantsFor(grantee, "", p.ID, k.KeyID)
+		if err != nil {
+			return err
+		}
+		diff(t, "GrantsFor of the deleted key", grants, []store.Grant(nil))
+		aliases, err := tx.ListAliases(p.ID, "", "", 0)
+		if err != nil {
+			return err
+		}
+		diff(t, "ListAliases", aliases, []store.Alias{kept.alias})
+		tags, err := tx.ListProjectTags(p.ID)
+		diff(t, "ListProjectTags", tags, []store.TagValues{{Key: "env", Values: []string{"alias/kept"}}})
+		return err
+	})
+
+	// A key created again under the same id starts without anything, and
+	// the freed alias name can be taken again.
+	f.createKeys(t, k)
+	f.view(t, func(tx store.Tx) error {
+		n, err := tx.CountGrants(p.ID, k.KeyID)
+		if err != nil {
+			return err
+		}
+		m, err := tx.CountTags(p.ID, k.KeyID)
+		if err != nil {
+			return err
+		}
+		vs, err := tx.ListKeyVersions(p.ID, k.KeyID)
+		if err != nil {
+			return err
+		}
+		as, err := tx.ListAliases(p.ID, k.KeyID, "", 0)
+		if n != 0 || m != 0 || len(vs) != 0 || len(as) != 0 {
+			t.Errorf("re-created key: %d grants, %d tags, %d versions, %d aliases; want none", n, m, len(vs), len(as))
+		}
+		return err
+	})
+	f.createAliases(t, alias(k, gone.alias.Alias, 1))
+}
+
+// testConcurrentKeyManagement races writers on grants and alias names.
+// Every grant must be written, readers must see the grant count agree with
+// the list in one snapshot, and each contested alias name must go to
+// exactly one writer, the others getting ErrConflict.
+func testConcurrentKeyManagement(t *testing.T, f *fixture) {
+	const writers, perWriter, names, readers = 8, 10, 10, 4
+	a := f.account(t)
+	p := f.project(t, a.ID)
+	k := f.key(p, 0)
+	targets := make([]store.Key, writers)
+	for w := range targets {
+		targets[w] = f.key(p, 1+w)
+	}
+	f.createKeys(t, append([]store.Key{k}, targets...)...)
+
+	grants := make([][]store.Grant, writers)
+	for w := range grants {
+		for i := range perWriter {
+			grants[w] = append(grants[w], f.grant(k, fmt.Sprintf("user%d", w), i))
+		}
+	}
+
+	ctx := t.Context()
+	done := make(chan struct{})
+	var readerWG sync.WaitGroup
+	for range readers {
+		readerWG.Go(func() {
+			for {
+				err := f.s.View(ctx, func(tx store.Tx) error {
+					n, err := tx.CountGrants(p.ID, k.KeyID)
+					if err != nil {
+						return err
+					}
+					list, total, err := tx.ListGrants(p.ID, k.KeyID, 0, 0)
+					if err != nil {
+						return err
+					}
+					if n != total || len(list) != total {
+						t.Errorf("in one View: CountGrants = %d, ListGrants total = %d, listed %d", n, total, len(list))
+					}
+					return nil
+				})
+				if err != nil {
+					t.Errorf("reader: %v", err)
+					return
+				}
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
+		})
+	}
+
+	var won [names]atomic.Int32
+	var writerWG sync.WaitGroup
+	for w := range writers {
+		writerWG.Go(func() {
+			for i, g := range grants[w] {
+				if err := f.s.Update(ctx, func(tx store.Tx) error { return tx.CreateGrant(g) }); err != nil {
+					t.Errorf("writer %d: CreateGrant: %v", w, err)
+					return
+				}
+				if i >= names {
+					continue
+				}
+				name := fmt.Sprintf("race/%02d", i)
+				err := f.s.Update(ctx, func(tx store.Tx) error { return tx.CreateAlias(alias(targets[w], name, i)) })
+				switch {
+				case err == nil:
+					won[i].Add(1)
+				case !errors.Is(err, store.ErrConflict):
+					t.Errorf("writer %d: CreateAlias(%s): got %v, want nil or ErrConflict", w, name, err)
+				}
+			}
+		})
+	}
+	writerWG.Wait()
+	close(done)
+	readerWG.Wait()
+
+	for i := range names {
+		if n := won[i].Load(); n != 1 {
+			t.Errorf("alias race/%02d: %d writers created it, want 1", i, n)
+		}
+	}
+	var want []store.Grant
+	for _, gs := range grants {
+		want = append(want, gs...)
+	}
+	f.view(t, func(tx store.Tx) error {
+		got, total, err := tx.ListGrants(p.ID, k.KeyID, 0, 0)
+		if err != nil {
+			return err
+		}
+		if total != writers*perWriter {
+			t.Errorf("ListGrants total: got %d, want %d", total, writers*perWriter)
+		}
+		diff(t, "grants written concurrently", got, want, byGrantID)
+		as, err := tx.ListAliases(p.ID, "", "", 0)
+		if len(as) != names {
+			t.Errorf("ListAliases: got %d aliases, want %d", len(as), names)
+		}
+		return err
+	})
 }
