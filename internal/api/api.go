@@ -77,7 +77,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{ctx: r.Context(), r: r, w: w, requestID: newRequestID()}
 	w.Header().Set("X-Request-Id", c.requestID)
 	status, code, err := h.serve(c)
-	level := slog.LevelInfo
+	// Successful requests log at debug level (an access log costs a write
+	// per request on the hot path); refused ones at info, failures at error.
+	level := slog.LevelDebug
+	if status >= 400 {
+		level = slog.LevelInfo
+	}
+	if !h.log.Enabled(c.ctx, level) {
+		return
+	}
 	attrs := []slog.Attr{
 		slog.String("request_id", c.requestID),
 		slog.String("method", r.Method),
