@@ -80,7 +80,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Successful requests log at debug level (an access log costs a write
 	// per request on the hot path); refused ones at info, failures at error.
 	level := slog.LevelDebug
-	if status >= 400 {
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+	case status >= 400:
 		level = slog.LevelInfo
 	}
 	if !h.log.Enabled(c.ctx, level) {
@@ -106,9 +109,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The private cause: never contains secrets, as errors carry ids
 		// and reasons only.
 		attrs = append(attrs, slog.String("cause", err.Error()))
-		if status >= 500 {
-			level = slog.LevelError
-		}
 	}
 	h.log.LogAttrs(c.ctx, level, "request", attrs...)
 }
