@@ -18,7 +18,7 @@ go build -o "$work/kmsd-bench" ./cmd/kmsd-bench
 PIN_SERVER="taskset -c 0"; PIN_LOAD="taskset -c 1"
 command -v taskset >/dev/null || { PIN_SERVER=""; PIN_LOAD=""; echo "taskset not found: running unpinned"; }
 
-$PIN_SERVER "$work/kmsd" serve --dev --data "$work/data" --listen 127.0.0.1:0 >"$work/kmsd.out" 2>/dev/null &
+$PIN_SERVER "$work/kmsd" serve --dev --log-level info --data "$work/data" --listen 127.0.0.1:0 >"$work/kmsd.out" 2>/dev/null &
 for _ in $(seq 100); do [ -s "$work/data/dev.env" ] && break; sleep 0.1; done
 . "$work/data/dev.env"
 aes=$("$work/kmsd" key --data "$work/data" create --project "$CLOUD_SDK_PROJECT_ID" --alias bench-aes --spec AES_256 | awk '/^key_id/{print $2}')

@@ -32,6 +32,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	listen := fs.String("listen", "", "listen address (dev default "+devListen+")")
 	data := fs.String("data", "", "data directory (dev default ./"+devDataDir+")")
 	cmkQuota := fs.Int("cmk-quota", devCMKQuota, "dev mode: custom keys allowed per project")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error (dev default debug: every request is logged)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +68,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
+		}
+	}
+	if *dev {
+		cfg.Log.Level = "debug"
+	}
+	if *logLevel != "" {
+		cfg.Log.Level = *logLevel
+		if err := cfg.Validate(); err != nil {
+			return err
 		}
 	}
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
