@@ -45,6 +45,22 @@ var (
 	ErrDigestLength      = errors.New("digest length does not match the hash")      // KMS.0329
 	ErrInvalidCiphertext = errors.New("invalid ciphertext")                         // KMS.0308
 	ErrDecryptFailed     = errors.New("decryption failed")                          // KMS.0308 / KMS.0311
+
+	// Errors of encrypt-data, decrypt-data, re-encrypt, gen-random and the
+	// data key operations (reference errors.md §5).
+	ErrSymmetricAlgorithm       = errors.New("encryption algorithm not supported by a symmetric key") // KMS.2105
+	ErrRSAAlgorithm             = errors.New("encryption algorithm not supported by an RSA key")      // KMS.2106
+	ErrRSAPlaintextTooLong      = errors.New("plaintext too long for RSA encryption")                 // KMS.2108
+	ErrRSADecryptFailed         = errors.New("RSA decryption failed")                                 // KMS.0311
+	ErrRandomLength             = errors.New("random length not a multiple of 8")                     // KMS.1802
+	ErrDataKeyLengthRange       = errors.New("data key length out of range")                          // KMS.1901
+	ErrDataKeyLengthMultiple    = errors.New("data key length not a multiple of 8")                   // KMS.1903
+	ErrInvalidDataKeyPlaintext  = errors.New("invalid data key plaintext")                            // KMS.2101
+	ErrDataKeyDigest            = errors.New("data key digest does not match")                        // KMS.2103
+	ErrDataKeyPlainLength       = errors.New("data key plaintext length mismatch")                    // KMS.2104
+	ErrInvalidDataKeyCiphertext = errors.New("invalid data key ciphertext")                           // KMS.2201
+	ErrDataKeyIntegrity         = errors.New("data key ciphertext failed authentication")             // KMS.2203
+	ErrDataKeyCipherLength      = errors.New("data key ciphertext length mismatch")                   // KMS.2204
 )
 
 // Key is a customer master key as the service returns it. It is the
