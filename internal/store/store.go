@@ -99,9 +99,10 @@ type Tx interface {
 	// GetKeyByAlias finds a key by its Key.Alias; Alias rows are not
 	// consulted (use GetAlias).
 	GetKeyByAlias(projectID, alias string) (Key, error)
-	// UpdateKey replaces the key row, including the rotation fields and
-	// MaterialExpiresAt, when k.Revision equals the stored revision, and
-	// increments the stored revision; otherwise it fails with ErrConflict.
+	// UpdateKey replaces the key row, including the rotation fields,
+	// MaterialExpiresAt and MaterialFingerprint, when k.Revision equals
+	// the stored revision, and increments the stored revision; otherwise
+	// it fails with ErrConflict.
 	// It also fails with ErrConflict when a changed non-empty alias is
 	// taken in the project, as a key alias or as an Alias name.
 	// Count-relevant fields (Default) cannot change.
@@ -359,6 +360,12 @@ type Key struct {
 	// MaterialExpiresAt is when imported key material expires; zero for
 	// no expiry (see KeysWithExpiredMaterial).
 	MaterialExpiresAt time.Time
+	// MaterialFingerprint identifies the key material first imported into
+	// a key of origin OriginExternal without revealing it (the kms package
+	// stores a keyed hash); nil until the first import. It stays when the
+	// material is deleted (DeleteKeyVersions), so that a later import can
+	// be checked against it, and goes with the key row (DeleteKey).
+	MaterialFingerprint []byte
 	// Revision is the optimistic-concurrency counter; UpdateKey checks it.
 	Revision int64
 }

@@ -13,7 +13,7 @@ import (
 const keyCols = `project_id, key_id, account_id, alias, description, spec, usage, origin,
 	state, is_default, enterprise_project_id, keystore_id, primary_version,
 	created_at, deletion_date, rotation_enabled, rotation_interval, last_rotation,
-	rotation_count, material_expires_at, revision`
+	rotation_count, material_expires_at, material_fingerprint, revision`
 
 // The queries whose plans TestQueryPlans checks.
 const (
@@ -36,6 +36,9 @@ const (
 	keysMaterialExpiredQuery = "SELECT " + keyCols + " FROM keys WHERE origin = '" + store.OriginExternal + `'
 		AND material_expires_at IS NOT NULL AND material_expires_at <= ?
 		ORDER BY material_expires_at, project_id, key_id LIMIT ?`
+	// keyByIDQuery finds a key in any project on the unique index
+	// keys_key_id.
+	keyByIDQuery = "SELECT " + keyCols + " FROM keys WHERE key_id = ?"
 	// keyExistsQuery tells whether a key exists in a project.
 	keyExistsQuery = "SELECT EXISTS (SELECT 1 FROM keys WHERE project_id = ? AND key_id = ?)"
 )
@@ -67,7 +70,8 @@ func scanKey(s scanner) (store.Key, error) {
 	err := s.Scan(&k.ProjectID, &k.KeyID, &k.AccountID, &k.Alias, &k.Description,
 		&k.Spec, &k.Usage, &k.Origin, &k.State, &k.Default, &k.EnterpriseProjectID,
 		&k.KeystoreID, &k.PrimaryVersion, &created, &deletion, &k.RotationEnabled,
-		&k.RotationInterval, &lastRotation, &k.RotationCount, &materialExpiry, &k.Revision)
+		&k.RotationInterval, &lastRotation, &k.RotationCount, &materialExpiry,
+		&k.MaterialFingerprint, &k.Revision)
 	if err != nil {
 		return store.Key{}, err
 	}
@@ -95,12 +99,12 @@ func (t *tx) CreateKey(k store.Key) error {
 	const op = "create key"
 	return t.atomic(func() error {
 		_, err := t.exec("INSERT INTO keys ("+keyCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			k.ProjectID, k.KeyID, k.AccountID, k.Alias, k.Description, k.Spec, k.Usage,
 			k.Origin, k.State, k.Default, k.EnterpriseProjectID, k.KeystoreID,
 			k.PrimaryVersion, millis(k.CreatedAt), nullMillis(k.DeletionDate),
 			k.RotationEnabled, k.RotationInterval, nullMillis(k.LastRotation),
-			k.RotationCount, nullMillis(k.MaterialExpiresAt), k.Revision)
+			k.RotationCount, nullMillis(k.MaterialExpiresAt), nullBlob(k.MaterialFingerprint), k.Revision)
 		if err != nil {
 			return wrap(op, err)
 		}
@@ -113,6 +117,12 @@ func (t *tx) GetKey(projectID, keyID string) (store.Key, error) {
 	k, err := scanKey(t.tx.QueryRowContext(t.ctx,
 		"SELECT "+keyCols+" FROM keys WHERE project_id = ? AND key_id = ?", projectID, keyID))
 	return k, wrap("get key", err)
+}
+
+// FindKeyByID finds a key in whichever project holds it.
+func (t *tx) FindKeyByID(keyID string) (store.Key, error) {
+	k, err := scanKey(t.tx.QueryRowContext(t.ctx, keyByIDQuery, keyID))
+	return k, wrap("find key by id", err)
 }
 
 // GetKeyByAlias finds a key by its non-empty alias; the empty alias finds
@@ -137,13 +147,13 @@ func (t *tx) UpdateKey(k store.Key) error {
 			state = ?, enterprise_project_id = ?, keystore_id = ?, primary_version = ?,
 			deletion_date = ?, rotation_enabled = ?, rotation_interval = ?,
 			last_rotation = ?, rotation_count = ?, material_expires_at = ?,
-			revision = revision + 1
+			material_fingerprint = ?, revision = revision + 1
 		WHERE project_id = ? AND key_id = ? AND revision = ?`,
 		k.AccountID, k.Alias, k.Description, k.Spec, k.Usage, k.Origin,
 		k.State, k.EnterpriseProjectID, k.KeystoreID, k.PrimaryVersion,
 		nullMillis(k.DeletionDate), k.RotationEnabled, k.RotationInterval,
 		nullMillis(k.LastRotation), k.RotationCount, nullMillis(k.MaterialExpiresAt),
-		k.ProjectID, k.KeyID, k.Revision)
+		nullBlob(k.MaterialFingerprint), k.ProjectID, k.KeyID, k.Revision)
 	if err != nil {
 		return wrap(op, err)
 	}

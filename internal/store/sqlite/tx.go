@@ -136,6 +136,14 @@ func blob(b []byte) []byte {
 	return b
 }
 
+// nullBlob stores an empty or nil slice as NULL, which reads back as nil.
+func nullBlob(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
 // GetMeta returns the value stored under name, or store.ErrNotFound.
 func (t *tx) GetMeta(name string) ([]byte, error) {
 	var v []byte

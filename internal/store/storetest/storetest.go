@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"KeysDueForRotation", testKeysDueForRotation},
 		{"KeysWithExpiredMaterial", testKeysWithExpiredMaterial},
 		{"ImportTokens", testImportTokens},
+		{"MaterialFingerprint", testMaterialFingerprint},
 		{"Grants", testGrants},
 		{"Aliases", testAliases},
 		{"AliasNamespace", testAliasNamespace},
