@@ -18,6 +18,9 @@ const (
 	UsageEncryptDecrypt = "ENCRYPT_DECRYPT"
 	UsageSignVerify     = "SIGN_VERIFY"
 	UsageMAC            = "GENERATE_VERIFY_MAC"
+	// UsageKeyAgreement is the real service's usage for ECDH keys; the
+	// SDK's CreateKey enum lacks it (reference kms-api.md §2.2, §5.E).
+	UsageKeyAgreement = "KEY_AGREEMENT"
 )
 
 // Origins of key material.
@@ -56,10 +59,10 @@ var specs = map[string]spec{
 	"RSA_2048":  {classRSA, []string{UsageEncryptDecrypt, UsageSignVerify}, UsageSignVerify, rsaKey(2048)},
 	"RSA_3072":  {classRSA, []string{UsageEncryptDecrypt, UsageSignVerify}, UsageSignVerify, rsaKey(3072)},
 	"RSA_4096":  {classRSA, []string{UsageEncryptDecrypt, UsageSignVerify}, UsageSignVerify, rsaKey(4096)},
-	"EC_P256":   {classEC, []string{UsageSignVerify}, UsageSignVerify, ecKey(elliptic.P256())},
-	"EC_P384":   {classEC, []string{UsageSignVerify}, UsageSignVerify, ecKey(elliptic.P384())},
-	"SECP256K1": {classEC, []string{UsageSignVerify}, UsageSignVerify, secp256k1Key},
-	"SM2":       {classSM2, []string{UsageEncryptDecrypt, UsageSignVerify}, UsageSignVerify, sm2Key},
+	"EC_P256":   {classEC, []string{UsageSignVerify, UsageKeyAgreement}, UsageSignVerify, ecKey(elliptic.P256())},
+	"EC_P384":   {classEC, []string{UsageSignVerify, UsageKeyAgreement}, UsageSignVerify, ecKey(elliptic.P384())},
+	"SECP256K1": {classEC, []string{UsageSignVerify, UsageKeyAgreement}, UsageSignVerify, secp256k1Key},
+	"SM2":       {classSM2, []string{UsageEncryptDecrypt, UsageSignVerify, UsageKeyAgreement}, UsageSignVerify, sm2Key},
 	"HMAC_256":  {classHMAC, []string{UsageMAC}, UsageMAC, randomBytes(32)},
 	"HMAC_384":  {classHMAC, []string{UsageMAC}, UsageMAC, randomBytes(48)},
 	"HMAC_512":  {classHMAC, []string{UsageMAC}, UsageMAC, randomBytes(64)},
