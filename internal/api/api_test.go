@@ -129,6 +129,40 @@ type wireCase struct {
 func TestWireErrors(t *testing.T) {
 	s := newTestServer(t)
 	id := s.createKey(t, "wire-errors")
+	// Keys of the asymmetric and MAC operations, and their cases: a valid
+	// body of another key than id gets keyCases through keyCasesOf.
+	specKey := func(alias, spec, usage string) string {
+		body := `{"key_alias":"` + alias + `","key_spec":"` + spec + `","key_usage":"` + usage + `"}`
+		r := s.call(t, "POST", s.kms("create-key"), []byte(body))
+		var v struct {
+			KeyInfo struct {
+				KeyID string `json:"key_id"`
+			} `json:"key_info"`
+		}
+		if err := json.Unmarshal(r.body, &v); r.status != 200 || err != nil {
+			t.Fatalf("create-key %s %s: %d %s", spec, usage, r.status, r.body)
+		}
+		return v.KeyInfo.KeyID
+	}
+	ecSign := specKey("wire-ec-sign", "EC_P256", "SIGN_VERIFY")
+	ecAgree := specKey("wire-ec-agree", "EC_P256", "KEY_AGREEMENT")
+	hmacID := specKey("wire-hmac", "HMAC_256", "GENERATE_VERIFY_MAC")
+	digest := strings.Repeat("A", 43) + "="                                                                                                // 32 zero bytes
+	msg4096 := strings.Repeat("A", 5462) + "=="                                                                                            // 4096 zero bytes
+	msg4097 := strings.Repeat("A", 5463) + "="                                                                                             // 4097 zero bytes
+	peer := "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAErUZsNLjVEhMvSCFDf45izyeRi8aZWQ8CqtlJTiPRi8iN0kE/JUTWdo1UTivxzlPVs3mOYYXtgYENke22iLs88g==" // a P-256 SPKI
+	signBody := func(kid, extra string) string {
+		return `{"key_id":"` + kid + `","message":"` + digest + `","signing_algorithm":"ECDSA_SHA_256"` + extra + `}`
+	}
+	deriveBody := func(kid, extra string) string {
+		return `{"key_id":"` + kid + `","key_agreement_algorithm":"ECDH","public_key":"` + peer + `"` + extra + `}`
+	}
+	macBody := func(kid, extra string) string {
+		return `{"key_id":"` + kid + `","mac_algorithm":"HMAC_SHA_256","message":"bWFj"` + extra + `}`
+	}
+	pairBody := func(kid, spec, extra string) string {
+		return `{"key_id":"` + kid + `","key_spec":"` + spec + `"` + extra + `}`
+	}
 	big := `{"key_id":"` + id + `","key_description":"` + strings.Repeat("a", 70<<10) + `"}`
 	common := func(valid string) []wireCase {
 		return []wireCase{
@@ -154,6 +188,29 @@ func TestWireErrors(t *testing.T) {
 		}
 		return append(cs, extra...)
 	}
+	keyCasesOf := func(kid, valid string, extra ...wireCase) []wireCase {
+		return keyCases(strings.Replace(valid, kid, id, 1), extra...)
+	}
+	signCases := func(kid, sig string, extra ...wireCase) []wireCase {
+		cs := keyCasesOf(kid, signBody(kid, sig),
+			wireCase{"missing message", `{"key_id":"` + kid + `","signing_algorithm":"ECDSA_SHA_256"` + sig + `}`, 400, "KMS.0204"},
+			wireCase{"empty message", `{"key_id":"` + kid + `","message":"","signing_algorithm":"ECDSA_SHA_256"` + sig + `}`, 400, "KMS.0204"},
+			wireCase{"message number", `{"key_id":"` + kid + `","message":5,"signing_algorithm":"ECDSA_SHA_256"` + sig + `}`, 400, "KMS.0202"},
+			wireCase{"message not base64", `{"key_id":"` + kid + `","message":"%%%","signing_algorithm":"ECDSA_SHA_256"` + sig + `}`, 400, "KMS.0308"},
+			wireCase{"message of 4096 bytes", `{"key_id":"` + kid + `","message":"` + msg4096 + `","signing_algorithm":"ECDSA_SHA_256","message_type":"RAW"` + sig + `}`, 400, "KMS.0308"},
+			wireCase{"missing algorithm", `{"key_id":"` + kid + `","message":"` + digest + `"` + sig + `}`, 400, "KMS.0204"},
+			wireCase{"algorithm unknown", `{"key_id":"` + kid + `","message":"` + digest + `","signing_algorithm":"ECDSA_SHA_1"` + sig + `}`, 400, "KMS.0308"},
+			wireCase{"algorithm number", `{"key_id":"` + kid + `","message":"` + digest + `","signing_algorithm":1` + sig + `}`, 400, "KMS.0202"},
+			wireCase{"message type unknown", signBody(kid, `,"message_type":"HASH"`+sig), 400, "KMS.0308"},
+			wireCase{"message type bool", signBody(kid, `,"message_type":true`+sig), 400, "KMS.0202"},
+			wireCase{"symmetric key", signBody(id, sig), 400, "KMS.0331"},
+			wireCase{"HMAC key", signBody(hmacID, sig), 400, "KMS.0341"},
+			wireCase{"key agreement key", signBody(ecAgree, sig), 400, "KMS.0308"},
+			wireCase{"RSA algorithm", `{"key_id":"` + kid + `","message":"` + digest + `","signing_algorithm":"RSASSA_PSS_SHA_256"` + sig + `}`, 400, "KMS.0332"},
+			wireCase{"digest length", `{"key_id":"` + kid + `","message":"AAAA","signing_algorithm":"ECDSA_SHA_256"` + sig + `}`, 400, "KMS.0329"},
+		)
+		return append(cs, extra...)
+	}
 	tests := []struct {
 		op    string
 		valid string
@@ -176,6 +233,8 @@ func TestWireErrors(t *testing.T) {
 			{"ec encrypt", `{"key_alias":"x","key_spec":"EC_P256","key_usage":"ENCRYPT_DECRYPT"}`, 400, "KMS.1114"},
 			{"aes sign", `{"key_alias":"x","key_spec":"AES_256","key_usage":"SIGN_VERIFY"}`, 400, "KMS.1115"},
 			{"duplicate alias", `{"key_alias":"wire-errors"}`, 400, "KMS.1104"},
+			{"key agreement RSA", `{"key_alias":"x","key_spec":"RSA_2048","key_usage":"KEY_AGREEMENT"}`, 400, "KMS.0308"},
+			{"key agreement AES", `{"key_alias":"x","key_usage":"KEY_AGREEMENT"}`, 400, "KMS.0308"},
 		}},
 		{"describe-key", keyOnly, keyCases(keyOnly)},
 		{"enable-key", keyOnly, keyCases(keyOnly)},
@@ -207,6 +266,66 @@ func TestWireErrors(t *testing.T) {
 			{"state unknown", `{"key_state":"9"}`, 400, "KMS.0308"},
 			{"spec unknown", `{"key_spec":"DES"}`, 400, "KMS.0308"},
 		}},
+		{"get-publickey", keyOnly, keyCases(keyOnly,
+			wireCase{"symmetric key", keyOnly, 400, "KMS.0331"},
+			wireCase{"HMAC key", `{"key_id":"` + hmacID + `"}`, 400, "KMS.0341"},
+		)},
+		{"sign", signBody(ecSign, ""), signCases(ecSign, "")},
+		{"verify", signBody(ecSign, `,"signature":"MAA="`), signCases(ecSign, `,"signature":"MAA="`,
+			wireCase{"missing signature", signBody(ecSign, ""), 400, "KMS.0204"},
+			wireCase{"signature number", signBody(ecSign, `,"signature":1`), 400, "KMS.0202"},
+			wireCase{"signature not base64", signBody(ecSign, `,"signature":"@@"`), 400, "KMS.0308"},
+		)},
+		{"derive-shared-secret", deriveBody(ecAgree, ""), keyCasesOf(ecAgree, deriveBody(ecAgree, ""),
+			wireCase{"missing algorithm", `{"key_id":"` + ecAgree + `","public_key":"` + peer + `"}`, 400, "KMS.0204"},
+			wireCase{"algorithm unknown", `{"key_id":"` + ecAgree + `","key_agreement_algorithm":"DH","public_key":"` + peer + `"}`, 400, "KMS.0308"},
+			wireCase{"missing public key", `{"key_id":"` + ecAgree + `","key_agreement_algorithm":"ECDH"}`, 400, "KMS.0204"},
+			wireCase{"public key not base64", `{"key_id":"` + ecAgree + `","key_agreement_algorithm":"ECDH","public_key":"%"}`, 400, "KMS.0308"},
+			wireCase{"public key not DER", `{"key_id":"` + ecAgree + `","key_agreement_algorithm":"ECDH","public_key":"AAAA"}`, 400, "KMS.0308"},
+			wireCase{"public key number", `{"key_id":"` + ecAgree + `","key_agreement_algorithm":"ECDH","public_key":7}`, 400, "KMS.0202"},
+			wireCase{"recipient", deriveBody(ecAgree, `,"recipient":{"attestation_document":"x"}`), 501, "KMSD.0501"},
+			wireCase{"recipient string", deriveBody(ecAgree, `,"recipient":"x"`), 400, "KMS.0202"},
+			wireCase{"signing key", deriveBody(ecSign, ""), 400, "KMS.0335"},
+			wireCase{"symmetric key", deriveBody(id, ""), 400, "KMS.0331"},
+			wireCase{"HMAC key", deriveBody(hmacID, ""), 400, "KMS.0341"},
+		)},
+		{"generate-mac", macBody(hmacID, ""), keyCasesOf(hmacID, macBody(hmacID, ""),
+			wireCase{"missing algorithm", `{"key_id":"` + hmacID + `","message":"bWFj"}`, 400, "KMS.0204"},
+			wireCase{"algorithm unknown", `{"key_id":"` + hmacID + `","mac_algorithm":"HMAC_MD5","message":"bWFj"}`, 400, "KMS.0308"},
+			wireCase{"algorithm of another spec", `{"key_id":"` + hmacID + `","mac_algorithm":"HMAC_SM3","message":"bWFj"}`, 400, "KMS.0332"},
+			wireCase{"missing message", `{"key_id":"` + hmacID + `","mac_algorithm":"HMAC_SHA_256"}`, 400, "KMS.0204"},
+			wireCase{"message number", `{"key_id":"` + hmacID + `","mac_algorithm":"HMAC_SHA_256","message":1}`, 400, "KMS.0202"},
+			wireCase{"message not base64", `{"key_id":"` + hmacID + `","mac_algorithm":"HMAC_SHA_256","message":"bWF"}`, 400, "KMS.0308"},
+			wireCase{"message of 4097 bytes", `{"key_id":"` + hmacID + `","mac_algorithm":"HMAC_SHA_256","message":"` + msg4097 + `"}`, 400, "KMS.0308"},
+			wireCase{"symmetric key", macBody(id, ""), 400, "KMS.0331"},
+			wireCase{"asymmetric key", macBody(ecSign, ""), 400, "KMS.0325"},
+		)},
+		{"verify-mac", macBody(hmacID, `,"mac":"00"`), keyCasesOf(hmacID, macBody(hmacID, `,"mac":"00"`),
+			wireCase{"missing mac", macBody(hmacID, ""), 400, "KMS.0204"},
+			wireCase{"mac number", macBody(hmacID, `,"mac":0`), 400, "KMS.0202"},
+			wireCase{"mac not hex", macBody(hmacID, `,"mac":"xyz"`), 400, "KMS.0308"},
+			wireCase{"algorithm of another spec", `{"key_id":"` + hmacID + `","mac_algorithm":"HMAC_SHA_512","message":"bWFj","mac":"00"}`, 400, "KMS.0332"},
+			wireCase{"asymmetric key", macBody(ecSign, `,"mac":"00"`), 400, "KMS.0325"},
+		)},
+		{"create-rsa-datakey-pair", pairBody(id, "RSA_2048", ""), keyCases(pairBody(id, "RSA_2048", ""),
+			wireCase{"missing spec", keyOnly, 400, "KMS.0204"},
+			wireCase{"EC spec", pairBody(id, "ECC_NIST_P256", ""), 400, "KMS.0308"},
+			wireCase{"spec number", `{"key_id":"` + id + `","key_spec":2048}`, 400, "KMS.0202"},
+			wireCase{"with_plain_text string", pairBody(id, "RSA_2048", `,"with_plain_text":"false"`), 400, "KMS.0202"},
+			wireCase{"AAD number", pairBody(id, "RSA_2048", `,"additional_authenticated_data":1`), 400, "KMS.0202"},
+			wireCase{"AAD too long", pairBody(id, "RSA_2048", `,"additional_authenticated_data":"`+strings.Repeat("a", 129)+`"`), 400, "KMS.0308"},
+			wireCase{"asymmetric key", pairBody(ecSign, "RSA_2048", ""), 400, "KMS.0325"},
+			wireCase{"HMAC key", pairBody(hmacID, "RSA_2048", ""), 400, "KMS.0341"},
+		)},
+		{"create-ec-datakey-pair", pairBody(id, "SM2", ""), keyCases(pairBody(id, "SM2", ""),
+			wireCase{"missing spec", keyOnly, 400, "KMS.0204"},
+			wireCase{"RSA spec", pairBody(id, "RSA_2048", ""), 400, "KMS.0308"},
+			wireCase{"key spec name", pairBody(id, "EC_P256", ""), 400, "KMS.0308"},
+			wireCase{"with_plain_text number", pairBody(id, "SM2", `,"with_plain_text":1`), 400, "KMS.0202"},
+			wireCase{"pin number", pairBody(id, "SM2", `,"pin":1`), 400, "KMS.0202"},
+			wireCase{"pin_type bool", pairBody(id, "SM2", `,"pin_type":true`), 400, "KMS.0202"},
+			wireCase{"asymmetric key", pairBody(ecSign, "SM2", ""), 400, "KMS.0325"},
+		)},
 	}
 	for _, tt := range tests {
 		for _, c := range append(common(tt.valid), tt.cases...) {

@@ -92,11 +92,8 @@ func (h *Handler) createKey(c *call) (any, error) {
 	if in.Spec, _, err = f.str("key_spec", false); err != nil {
 		return nil, err
 	}
-	if in.Usage, err = enum(f, "key_usage", kms.UsageEncryptDecrypt, kms.UsageSignVerify, kms.UsageMAC, "KEY_AGREEMENT"); err != nil {
+	if in.Usage, err = enum(f, "key_usage", kms.UsageEncryptDecrypt, kms.UsageSignVerify, kms.UsageMAC, kms.UsageKeyAgreement); err != nil {
 		return nil, err
-	}
-	if in.Usage == "KEY_AGREEMENT" {
-		return nil, fmt.Errorf("%w: KEY_AGREEMENT keys", kms.ErrNotImplemented)
 	}
 	if in.Description, _, err = f.str("key_description", false); err != nil {
 		return nil, err
