@@ -90,12 +90,17 @@ type Tx interface {
 	// Keys. A key belongs to exactly one project; every lookup is scoped
 	// by project, so another project's key is ErrNotFound.
 	//
-	// CreateKey fails with ErrConflict on a duplicate key id or when its
-	// non-empty alias is taken in the project, as a key alias or as an
-	// Alias name (see Aliases). It maintains the project's key counts in
-	// the same transaction.
+	// Key ids are unique across projects. CreateKey fails with
+	// ErrConflict on a key id used in any project or when its non-empty
+	// alias is taken in the project, as a key alias or as an Alias name
+	// (see Aliases). It maintains the project's key counts in the same
+	// transaction.
 	CreateKey(k Key) error
 	GetKey(projectID, keyID string) (Key, error)
+	// FindKeyByID returns the key of that id in whichever project holds
+	// it. It serves the authorization of grantees, who address a key of
+	// another project (see GrantsFor), so it reads an index.
+	FindKeyByID(keyID string) (Key, error)
 	// GetKeyByAlias finds a key by its Key.Alias; Alias rows are not
 	// consulted (use GetAlias).
 	GetKeyByAlias(projectID, alias string) (Key, error)
@@ -159,6 +164,9 @@ type Tx interface {
 	// GetGrant returns the grant with that id on that key; a grant on
 	// another key is ErrNotFound.
 	GetGrant(projectID, keyID, grantID string) (Grant, error)
+	// GetGrantByID returns the grant of that id on whichever key of
+	// whichever project holds it.
+	GetGrantByID(grantID string) (Grant, error)
 	// ListGrants returns the key's grants ordered by creation time then
 	// grant id, starting at offset, at most limit of them, and the number
 	// of the key's grants. It fails with ErrNotFound when the key does not
@@ -175,6 +183,10 @@ type Tx interface {
 	// CountGrants returns the number of grants on the key. It fails with
 	// ErrNotFound when the key does not exist in the project.
 	CountGrants(projectID, keyID string) (int, error)
+	// MaxGrantsPerKey returns the largest number of grants held by any
+	// one key of the project (the grant_per_CMK usage of user-quotas); 0
+	// when no key of the project holds a grant.
+	MaxGrantsPerKey(projectID string) (int, error)
 	// GrantsFor returns the key's grants whose grantee is the user
 	// granteePrincipal (GranteeUser grants) or the account
 	// granteeAccountID (GranteeDomain grants), in no particular order. It

@@ -28,6 +28,10 @@ const (
 		ORDER BY created_at, grant_id LIMIT ? OFFSET ?`
 	grantsRetiringCountQuery = `SELECT COUNT(*) FROM grants
 		WHERE retiring_principal = ? AND retiring_principal <> ''`
+	// grantsMaxPerKeyQuery counts the grants of each key of a project on
+	// the index grants_key and keeps the largest count.
+	grantsMaxPerKeyQuery = `SELECT COALESCE(MAX(n), 0) FROM
+		(SELECT COUNT(*) AS n FROM grants WHERE project_id = ? GROUP BY key_id)`
 	// grantsForQuery reads the index grants_grantee; it takes the project,
 	// the key, the user id and the account id. The IN list lets SQLite look
 	// up both principals in the index; the CASE then pairs each with its
@@ -82,6 +86,13 @@ func (t *tx) GetGrant(projectID, keyID, grantID string) (store.Grant, error) {
 	return g, wrap("get grant", err)
 }
 
+// GetGrantByID reads a grant on its primary key, in any project.
+func (t *tx) GetGrantByID(grantID string) (store.Grant, error) {
+	g, err := scanGrant(t.tx.QueryRowContext(t.ctx,
+		"SELECT "+grantCols+" FROM grants WHERE grant_id = ?", grantID))
+	return g, wrap("get grant by id", err)
+}
+
 // ListGrants pages through the key's grants in creation order.
 func (t *tx) ListGrants(projectID, keyID string, offset, limit int) ([]store.Grant, int, error) {
 	const op = "list grants"
@@ -132,6 +143,15 @@ func (t *tx) CountGrants(projectID, keyID string) (int, error) {
 		return 0, wrap(op, err)
 	}
 	return n, nil
+}
+
+// MaxGrantsPerKey returns the largest number of grants on one key of the
+// project. It reads the project's part of the index grants_key, which
+// holds at most the project's keys times the grant quota entries.
+func (t *tx) MaxGrantsPerKey(projectID string) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, grantsMaxPerKeyQuery, projectID).Scan(&n)
+	return n, wrap("max grants per key", err)
 }
 
 // GrantsFor returns the key's grants to the user or its account. An empty

@@ -343,6 +343,8 @@ func TestQueryPlans(t *testing.T) {
 		{"KeysWithExpiredMaterial", keysMaterialExpiredQuery, []any{0, 10}, "SEARCH keys USING INDEX keys_material_expiry"},
 		{"ListGrants", grantsListQuery, []any{"p", "k", 10, 0}, "SEARCH grants USING INDEX grants_key"},
 		{"CountGrants", grantsCountQuery, []any{"p", "k"}, "SEARCH grants USING COVERING INDEX grants_"},
+		{"FindKeyByID", keyByIDQuery, []any{"k"}, "SEARCH keys USING INDEX keys_key_id (key_id=?)"},
+		{"MaxGrantsPerKey", grantsMaxPerKeyQuery, []any{"p"}, "SEARCH grants USING COVERING INDEX grants_"},
 		{"ListGrantsByRetiringPrincipal", grantsRetiringQuery, []any{"u", 10, 0}, "SEARCH grants USING INDEX grants_retiring"},
 		{"ListGrantsByRetiringPrincipal count", grantsRetiringCountQuery, []any{"u"}, "SEARCH grants USING COVERING INDEX grants_retiring"},
 		{"GrantsFor", grantsForQuery, []any{"p", "k", "u", "a"}, "SEARCH grants USING INDEX grants_grantee (project_id=? AND key_id=? AND grantee_principal=?)"},

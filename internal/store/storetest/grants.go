@@ -86,6 +86,13 @@ func testGrants(t *testing.T, f *fixture) {
 				}
 				diff(t, "GetGrant", got, want)
 			}
+			for _, want := range []store.Grant{full, domain} {
+				got, err := tx.GetGrantByID(want.GrantID)
+				if err != nil {
+					return err
+				}
+				diff(t, "GetGrantByID", got, want)
+			}
 			n, err := tx.CountGrants(p.ID, k.KeyID)
 			if n != 2 {
 				t.Errorf("CountGrants: got %d, want 2", n)
@@ -123,6 +130,10 @@ func testGrants(t *testing.T, f *fixture) {
 			}, store.ErrNotFound},
 			{"get missing", func(tx store.Tx) error {
 				_, err := tx.GetGrant(p.ID, k.KeyID, f.grantID())
+				return err
+			}, store.ErrNotFound},
+			{"get by id missing", func(tx store.Tx) error {
+				_, err := tx.GetGrantByID(f.grantID())
 				return err
 			}, store.ErrNotFound},
 			{"delete on another key", func(tx store.Tx) error { return tx.DeleteGrant(p.ID, other.KeyID, full.GrantID) }, store.ErrNotFound},
@@ -276,6 +287,37 @@ func testGrants(t *testing.T, f *fixture) {
 			diff(t, "GrantsFor in another project", got, []store.Grant(nil))
 			return err
 		})
+	})
+
+	t.Run("MaxGrantsPerKey", func(t *testing.T) {
+		// A project of its own, so the other subtests' grants do not count.
+		r := f.project(t, a.ID)
+		empty := f.project(t, a.ID)
+		k1, k2, k3 := f.key(r, 0), f.key(r, 1), f.key(r, 2)
+		f.createKeys(t, k1, k2, k3)
+		maxGrants := func(projectID string) int {
+			var n int
+			f.view(t, func(tx store.Tx) (err error) {
+				n, err = tx.MaxGrantsPerKey(projectID)
+				return err
+			})
+			return n
+		}
+		if n := maxGrants(r.ID); n != 0 {
+			t.Errorf("MaxGrantsPerKey without grants: got %d, want 0", n)
+		}
+		f.createGrants(t, f.grant(k1, "u", 0), f.grant(k2, "u", 1), f.grant(k2, "v", 2), f.grant(k2, "w", 3), f.grant(k3, "u", 4))
+		// Another project's busier key does not count.
+		f.createGrants(t, f.grant(kq, "u", 0), f.grant(kq, "v", 1), f.grant(kq, "w", 2), f.grant(kq, "x", 3))
+		if n := maxGrants(r.ID); n != 3 {
+			t.Errorf("MaxGrantsPerKey: got %d, want 3", n)
+		}
+		if n := maxGrants(empty.ID); n != 0 {
+			t.Errorf("MaxGrantsPerKey of a project without keys: got %d, want 0", n)
+		}
+		if n := maxGrants(f.id()); n != 0 {
+			t.Errorf("MaxGrantsPerKey of a missing project: got %d, want 0", n)
+		}
 	})
 
 	t.Run("Delete", func(t *testing.T) {

@@ -59,7 +59,17 @@ func testKeys(t *testing.T, f *fixture) {
 			}
 			got, err := tx.GetKeyByAlias(p.ID, "app/orders")
 			diff(t, "GetKeyByAlias", got, full)
-			return err
+			if err != nil {
+				return err
+			}
+			for _, want := range []store.Key{full, plain, def} {
+				got, err := tx.FindKeyByID(want.KeyID)
+				if err != nil {
+					return err
+				}
+				diff(t, "FindKeyByID", got, want)
+			}
+			return nil
 		})
 	})
 
@@ -74,6 +84,7 @@ func testKeys(t *testing.T, f *fixture) {
 			want          error
 		}{
 			{"duplicate key id", f.key(p, 3), func() store.Key { k := f.key(p, 4); k.KeyID = full.KeyID; return k }(), store.ErrConflict},
+			{"duplicate key id in another project", f.key(p, 3), func() store.Key { k := f.key(q, 4); k.KeyID = full.KeyID; return k }(), store.ErrConflict},
 			{"duplicate alias", f.key(p, 3), withAlias(f.key(p, 4), "app/orders"), store.ErrConflict},
 			{"duplicate alias of new key", withAlias(f.key(p, 3), "app/x"), withAlias(f.key(p, 4), "app/x"), store.ErrConflict},
 			{"same alias in another project", f.key(q, 3), withAlias(f.key(q, 4), "app/orders"), nil},
@@ -123,6 +134,10 @@ func testKeys(t *testing.T, f *fixture) {
 			}, store.ErrNotFound},
 			{"GetKeyByAlias missing", func(tx store.Tx) error {
 				_, err := tx.GetKeyByAlias(p.ID, "app/none")
+				return err
+			}, store.ErrNotFound},
+			{"FindKeyByID missing", func(tx store.Tx) error {
+				_, err := tx.FindKeyByID(f.keyID())
 				return err
 			}, store.ErrNotFound},
 		})
