@@ -245,32 +245,36 @@ func splitPath(p string) []string {
 }
 
 // matchPath matches decoded path segments against the route's pattern.
+// Literal segments are compared first, so the parameter map is built only
+// for the route that matches.
 func (rt *route) matchPath(segs []string) (map[string]string, bool) {
 	if len(segs) != len(rt.segs) {
 		return nil, false
 	}
-	var params map[string]string
 	for i, s := range rt.segs {
-		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+		if isParam(s) {
 			if segs[i] == "" {
 				return nil, false
 			}
-			name := s[1 : len(s)-1]
-			if want, ok := rt.fixed[name]; ok && segs[i] != want {
+			if want, ok := rt.fixed[s[1:len(s)-1]]; ok && segs[i] != want {
 				return nil, false
 			}
-			if params == nil {
-				params = make(map[string]string, 2)
-			}
-			params[name] = segs[i]
 			continue
 		}
 		if s != segs[i] {
 			return nil, false
 		}
 	}
+	params := make(map[string]string, 2)
+	for i, s := range rt.segs {
+		if isParam(s) {
+			params[s[1:len(s)-1]] = segs[i]
+		}
+	}
 	return params, true
 }
+
+func isParam(seg string) bool { return len(seg) > 1 && seg[0] == '{' && seg[len(seg)-1] == '}' }
 
 // isNotFound reports whether err is a domain not-found.
 func isNotFound(err error) bool { return errors.Is(err, kms.ErrKeyNotFound) }

@@ -22,7 +22,7 @@ type testServer struct {
 	ids server.DevIdentities
 }
 
-func newTestServer(t *testing.T) *testServer {
+func newTestServer(t testing.TB) *testServer {
 	t.Helper()
 	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 1000)
 	if _, err := server.InitDataDir(cfg); err != nil {
@@ -64,12 +64,12 @@ func (r response) errorCode() string {
 }
 
 // call sends a request signed as the SDK signs it with the admin's AK/SK.
-func (s *testServer) call(t *testing.T, method, path string, body []byte) response {
+func (s *testServer) call(t testing.TB, method, path string, body []byte) response {
 	t.Helper()
 	return s.callAs(t, s.ids.AdminAK, s.ids.AdminSK, method, path, body)
 }
 
-func (s *testServer) callAs(t *testing.T, ak, sk, method, path string, body []byte) response {
+func (s *testServer) callAs(t testing.TB, ak, sk, method, path string, body []byte) response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, s.ts.URL+path, bytes.NewReader(body))
 	if err != nil {
