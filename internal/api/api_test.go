@@ -2,6 +2,9 @@ package api_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -115,6 +118,25 @@ func (s *testServer) createKey(t *testing.T, alias string) string {
 	return v.KeyInfo.KeyID
 }
 
+// member posts body to op, which must succeed, and returns the string
+// member name of the answer.
+func (s *testServer) member(t *testing.T, op, body, name string) string {
+	t.Helper()
+	r := s.call(t, "POST", s.kms(op), []byte(body))
+	if r.status != 200 {
+		t.Fatalf("%s: %d %s", op, r.status, r.body)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(r.body, &v); err != nil {
+		t.Fatal(err)
+	}
+	m, ok := v[name].(string)
+	if !ok || m == "" {
+		t.Fatalf("%s answered %s, want a string %s", op, r.body, name)
+	}
+	return m
+}
+
 // wireCase is one malformed request and the error it must get.
 type wireCase struct {
 	name   string
@@ -175,6 +197,42 @@ func TestWireErrors(t *testing.T) {
 			{"bad sequence", strings.TrimSuffix(valid, "}") + `,"sequence":"short"}`, 400, "KMS.0206"},
 			{"sequence wrong type", strings.TrimSuffix(valid, "}") + `,"sequence":7}`, 400, "KMS.0202"},
 		}
+	}
+	// Operands of the data path and data key operations, made through the
+	// API itself.
+	id2 := s.createKey(t, "wire-errors-2")
+	with := func(valid, member string) string { return strings.TrimSuffix(valid, "}") + "," + member + "}" }
+	encValid := `{"key_id":"` + id + `","plain_text":"wire"}`
+	ct := s.member(t, "encrypt-data", encValid, "cipher_text")
+	ctRaw, err := base64.StdEncoding.DecodeString(ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctHex := hex.EncodeToString(ctRaw)
+	decValid := `{"cipher_text":"` + ct + `"}`
+	reValid := `{"destination_key_id":"` + id + `","cipher_text":"` + ct + `"}`
+	dekCT := s.member(t, "create-datakey", `{"key_id":"`+id+`"}`, "cipher_text")
+	dekRaw, err := hex.DecodeString(dekCT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dekBase64 := base64.StdEncoding.EncodeToString(dekRaw)
+	decDEKValid := `{"key_id":"` + id + `","cipher_text":"` + dekCT + `","datakey_cipher_length":"32"}`
+	dek := bytes.Repeat([]byte{0x5a}, 32)
+	sum := sha256.Sum256(dek)
+	dekPlain := hex.EncodeToString(append(dek, sum[:]...))
+	encDEKValid := `{"key_id":"` + id + `","plain_text":"` + dekPlain + `","datakey_plain_length":"32"}`
+	dataKeyCases := []wireCase{
+		{"length number", `{"key_id":"` + id + `","datakey_length":256}`, 400, "KMS.0202"},
+		{"length text", `{"key_id":"` + id + `","datakey_length":"x"}`, 400, "KMS.1901"},
+		{"length 0", `{"key_id":"` + id + `","datakey_length":"0"}`, 400, "KMS.1901"},
+		{"length 8200", `{"key_id":"` + id + `","datakey_length":"8200"}`, 400, "KMS.1901"},
+		{"length 12", `{"key_id":"` + id + `","datakey_length":"12"}`, 400, "KMS.1903"},
+		{"key_spec unknown", `{"key_id":"` + id + `","key_spec":"AES_512"}`, 400, "KMS.0308"},
+		{"key_spec number", `{"key_id":"` + id + `","key_spec":256}`, 400, "KMS.0202"},
+		{"aad 129 bytes", `{"key_id":"` + id + `","additional_authenticated_data":"` + strings.Repeat("a", 129) + `"}`, 400, "KMS.0308"},
+		{"pin number", `{"key_id":"` + id + `","pin":1}`, 400, "KMS.0202"},
+		{"pin_type unknown", `{"key_id":"` + id + `","pin_type":"Clear"}`, 400, "KMS.0308"},
 	}
 	keyOnly := `{"key_id":"` + id + `"}`
 	keyCases := func(valid string, extra ...wireCase) []wireCase {
@@ -255,6 +313,89 @@ func TestWireErrors(t *testing.T) {
 		{"update-key-description", `{"key_id":"` + id + `","key_description":"d"}`, keyCases(`{"key_id":"`+id+`","key_description":"d"}`,
 			wireCase{"missing description", keyOnly, 400, "KMS.0204"},
 			wireCase{"description too long", `{"key_id":"` + id + `","key_description":"` + strings.Repeat("d", 256) + `"}`, 400, "KMS.1103"},
+		)},
+		{"encrypt-data", encValid, keyCases(encValid,
+			wireCase{"missing plain_text", keyOnly, 400, "KMS.0204"},
+			wireCase{"empty plain_text", `{"key_id":"` + id + `","plain_text":""}`, 400, "KMS.0204"},
+			wireCase{"plain_text number", `{"key_id":"` + id + `","plain_text":1}`, 400, "KMS.0202"},
+			wireCase{"plain_text 4097 bytes", `{"key_id":"` + id + `","plain_text":"` + strings.Repeat("p", 4097) + `"}`, 400, "KMS.0308"},
+			wireCase{"algorithm unknown", with(encValid, `"encryption_algorithm":"AES_GCM"`), 400, "KMS.0308"},
+			wireCase{"algorithm number", with(encValid, `"encryption_algorithm":1`), 400, "KMS.0202"},
+			wireCase{"algorithm of RSA keys", with(encValid, `"encryption_algorithm":"RSAES_OAEP_SHA_256"`), 400, "KMS.2105"},
+			wireCase{"aad number", with(encValid, `"additional_authenticated_data":1`), 400, "KMS.0202"},
+			wireCase{"aad 129 bytes", with(encValid, `"additional_authenticated_data":"`+strings.Repeat("a", 129)+`"`), 400, "KMS.0308"},
+		)},
+		{"decrypt-data", decValid, []wireCase{
+			{"missing cipher_text", `{}`, 400, "KMS.0204"},
+			{"empty body", ``, 400, "KMS.0204"},
+			{"cipher_text number", `{"cipher_text":5}`, 400, "KMS.0202"},
+			{"cipher_text 127 characters", `{"cipher_text":"` + strings.Repeat("A", 127) + `"}`, 400, "KMS.0308"},
+			{"cipher_text 5649 characters", `{"cipher_text":"` + strings.Repeat("A", 5649) + `"}`, 400, "KMS.0308"},
+			{"cipher_text not base64", `{"cipher_text":"` + strings.Repeat("*", 200) + `"}`, 400, "KMS.0308"},
+			{"cipher_text not a blob", `{"cipher_text":"` + strings.Repeat("A", 200) + `"}`, 400, "KMS.0308"},
+			{"wrong aad", with(decValid, `"additional_authenticated_data":"x"`), 400, "KMS.0308"},
+			{"aad array", with(decValid, `"additional_authenticated_data":["x"]`), 400, "KMS.0202"},
+			{"key_id malformed", with(decValid, `"key_id":"nope"`), 400, "KMS.0205"},
+			{"key_id number", with(decValid, `"key_id":1`), 400, "KMS.0202"},
+			{"key_id of another key", with(decValid, `"key_id":"`+id2+`"`), 400, "KMS.0308"},
+			{"asymmetric algorithm without key_id", with(decValid, `"encryption_algorithm":"SM2_ENCRYPT"`), 400, "KMS.0204"},
+			{"algorithm unknown", with(decValid, `"encryption_algorithm":"RSAES_OAEP_SHA_1"`), 400, "KMS.0308"},
+			{"data key ciphertext", `{"cipher_text":"` + dekBase64 + `"}`, 400, "KMS.0308"},
+		}},
+		{"re-encrypt", reValid, []wireCase{
+			{"missing destination", `{"cipher_text":"` + ct + `"}`, 400, "KMS.0204"},
+			{"destination number", `{"destination_key_id":1,"cipher_text":"` + ct + `"}`, 400, "KMS.0202"},
+			{"destination malformed", `{"destination_key_id":"nope","cipher_text":"` + ct + `"}`, 400, "KMS.0205"},
+			{"destination unknown", strings.Replace(reValid, id, "00000000-0000-4000-8000-000000000000", 1), 404, "KMS.0207"},
+			{"missing cipher_text", `{"destination_key_id":"` + id + `"}`, 400, "KMS.0204"},
+			{"cipher_text short", `{"destination_key_id":"` + id + `","cipher_text":"AAAA"}`, 400, "KMS.0308"},
+			{"source key malformed", with(reValid, `"source_key_id":"nope"`), 400, "KMS.0205"},
+			{"source key of another key", with(reValid, `"source_key_id":"`+id2+`"`), 400, "KMS.0308"},
+			{"source algorithm unknown", with(reValid, `"source_encryption_algorithm":"X"`), 400, "KMS.0308"},
+			{"source algorithm number", with(reValid, `"source_encryption_algorithm":2`), 400, "KMS.0202"},
+			{"asymmetric source without key", with(reValid, `"source_encryption_algorithm":"RSAES_OAEP_SHA_1"`), 400, "KMS.0204"},
+			{"wrong source aad", with(reValid, `"source_additional_authenticated_data":"x"`), 400, "KMS.0308"},
+			{"destination aad 129 bytes", with(reValid, `"destination_additional_authenticated_data":"`+strings.Repeat("a", 129)+`"`), 400, "KMS.0308"},
+			{"datakey_cipher_length number", with(reValid, `"datakey_cipher_length":32`), 400, "KMS.0202"},
+			{"datakey_cipher_length text", with(reValid, `"datakey_cipher_length":"x"`), 400, "KMS.0308"},
+			{"datakey_cipher_length 0", with(reValid, `"datakey_cipher_length":"0"`), 400, "KMS.0308"},
+			{"datakey_cipher_length with base64", with(reValid, `"datakey_cipher_length":"32"`), 400, "KMS.2201"},
+			{"datakey_cipher_length wrong", `{"destination_key_id":"` + id + `","cipher_text":"` + dekCT + `","datakey_cipher_length":"64"}`, 400, "KMS.2204"},
+		}},
+		{"gen-random", `{"random_data_length":"512"}`, []wireCase{
+			{"missing length", `{}`, 400, "KMS.0204"},
+			{"empty length", `{"random_data_length":""}`, 400, "KMS.0204"},
+			{"length number", `{"random_data_length":512}`, 400, "KMS.0202"},
+			{"length text", `{"random_data_length":"many"}`, 400, "KMS.0308"},
+			{"length 0", `{"random_data_length":"0"}`, 400, "KMS.0308"},
+			{"length 8200", `{"random_data_length":"8200"}`, 400, "KMS.0308"},
+			{"length 12", `{"random_data_length":"12"}`, 400, "KMS.1802"},
+		}},
+		{"create-datakey", keyOnly, keyCases(keyOnly, dataKeyCases...)},
+		{"create-datakey-without-plaintext", keyOnly, keyCases(keyOnly, dataKeyCases...)},
+		{"encrypt-datakey", encDEKValid, keyCases(encDEKValid,
+			wireCase{"missing plain_text", `{"key_id":"` + id + `","datakey_plain_length":"32"}`, 400, "KMS.0204"},
+			wireCase{"missing length", `{"key_id":"` + id + `","plain_text":"` + dekPlain + `"}`, 400, "KMS.0204"},
+			wireCase{"plain_text not hex", `{"key_id":"` + id + `","plain_text":"xyz0","datakey_plain_length":"32"}`, 400, "KMS.2101"},
+			wireCase{"plain_text odd length", `{"key_id":"` + id + `","plain_text":"` + dekPlain[1:] + `","datakey_plain_length":"32"}`, 400, "KMS.2101"},
+			wireCase{"length number", `{"key_id":"` + id + `","plain_text":"` + dekPlain + `","datakey_plain_length":32}`, 400, "KMS.0202"},
+			wireCase{"length text", `{"key_id":"` + id + `","plain_text":"` + dekPlain + `","datakey_plain_length":"x"}`, 400, "KMS.0308"},
+			wireCase{"length 1025", `{"key_id":"` + id + `","plain_text":"` + dekPlain + `","datakey_plain_length":"1025"}`, 400, "KMS.0308"},
+			wireCase{"length mismatch", `{"key_id":"` + id + `","plain_text":"` + dekPlain + `","datakey_plain_length":"31"}`, 400, "KMS.2104"},
+			wireCase{"wrong digest", `{"key_id":"` + id + `","plain_text":"` + dekPlain[:len(dekPlain)-2] + `00","datakey_plain_length":"32"}`, 400, "KMS.2103"},
+			wireCase{"key_spec unknown", with(encDEKValid, `"key_spec":"EC"`), 400, "KMS.0308"},
+		)},
+		{"decrypt-datakey", decDEKValid, keyCases(decDEKValid,
+			wireCase{"missing cipher_text", `{"key_id":"` + id + `","datakey_cipher_length":"32"}`, 400, "KMS.0204"},
+			wireCase{"missing length", `{"key_id":"` + id + `","cipher_text":"` + dekCT + `"}`, 400, "KMS.0204"},
+			wireCase{"cipher_text not hex", `{"key_id":"` + id + `","cipher_text":"zz","datakey_cipher_length":"32"}`, 400, "KMS.2201"},
+			wireCase{"cipher_text not a blob", `{"key_id":"` + id + `","cipher_text":"00FF","datakey_cipher_length":"32"}`, 400, "KMS.2201"},
+			wireCase{"cipher_text of encrypt-data", `{"key_id":"` + id + `","cipher_text":"` + ctHex + `","datakey_cipher_length":"4"}`, 400, "KMS.2201"},
+			wireCase{"length number", `{"key_id":"` + id + `","cipher_text":"` + dekCT + `","datakey_cipher_length":32}`, 400, "KMS.0202"},
+			wireCase{"length 0", `{"key_id":"` + id + `","cipher_text":"` + dekCT + `","datakey_cipher_length":"0"}`, 400, "KMS.0308"},
+			wireCase{"length mismatch", `{"key_id":"` + id + `","cipher_text":"` + dekCT + `","datakey_cipher_length":"64"}`, 400, "KMS.2204"},
+			wireCase{"wrong aad", with(decDEKValid, `"additional_authenticated_data":"x"`), 400, "KMS.2203"},
+			wireCase{"another key", strings.Replace(decDEKValid, id, id2, 1), 400, "KMS.2203"},
 		)},
 		{"list-keys", `{"limit":"10"}`, []wireCase{
 			{"limit number", `{"limit":10}`, 400, "KMS.0202"},
@@ -352,7 +493,7 @@ func TestGatewayErrors(t *testing.T) {
 		{"wrong method", "GET", s.kms("create-key"), nil, 404, "APIGW.0101"},
 		{"unknown version", "GET", "/v9", nil, 404, "APIGW.0101"},
 		{"over the gateway limit", "POST", s.kms("create-key"), make([]byte, api.GatewayMaxBody+1), 413, "APIGW.0201"},
-		{"not implemented", "POST", s.kms("encrypt-data"), []byte(`{}`), 501, "KMSD.0501"},
+		{"not implemented", "POST", "/v1.0/" + s.ids.ProjectID + "/keystores", []byte(`{}`), 501, "KMSD.0501"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
