@@ -63,6 +63,27 @@ var (
 	ErrDataKeyCipherLength      = errors.New("data key ciphertext length mismatch")                   // KMS.2204
 )
 
+// Errors of the tag and resource-search operations (reference kms-api.md
+// §5.I, errors.md §5).
+var (
+	ErrTagListEmpty      = errors.New("tag list is empty")               // KMS.0401
+	ErrInvalidMatchValue = errors.New("invalid match value")             // KMS.0402
+	ErrInvalidMatchKey   = errors.New("invalid match key")               // KMS.0403
+	ErrInvalidAction     = errors.New("invalid action")                  // KMS.0404
+	ErrInvalidTagValue   = errors.New("invalid tag value")               // KMS.0405
+	ErrInvalidTagKey     = errors.New("invalid tag key")                 // KMS.0406
+	ErrTagListSize       = errors.New("tag list too long")               // KMS.0407
+	ErrTooManyTags       = errors.New("too many tags on the key")        // KMS.0409
+	ErrTagValueLength    = errors.New("tag value too long")              // KMS.0410
+	ErrTagKeyLength      = errors.New("tag key empty or too long")       // KMS.0411
+	ErrInvalidTagList    = errors.New("tag key listed twice")            // KMS.0412
+	ErrTooManyTagValues  = errors.New("too many values for one tag key") // KMS.0413
+	ErrInvalidTags       = errors.New("invalid tags")                    // KMS.0414
+	ErrInvalidMatches    = errors.New("invalid matches")                 // KMS.0415
+	ErrTagNotFound       = errors.New("the key does not carry the tag")  // KMS.0416
+	ErrInvalidOffset     = errors.New("invalid offset")                  // KMS.0417
+)
+
 // Key is a customer master key as the service returns it. It is the
 // store's row type: the domain adds no fields to it.
 type Key = store.Key
