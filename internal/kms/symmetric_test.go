@@ -129,7 +129,7 @@ func TestEncryptDecrypt(t *testing.T) {
 				if b.Kind != ciphertext.KindData || b.Algorithm != wantAlg || b.KeyVersion != 1 || b.KeyID != k.KeyID || b.ProjectID != project {
 					t.Errorf("blob header %+v", b)
 				}
-				if bytes.Contains(ct, tc.pt) {
+				if len(tc.pt) >= 8 && bytes.Contains(ct, tc.pt) {
 					t.Error("the ciphertext contains the plaintext")
 				}
 				// The ciphertext opens with the key's material directly.
