@@ -84,6 +84,15 @@ var (
 	ErrInvalidOffset     = errors.New("invalid offset")                  // KMS.0417
 )
 
+// Errors of the rotation operations (reference kms-api.md §5.J).
+var (
+	ErrExternalKeyRotation     = errors.New("imported key material cannot rotate") // KMS.0312
+	ErrRotationNotEnabled      = errors.New("key rotation is not enabled")         // KMS.0313
+	ErrRSAKeyRotation          = errors.New("RSA keys cannot rotate")              // KMS.0324
+	ErrRotationEnabled         = errors.New("key rotation is already enabled")     // KMS.2901
+	ErrInvalidRotationInterval = errors.New("invalid rotation interval")           // KMS.3001
+)
+
 // Key is a customer master key as the service returns it. It is the
 // store's row type: the domain adds no fields to it.
 type Key = store.Key
