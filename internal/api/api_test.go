@@ -269,6 +269,19 @@ func TestWireErrors(t *testing.T) {
 		)
 		return append(cs, extra...)
 	}
+	// Tags, resource search and rotation: tag routes carry the key id in
+	// the path.
+	tagsOp, tagsAction := id+"/tags", id+"/tags/action"
+	tagValid := `{"tag":{"key":"k","value":"v"}}`
+	batchValid := `{"action":"create","tags":[{"key":"k","value":"v"}]}`
+	var many []string
+	for i := range 21 {
+		many = append(many, `{"key":"k`+strings.Repeat("x", i)+`"}`)
+	}
+	batch21 := `{"action":"create","tags":[` + strings.Join(many, ",") + `]}`
+	searchValid := `{"action":"filter","limit":"10","offset":"0"}`
+	rsaID := specKey("wire-rsa", "RSA_2048", "SIGN_VERIFY")
+	intervalValid := `{"key_id":"` + id + `","rotation_interval":90}`
 	tests := []struct {
 		op    string
 		valid string
@@ -467,6 +480,87 @@ func TestWireErrors(t *testing.T) {
 			wireCase{"pin_type bool", pairBody(id, "SM2", `,"pin_type":true`), 400, "KMS.0202"},
 			wireCase{"asymmetric key", pairBody(ecSign, "SM2", ""), 400, "KMS.0325"},
 		)},
+		{tagsOp, tagValid, []wireCase{
+			{"missing tag", `{}`, 400, "KMS.0204"},
+			{"tag null", `{"tag":null}`, 400, "KMS.0204"},
+			{"tag string", `{"tag":"k=v"}`, 400, "KMS.0202"},
+			{"tag array", `{"tag":[{"key":"k"}]}`, 400, "KMS.0202"},
+			{"missing tag key", `{"tag":{"value":"v"}}`, 400, "KMS.0204"},
+			{"tag key number", `{"tag":{"key":1,"value":"v"}}`, 400, "KMS.0202"},
+			{"tag value number", `{"tag":{"key":"k","value":1}}`, 400, "KMS.0202"},
+			{"empty tag key", `{"tag":{"key":"","value":"v"}}`, 400, "KMS.0411"},
+			{"tag key of 37", `{"tag":{"key":"` + strings.Repeat("k", 37) + `"}}`, 400, "KMS.0411"},
+			{"tag key with =", `{"tag":{"key":"a=b"}}`, 400, "KMS.0406"},
+			{"tag key with a control character", `{"tag":{"key":"a\u0001b"}}`, 400, "KMS.0406"},
+			{"tag value of 44", `{"tag":{"key":"k","value":"` + strings.Repeat("v", 44) + `"}}`, 400, "KMS.0410"},
+			{"tag value with *", `{"tag":{"key":"k","value":"a*"}}`, 400, "KMS.0405"},
+		}},
+		{"00000000-0000-4000-8000-000000000000/tags", tagValid, []wireCase{{"unknown key", tagValid, 404, "KMS.0207"}}},
+		{"not-a-key/tags", tagValid, []wireCase{{"malformed key id", tagValid, 400, "KMS.0205"}}},
+		{tagsAction, batchValid, []wireCase{
+			{"missing action", `{"tags":[{"key":"k"}]}`, 400, "KMS.0204"},
+			{"action number", `{"action":1,"tags":[{"key":"k"}]}`, 400, "KMS.0202"},
+			{"action unknown", `{"action":"update","tags":[{"key":"k"}]}`, 400, "KMS.0404"},
+			{"action empty", `{"action":"","tags":[{"key":"k"}]}`, 400, "KMS.0404"},
+			{"missing tags", `{"action":"create"}`, 400, "KMS.0204"},
+			{"tags null", `{"action":"create","tags":null}`, 400, "KMS.0401"},
+			{"tags empty", `{"action":"delete","tags":[]}`, 400, "KMS.0401"},
+			{"tags object", `{"action":"create","tags":{"key":"k"}}`, 400, "KMS.0202"},
+			{"tags of strings", `{"action":"create","tags":["k"]}`, 400, "KMS.0202"},
+			{"tags with null", `{"action":"create","tags":[null]}`, 400, "KMS.0202"},
+			{"21 tags", batch21, 400, "KMS.0407"},
+			{"tag key twice", `{"action":"create","tags":[{"key":"k","value":"1"},{"key":"k","value":"2"}]}`, 400, "KMS.0412"},
+			{"invalid tag key", `{"action":"create","tags":[{"key":"<k>"}]}`, 400, "KMS.0406"},
+			{"invalid tag value", `{"action":"create","tags":[{"key":"k","value":"\\"}]}`, 400, "KMS.0405"},
+			{"delete empty tag key", `{"action":"delete","tags":[{"key":""}]}`, 400, "KMS.0411"},
+		}},
+		{"resource_instances/action", searchValid, []wireCase{
+			{"missing action", `{}`, 400, "KMS.0204"},
+			{"action unknown", `{"action":"list"}`, 400, "KMS.0404"},
+			{"action bool", `{"action":true}`, 400, "KMS.0202"},
+			{"limit number", `{"action":"filter","limit":10}`, 400, "KMS.0202"},
+			{"limit 0", `{"action":"filter","limit":"0"}`, 400, "KMS.1601"},
+			{"limit 1001", `{"action":"filter","limit":"1001"}`, 400, "KMS.1601"},
+			{"limit text", `{"action":"filter","limit":"ten"}`, 400, "KMS.1601"},
+			{"offset -1", `{"action":"filter","offset":"-1"}`, 400, "KMS.0417"},
+			{"offset text", `{"action":"filter","offset":"x"}`, 400, "KMS.0417"},
+			{"offset number", `{"action":"count","offset":0}`, 400, "KMS.0202"},
+			{"tags object", `{"action":"filter","tags":{}}`, 400, "KMS.0202"},
+			{"tag values string", `{"action":"filter","tags":[{"key":"k","values":"v"}]}`, 400, "KMS.0202"},
+			{"tag values of numbers", `{"action":"filter","tags":[{"key":"k","values":[1]}]}`, 400, "KMS.0202"},
+			{"tag key number", `{"action":"count","tags":[{"key":1}]}`, 400, "KMS.0202"},
+			{"tag key missing", `{"action":"count","tags":[{"values":["v"]}]}`, 400, "KMS.0411"},
+			{"tag key invalid", `{"action":"filter","tags":[{"key":"a*b"}]}`, 400, "KMS.0406"},
+			{"tag value invalid", `{"action":"filter","tags":[{"key":"k","values":["a=b"]}]}`, 400, "KMS.0405"},
+			{"tag key twice", `{"action":"filter","tags":[{"key":"k"},{"key":"k"}]}`, 400, "KMS.0414"},
+			{"matches object", `{"action":"filter","matches":{"key":"resource_name"}}`, 400, "KMS.0202"},
+			{"match key", `{"action":"filter","matches":[{"key":"alias","value":"x"}]}`, 400, "KMS.0403"},
+			{"match value of 256", `{"action":"count","matches":[{"key":"resource_name","value":"` + strings.Repeat("a", 256) + `"}]}`, 400, "KMS.0402"},
+			{"match twice", `{"action":"filter","matches":[{"key":"resource_name","value":"a"},{"key":"resource_name","value":"b"}]}`, 400, "KMS.0415"},
+		}},
+		{"enable-key-rotation", keyOnly, keyCases(keyOnly,
+			wireCase{"RSA key", `{"key_id":"` + rsaID + `"}`, 400, "KMS.0324"},
+			wireCase{"EC key", `{"key_id":"` + ecSign + `"}`, 400, "KMS.0325"},
+			wireCase{"HMAC key", `{"key_id":"` + hmacID + `"}`, 400, "KMS.0341"},
+		)},
+		{"disable-key-rotation", keyOnly, keyCases(keyOnly,
+			wireCase{"rotation off", keyOnly, 400, "KMS.0313"},
+			wireCase{"RSA key", `{"key_id":"` + rsaID + `"}`, 400, "KMS.0324"},
+		)},
+		{"update-key-rotation-interval", intervalValid, keyCases(intervalValid,
+			wireCase{"missing interval", keyOnly, 400, "KMS.0204"},
+			wireCase{"interval null", `{"key_id":"` + id + `","rotation_interval":null}`, 400, "KMS.0204"},
+			wireCase{"interval string", `{"key_id":"` + id + `","rotation_interval":"90"}`, 400, "KMS.0202"},
+			wireCase{"interval bool", `{"key_id":"` + id + `","rotation_interval":true}`, 400, "KMS.0202"},
+			wireCase{"interval 29", `{"key_id":"` + id + `","rotation_interval":29}`, 400, "KMS.3001"},
+			wireCase{"interval 366", `{"key_id":"` + id + `","rotation_interval":366}`, 400, "KMS.3001"},
+			wireCase{"interval fraction", `{"key_id":"` + id + `","rotation_interval":90.5}`, 400, "KMS.3001"},
+			wireCase{"interval beyond int32", `{"key_id":"` + id + `","rotation_interval":4294967386}`, 400, "KMS.3001"},
+			wireCase{"interval negative", `{"key_id":"` + id + `","rotation_interval":-90}`, 400, "KMS.3001"},
+			wireCase{"rotation off", intervalValid, 400, "KMS.0313"},
+			wireCase{"HMAC key", `{"key_id":"` + hmacID + `","rotation_interval":90}`, 400, "KMS.0341"},
+		)},
+		{"get-key-rotation-status", keyOnly, keyCases(keyOnly)},
 	}
 	for _, tt := range tests {
 		for _, c := range append(common(tt.valid), tt.cases...) {

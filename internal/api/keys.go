@@ -34,7 +34,7 @@ func (h *Handler) details(k kms.Key) keyDetails {
 		KeyID: k.KeyID, DomainID: k.AccountID, KeyAlias: k.Alias, Realm: h.kms.Region(),
 		KeySpec: k.Spec, KeyUsage: k.Usage, KeyDescription: k.Description,
 		CreationDate: millis(k.CreatedAt.UnixMilli()), KeyState: k.State,
-		DefaultKeyFlag: "0", KeyType: "1", Origin: k.Origin, KeyRotationEnabled: "false",
+		DefaultKeyFlag: "0", KeyType: "1", Origin: k.Origin, KeyRotationEnabled: strconv.FormatBool(k.RotationEnabled),
 		SysEnterpriseProjectID: k.EnterpriseProjectID, KeystoreID: k.KeystoreID,
 	}
 	if k.Default {

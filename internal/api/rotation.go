@@ -1,0 +1,90 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/kmsd/kmsd/internal/kms"
+)
+
+// rotationStatus is the answer of get-key-rotation-status (reference
+// kms-api.md §5.J). Unlike KeyDetails, key_rotation_enabled is a JSON
+// boolean here; last_rotation_time is Unix milliseconds as a string, ""
+// when the key never rotated.
+type rotationStatus struct {
+	KeyRotationEnabled bool   `json:"key_rotation_enabled"`
+	RotationInterval   int    `json:"rotation_interval"`
+	LastRotationTime   string `json:"last_rotation_time"`
+	NumberOfRotations  int    `json:"number_of_rotations"`
+}
+
+// intMember returns a member the reference types as a JSON integer (e.g.
+// "rotation_interval": 30). Absent or null is ("", false), and
+// errMissingParameter when required; a string, boolean or other JSON type
+// is errMalformedJSON; a number that is not an int32 (30.5, 1e2,
+// 9999999999) is badValue.
+func intMember(f fields, name string, required bool, badValue error) (int, bool, error) {
+	raw, ok := f[name]
+	if !ok || string(raw) == "null" {
+		if required {
+			return 0, false, fmt.Errorf("%w: %s", errMissingParameter, name)
+		}
+		return 0, false, nil
+	}
+	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
+		return 0, false, fmt.Errorf("%w: %s must be a JSON number", errMalformedJSON, name)
+	}
+	n, err := json.Number(raw).Int64()
+	if err != nil || n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, false, fmt.Errorf("%w: %s is not an integer", badValue, name)
+	}
+	return int(n), true, nil
+}
+
+func (h *Handler) enableKeyRotation(c *call) (any, error) {
+	id, _, err := keyRequest(c)
+	if err != nil {
+		return nil, err
+	}
+	_, err = h.kms.EnableKeyRotation(c.ctx, c.project(), id)
+	return nil, err
+}
+
+func (h *Handler) disableKeyRotation(c *call) (any, error) {
+	id, _, err := keyRequest(c)
+	if err != nil {
+		return nil, err
+	}
+	_, err = h.kms.DisableKeyRotation(c.ctx, c.project(), id)
+	return nil, err
+}
+
+func (h *Handler) updateKeyRotationInterval(c *call) (any, error) {
+	id, f, err := keyRequest(c)
+	if err != nil {
+		return nil, err
+	}
+	days, _, err := intMember(f, "rotation_interval", true, kms.ErrInvalidRotationInterval)
+	if err != nil {
+		return nil, err
+	}
+	_, err = h.kms.UpdateKeyRotationInterval(c.ctx, c.project(), id, days)
+	return nil, err
+}
+
+func (h *Handler) showKeyRotationStatus(c *call) (any, error) {
+	id, _, err := keyRequest(c)
+	if err != nil {
+		return nil, err
+	}
+	st, err := h.kms.KeyRotationStatus(c.ctx, c.project(), id)
+	if err != nil {
+		return nil, err
+	}
+	out := rotationStatus{KeyRotationEnabled: st.Enabled, RotationInterval: st.Interval, NumberOfRotations: st.Count}
+	if !st.LastRotation.IsZero() {
+		out.LastRotationTime = millis(st.LastRotation.UnixMilli())
+	}
+	return out, nil
+}
