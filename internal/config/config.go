@@ -44,6 +44,9 @@ type Config struct {
 	Bootstrap string `yaml:"bootstrap"`
 	// DeletionCheckInterval is how often due key deletions run.
 	DeletionCheckInterval Duration `yaml:"deletion_check_interval"`
+	// RotationCheckInterval is how often keys due for automatic rotation
+	// are rotated.
+	RotationCheckInterval Duration `yaml:"rotation_check_interval"`
 }
 
 // TLS names PEM files.
@@ -117,6 +120,7 @@ const (
 	DefaultCMKQuota = 20
 	DefaultGrants   = 100
 	DefaultDeletion = time.Minute
+	DefaultRotation = time.Minute
 )
 
 // Default returns the configuration used when a file sets nothing.
@@ -129,6 +133,7 @@ func Default() Config {
 		Tokens:                Tokens{TTL: Duration{DefaultTokenTTL}},
 		Log:                   Log{Level: "info", Format: "json"},
 		DeletionCheckInterval: Duration{DefaultDeletion},
+		RotationCheckInterval: Duration{DefaultRotation},
 	}
 	return c
 }
@@ -223,6 +228,9 @@ func (c Config) Validate() error {
 	}
 	if c.DeletionCheckInterval.Duration < time.Second {
 		errs = append(errs, errors.New("deletion_check_interval must be at least 1s"))
+	}
+	if c.RotationCheckInterval.Duration < time.Second {
+		errs = append(errs, errors.New("rotation_check_interval must be at least 1s"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)

@@ -48,6 +48,15 @@ func TestParse(t *testing.T) {
 		{name: "bad quota", yaml: "data_dir: /d\nquotas: {cmk: 0}\n", wantErr: "quotas"},
 		{name: "bad driver", yaml: "data_dir: /d\ndatabase: {driver: mysql}\n", wantErr: "only sqlite"},
 		{name: "wrong type", yaml: "data_dir: /d\nquotas: {cmk: many}\n", wantErr: "cannot unmarshal"},
+		{name: "rotation check interval", yaml: "data_dir: /d\nrotation_check_interval: 10m\n", check: func(t *testing.T, c Config) {
+			if c.RotationCheckInterval.Duration != 10*time.Minute {
+				t.Errorf("got rotation_check_interval %v, want 10m", c.RotationCheckInterval.Duration)
+			}
+			if d := Default().RotationCheckInterval.Duration; d != DefaultRotation {
+				t.Errorf("got default rotation_check_interval %v, want %v", d, DefaultRotation)
+			}
+		}},
+		{name: "rotation check interval too short", yaml: "data_dir: /d\nrotation_check_interval: 10ms\n", wantErr: "rotation_check_interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -155,7 +155,8 @@ func trimNewline(s string) string {
 
 // Serve serves HTTP (or HTTPS when TLS is configured) on ln until ctx is
 // done, then shuts down gracefully, letting requests in flight finish for
-// up to 10 seconds. Background jobs (key deletion) run while it serves.
+// up to 10 seconds. Background jobs (key deletion and rotation) run
+// while it serves.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.Handler,
@@ -178,6 +179,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	go s.KMS.RunDeletionJob(jobs, s.cfg.DeletionCheckInterval.Duration)
+	go s.KMS.RunRotationJob(jobs, s.cfg.RotationCheckInterval.Duration)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
