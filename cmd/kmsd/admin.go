@@ -44,6 +44,8 @@ const keyUsage = `Usage: kmsd key [--config FILE | --data DIR] COMMAND ARGS
   create-default SERVICE --project ID      create the default key SERVICE/default
   create --project ID --alias ALIAS [--spec SPEC] [--usage USAGE] [--description TEXT]
                                            create a key of any spec (also HMAC_*)
+  rotate KEY_ID --project ID               rotate an AES_256 or SM4 key now: a new
+                                           primary version; old ones still decrypt
 `
 
 // adminFlags parses the data-directory flags shared by iam and key and
@@ -391,7 +393,7 @@ func cmdKey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	usage := fs.String("usage", "", "key usage (default: the spec's)")
 	desc := fs.String("description", "", "key description")
 	positional := 0
-	if rest[0] == "create-default" {
+	if rest[0] == "create-default" || rest[0] == "rotate" {
 		positional = 1
 	}
 	p, err := subFlags(fs, rest[1:], positional)
@@ -418,6 +420,12 @@ func cmdKey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			return err
 		}
 		fmt.Fprintf(stdout, "key_id %s\nkey_alias %s\nkey_spec %s\nkey_usage %s\n", k.KeyID, k.Alias, k.Spec, k.Usage)
+	case "rotate":
+		k, err := srv.KMS.RotateKey(ctx, pr.ID, p[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "key_id %s\nprimary_version %d\nnumber_of_rotations %d\n", k.KeyID, k.PrimaryVersion, k.RotationCount)
 	default:
 		fmt.Fprint(stderr, keyUsage)
 		return fmt.Errorf("unknown key command %q", rest[0])

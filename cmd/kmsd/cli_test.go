@@ -112,6 +112,54 @@ func TestKeyCommands(t *testing.T) {
 	}
 }
 
+// TestKeyRotate rotates a key with `kmsd key rotate` and checks the new
+// primary version in the printout and in the store, and that keys that
+// cannot rotate are refused.
+func TestKeyRotate(t *testing.T) {
+	dir := newDevDataDir(t)
+	ids := server.DefaultDevIdentities(func(string) string { return "" })
+	k := []string{"key", "--data", dir}
+	out := mustKmsd(t, nil, append(k, "create", "--project", ids.ProjectID, "--alias", "rot", "--spec", "SM4")...)
+	m := regexp.MustCompile(`(?m)^key_id (\S+)$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("create printed %q", out)
+	}
+	id := m[1]
+	for _, want := range []string{"primary_version 2\nnumber_of_rotations 1", "primary_version 3\nnumber_of_rotations 2"} {
+		out := mustKmsd(t, nil, append(k, "rotate", id, "--project", ids.ProjectID)...)
+		if !strings.Contains(out, "key_id "+id+"\n"+want) {
+			t.Errorf("rotate printed %q, want %q", out, want)
+		}
+	}
+	srv, err := server.New(t.Context(), server.DevConfig(dir, devListen, devCMKQuota), server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := srv.KMS.DescribeKey(t.Context(), ids.ProjectID, id)
+	srv.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PrimaryVersion != 3 || got.RotationCount != 2 || got.LastRotation.IsZero() {
+		t.Errorf("stored key: primary version %d, %d rotations, last %v; want 3, 2, set", got.PrimaryVersion, got.RotationCount, got.LastRotation)
+	}
+	out = mustKmsd(t, nil, append(k, "create", "--project", ids.ProjectID, "--alias", "ec", "--spec", "EC_P256")...)
+	ec := regexp.MustCompile(`(?m)^key_id (\S+)$`).FindStringSubmatch(out)
+	if ec == nil {
+		t.Fatalf("create printed %q", out)
+	}
+	for name, args := range map[string][]string{
+		"EC key":      {"rotate", ec[1], "--project", ids.ProjectID},
+		"unknown key": {"rotate", "00000000-0000-4000-8000-000000000000", "--project", ids.ProjectID},
+		"no key id":   {"rotate", "--project", ids.ProjectID},
+		"no project":  {"rotate", id},
+	} {
+		if out, err := kmsd(t, nil, append(k, args...)...); err == nil {
+			t.Errorf("%s: rotate succeeded: %q", name, out)
+		}
+	}
+}
+
 func TestInitAndConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "kmsd.yaml")
