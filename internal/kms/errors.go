@@ -93,6 +93,27 @@ var (
 	ErrInvalidRotationInterval = errors.New("invalid rotation interval")           // KMS.3001
 )
 
+// Errors of grants (reference kms-api.md §5.G, errors.md §5).
+var (
+	ErrOnlyCreateGrant      = errors.New("a grant needs an operation besides create-grant") // KMS.2401
+	ErrInvalidPrincipal     = errors.New("invalid principal")                               // KMS.2402
+	ErrTooManyKeyGrants     = errors.New("grant quota of the key reached")                  // KMS.2404
+	ErrTooManyGranteeGrants = errors.New("grant limit of the grantee on the key reached")   // KMS.2405
+	ErrInvalidGrantID       = errors.New("invalid or unknown grant id")                     // KMS.2501
+	ErrGrantKeyMismatch     = errors.New("grant is not on the key")                         // KMS.2502
+	// ErrNotPermitted refuses what the caller's grants do not allow:
+	// retiring a grant it neither retires, issued nor holds retire-grant
+	// on, or creating a grant broader than its own.
+	ErrNotPermitted = errors.New("not permitted by the grant") // KMS.0307
+)
+
+// Errors of the multi-alias API (reference kms-api.md §5.H). The reference
+// documents no codes of their own for them.
+var (
+	ErrAliasNotFound  = errors.New("alias not found")                // KMS.0308
+	ErrTooManyAliases = errors.New("alias limit of the key reached") // KMS.0308
+)
+
 // Key is a customer master key as the service returns it. It is the
 // store's row type: the domain adds no fields to it.
 type Key = store.Key

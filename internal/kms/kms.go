@@ -477,9 +477,10 @@ type Quota struct {
 	Quota int
 }
 
-// Quotas returns the project's CMK and grant_per_CMK usage and quota.
-// Grants arrive with the key-management work; until then no key holds
-// any, so grant_per_CMK usage is zero.
+// Quotas returns the project's CMK and grant_per_CMK usage and quota. The
+// grant_per_CMK quota applies to each key on its own, so its usage is the
+// largest number of grants any one key of the project holds: how close the
+// project is to KMS.2404.
 func (s *Service) Quotas(ctx context.Context, projectID string) ([]Quota, error) {
 	var out []Quota
 	err := s.store.View(ctx, func(tx store.Tx) error {
@@ -491,9 +492,13 @@ func (s *Service) Quotas(ctx context.Context, projectID string) ([]Quota, error)
 		if err != nil {
 			return err
 		}
+		grants, err := tx.MaxGrantsPerKey(projectID)
+		if err != nil {
+			return err
+		}
 		out = []Quota{
 			{Type: "CMK", Used: c.Custom, Quota: s.cmkQuota(p)},
-			{Type: "grant_per_CMK", Used: 0, Quota: s.grantQuota(p)},
+			{Type: "grant_per_CMK", Used: grants, Quota: s.grantQuota(p)},
 		}
 		return nil
 	})
