@@ -66,6 +66,9 @@ type call struct {
 	body      []byte
 	principal auth.Principal
 	requestID string
+	// grant is set when a grant, not IAM, authorized the call; the
+	// principal's ProjectID is then the project of the granted key.
+	grant *kms.GrantAccess
 }
 
 // project returns the project the call addresses.
@@ -131,13 +134,20 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		}
 		c.principal = p
 		if rt.action != "" && !auth.Allowed(p.Policies, rt.action) {
-			return h.writeError(c, errForbidden)
+			// A grant may allow what IAM does not (grants.go).
+			if err := h.authorizeByGrant(c); err != nil {
+				return h.writeError(c, err)
+			}
 		}
 	}
 	if rt.handler == nil {
 		return h.writeError(c, errNotImplemented)
 	}
 	resp, err := rt.handler(h, c)
+	if err != nil && h.retryWithGrant(c, err) {
+		// The key is another project's, shared by a grant (grants.go).
+		resp, err = rt.handler(h, c)
+	}
 	if err != nil {
 		return h.writeError(c, err)
 	}

@@ -282,6 +282,40 @@ func TestWireErrors(t *testing.T) {
 	searchValid := `{"action":"filter","limit":"10","offset":"0"}`
 	rsaID := specKey("wire-rsa", "RSA_2048", "SIGN_VERIFY")
 	intervalValid := `{"key_id":"` + id + `","rotation_interval":90}`
+	// Operands of the grant and alias operations.
+	grantValid := `{"key_id":"` + id + `","grantee_principal":"` + s.ids.ReaderID + `","operations":["describe-key"]}`
+	grantWith := func(member string) string {
+		return `{"key_id":"` + id + `","grantee_principal":"` + s.ids.ReaderID + `",` + member + `}`
+	}
+	grantPaging := func(valid, overMax string) []wireCase {
+		with := func(member string) string { return strings.Replace(valid, "{", "{"+member+",", 1) }
+		if valid == `{}` {
+			with = func(member string) string { return "{" + member + "}" }
+		}
+		return []wireCase{
+			{"limit number", with(`"limit":10`), 400, "KMS.0202"},
+			{"limit zero", with(`"limit":"0"`), 400, "KMS.1601"},
+			{"limit above the maximum", with(`"limit":"` + overMax + `"`), 400, "KMS.1601"},
+			{"limit text", with(`"limit":"ten"`), 400, "KMS.1601"},
+			{"marker negative", with(`"marker":"-1"`), 400, "KMS.1602"},
+			{"marker text", with(`"marker":"x"`), 400, "KMS.1602"},
+			{"marker number", with(`"marker":1`), 400, "KMS.0202"},
+		}
+	}
+	unknownGrant := strings.Repeat("0", 64)
+	revokeValid := `{"key_id":"` + id + `","grant_id":"` + unknownGrant + `"}`
+	grantIDCases := []wireCase{
+		{"missing grant_id", keyOnly, 400, "KMS.0204"},
+		{"grant_id number", `{"key_id":"` + id + `","grant_id":7}`, 400, "KMS.0202"},
+		{"grant_id malformed", `{"key_id":"` + id + `","grant_id":"xyz"}`, 400, "KMS.2501"},
+		{"grant_id unknown", revokeValid, 400, "KMS.2501"},
+	}
+	aliasValid := `{"key_id":"` + id + `","alias":"wire-alias"}`
+	if r := s.call(t, "POST", s.kms("aliases"), []byte(`{"key_id":"`+id+`","alias":"wire-moved"}`)); r.status != 201 {
+		t.Fatalf("create alias: %d %s", r.status, r.body)
+	}
+	associateValid := `{"alias":"wire-moved","target_key_id":"` + id + `"}`
+	aliasOwner := s.createKey(t, "wire-alias-owner")
 	tests := []struct {
 		op    string
 		valid string
@@ -419,6 +453,52 @@ func TestWireErrors(t *testing.T) {
 			{"marker text", `{"marker":"x"}`, 400, "KMS.1602"},
 			{"state unknown", `{"key_state":"9"}`, 400, "KMS.0308"},
 			{"spec unknown", `{"key_spec":"DES"}`, 400, "KMS.0308"},
+		}},
+		// Grants and aliases (reference kms-api.md §5.G, §5.H).
+		{"create-grant", grantValid, keyCases(grantValid,
+			wireCase{"missing grantee", `{"key_id":"` + id + `","operations":["describe-key"]}`, 400, "KMS.0204"},
+			wireCase{"empty grantee", `{"key_id":"` + id + `","grantee_principal":"","operations":["describe-key"]}`, 400, "KMS.0204"},
+			wireCase{"grantee number", `{"key_id":"` + id + `","grantee_principal":1,"operations":["describe-key"]}`, 400, "KMS.0202"},
+			wireCase{"grantee charset", `{"key_id":"` + id + `","grantee_principal":"a.b","operations":["describe-key"]}`, 400, "KMS.2402"},
+			wireCase{"grantee unknown", `{"key_id":"` + id + `","grantee_principal":"` + strings.Repeat("9", 32) + `","operations":["describe-key"]}`, 400, "KMS.2402"},
+			wireCase{"missing operations", `{"key_id":"` + id + `","grantee_principal":"` + s.ids.ReaderID + `"}`, 400, "KMS.0204"},
+			wireCase{"operations string", grantWith(`"operations":"describe-key"`), 400, "KMS.0202"},
+			wireCase{"operations numbers", grantWith(`"operations":[1]`), 400, "KMS.0202"},
+			wireCase{"operations empty", grantWith(`"operations":[]`), 400, "KMS.0308"},
+			wireCase{"operation unknown", grantWith(`"operations":["sign"]`), 400, "KMS.0308"},
+			wireCase{"create-grant alone", grantWith(`"operations":["create-grant"]`), 400, "KMS.2401"},
+			wireCase{"type unknown", grantWith(`"operations":["describe-key"],"grantee_principal_type":"group"`), 400, "KMS.0308"},
+			wireCase{"type number", grantWith(`"operations":["describe-key"],"grantee_principal_type":1`), 400, "KMS.0202"},
+			wireCase{"name charset", grantWith(`"operations":["describe-key"],"name":"a b"`), 400, "KMS.1101"},
+			wireCase{"name number", grantWith(`"operations":["describe-key"],"name":1`), 400, "KMS.0202"},
+			wireCase{"retiring principal charset", grantWith(`"operations":["describe-key"],"retiring_principal":"a-b"`), 400, "KMS.2402"},
+			wireCase{"retiring principal bool", grantWith(`"operations":["describe-key"],"retiring_principal":true`), 400, "KMS.0202"},
+		)},
+		{"list-grants", keyOnly, keyCases(keyOnly, grantPaging(keyOnly, "101")...)},
+		{"list-retirable-grants", `{"limit":"10"}`, grantPaging(`{}`, "1001")},
+		{"revoke-grant", revokeValid, keyCases(revokeValid, grantIDCases...)},
+		{"retire-grant", revokeValid, append([]wireCase{
+			{"missing key_id", `{"grant_id":"` + unknownGrant + `"}`, 400, "KMS.0204"},
+			{"key_id number", `{"key_id":5,"grant_id":"` + unknownGrant + `"}`, 400, "KMS.0202"},
+			{"key_id malformed", `{"key_id":"k","grant_id":"` + unknownGrant + `"}`, 400, "KMS.0205"},
+		}, grantIDCases...)},
+		{"aliases", aliasValid, keyCases(aliasValid,
+			wireCase{"missing alias", keyOnly, 400, "KMS.0204"},
+			wireCase{"empty alias", `{"key_id":"` + id + `","alias":""}`, 400, "KMS.0204"},
+			wireCase{"alias number", `{"key_id":"` + id + `","alias":1}`, 400, "KMS.0202"},
+			wireCase{"alias charset", `{"key_id":"` + id + `","alias":"a b"}`, 400, "KMS.1101"},
+			wireCase{"alias reserved", `{"key_id":"` + id + `","alias":"a/default"}`, 400, "KMS.1101"},
+			wireCase{"alias taken by a key", `{"key_id":"` + id + `","alias":"wire-errors"}`, 400, "KMS.1104"},
+		)},
+		{"alias/associate", associateValid, []wireCase{
+			{"missing alias", `{"target_key_id":"` + id + `"}`, 400, "KMS.0204"},
+			{"alias number", `{"alias":1,"target_key_id":"` + id + `"}`, 400, "KMS.0202"},
+			{"missing target", `{"alias":"wire-moved"}`, 400, "KMS.0204"},
+			{"target number", `{"alias":"wire-moved","target_key_id":1}`, 400, "KMS.0202"},
+			{"target malformed", `{"alias":"wire-moved","target_key_id":"k"}`, 400, "KMS.0205"},
+			{"target unknown", `{"alias":"wire-moved","target_key_id":"00000000-0000-4000-8000-000000000000"}`, 404, "KMS.0207"},
+			{"alias unknown", `{"alias":"wire-none","target_key_id":"` + id + `"}`, 400, "KMS.0308"},
+			{"a key alias", `{"alias":"wire-errors","target_key_id":"` + id + `"}`, 400, "KMS.0308"},
 		}},
 		{"get-publickey", keyOnly, keyCases(keyOnly,
 			wireCase{"symmetric key", keyOnly, 400, "KMS.0331"},
@@ -571,6 +651,37 @@ func TestWireErrors(t *testing.T) {
 				}
 			})
 		}
+	}
+	// DeleteAlias sends DELETE with a body, ListAliases GET with a query.
+	deleteValid := `{"aliases":["wire-moved"],"key_id":"` + id + `"}`
+	for _, c := range append(common(deleteValid), keyCases(deleteValid,
+		wireCase{"missing aliases", keyOnly, 400, "KMS.0204"},
+		wireCase{"aliases empty", `{"aliases":[],"key_id":"` + id + `"}`, 400, "KMS.0204"},
+		wireCase{"aliases string", `{"aliases":"wire-moved","key_id":"` + id + `"}`, 400, "KMS.0202"},
+		wireCase{"aliases numbers", `{"aliases":[1],"key_id":"` + id + `"}`, 400, "KMS.0202"},
+		wireCase{"alias unknown", `{"aliases":["wire-moved","wire-none"],"key_id":"` + id + `"}`, 400, "KMS.0308"},
+		wireCase{"alias of another key", `{"aliases":["wire-moved"],"key_id":"` + aliasOwner + `"}`, 400, "KMS.0308"},
+	)...) {
+		t.Run("DELETE aliases/"+c.name, func(t *testing.T) {
+			r := s.call(t, "DELETE", s.kms("aliases"), []byte(c.body))
+			if r.status != c.status || r.errorCode() != c.code {
+				t.Errorf("got %d %s (%s), want %d %s", r.status, r.errorCode(), r.body, c.status, c.code)
+			}
+		})
+	}
+	for _, c := range []wireCase{
+		{"limit 0", "limit=0", 400, "KMS.1601"},
+		{"limit 101", "limit=101", 400, "KMS.1601"},
+		{"limit text", "limit=x", 400, "KMS.1601"},
+		{"key_id malformed", "key_id=k", 400, "KMS.0205"},
+		{"key_id unknown", "key_id=00000000-0000-4000-8000-000000000000", 404, "KMS.0207"},
+	} {
+		t.Run("GET aliases/"+c.name, func(t *testing.T) {
+			r := s.call(t, "GET", s.kms("aliases")+"?"+c.body, nil)
+			if r.status != c.status || r.errorCode() != c.code {
+				t.Errorf("got %d %s (%s), want %d %s", r.status, r.errorCode(), r.body, c.status, c.code)
+			}
+		})
 	}
 }
 

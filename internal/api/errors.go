@@ -127,6 +127,17 @@ var errorTable = []wireError{
 	{kind: kms.ErrRSAKeyRotation, status: 400, code: "KMS.0324", msg: "RSA keys cannot be rotated."},
 	{kind: kms.ErrRotationEnabled, status: 400, code: "KMS.2901", msg: "Key rotation is not disabled."},
 	{kind: kms.ErrInvalidRotationInterval, status: 400, code: "KMS.3001", msg: "Invalid rotation_interval."},
+	// Grants (reference kms-api.md §5.G).
+	{kind: kms.ErrOnlyCreateGrant, status: 400, code: "KMS.2401", msg: "Specify an operation in addition to create-grant."},
+	{kind: kms.ErrInvalidPrincipal, status: 400, code: "KMS.2402", msg: "Invalid user ID."},
+	{kind: kms.ErrTooManyKeyGrants, status: 400, code: "KMS.2404", msg: "Too many CMK grants."},
+	{kind: kms.ErrTooManyGranteeGrants, status: 400, code: "KMS.2405", msg: "Too many grants."},
+	{kind: kms.ErrInvalidGrantID, status: 400, code: "KMS.2501", msg: "Invalid grant ID."},
+	{kind: kms.ErrGrantKeyMismatch, status: 400, code: "KMS.2502", msg: "grant_id and key_id do not match."},
+	{kind: kms.ErrNotPermitted, status: 403, code: "KMS.0307", msg: "No access permissions."},
+	// Aliases (reference kms-api.md §5.H documents no codes of their own).
+	{kind: kms.ErrAliasNotFound, status: 400, code: "KMS.0308", msg: "Invalid parameter."},
+	{kind: kms.ErrTooManyAliases, status: 400, code: "KMS.0308", msg: "Invalid parameter."},
 	// IAM administration errors only reach the API through /v3 routes.
 	{kind: iam.ErrWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
 }

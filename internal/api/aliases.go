@@ -1,0 +1,137 @@
+package api
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/kmsd/kmsd/internal/kms"
+)
+
+// The multi-alias API (reference kms-api.md §5.H).
+
+// aliasEntity is AliasEntity of reference kms-api.md §4: times are
+// ISO-8601 UTC strings, unlike the millisecond strings of keys and grants.
+type aliasEntity struct {
+	DomainID   string `json:"domain_id"`
+	KeyID      string `json:"key_id"`
+	Alias      string `json:"alias"`
+	AliasURN   string `json:"alias_urn"`
+	CreateTime string `json:"create_time"`
+	UpdateTime string `json:"update_time"`
+}
+
+func (h *Handler) aliasEntity(a kms.Alias) aliasEntity {
+	return aliasEntity{
+		DomainID: a.AccountID, KeyID: a.KeyID, Alias: a.Name, AliasURN: h.kms.URN(a),
+		CreateTime: isoTime(a.CreatedAt), UpdateTime: isoTime(a.UpdatedAt),
+	}
+}
+
+// isoTime formats t as the reference's ISO-8601 UTC, e.g.
+// 2024-04-01T00:00:00Z.
+func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// nonEmptyStr reads a required string member that must not be empty.
+func nonEmptyStr(f fields, name string) (string, error) {
+	s, _, err := f.str(name, true)
+	if err == nil && s == "" {
+		err = fmt.Errorf("%w: %s", errMissingParameter, name)
+	}
+	return s, err
+}
+
+func (h *Handler) createAlias(c *call) (any, error) {
+	f, err := c.request()
+	if err != nil {
+		return nil, err
+	}
+	id, err := keyID(f)
+	if err != nil {
+		return nil, err
+	}
+	alias, err := nonEmptyStr(f, "alias")
+	if err != nil {
+		return nil, err
+	}
+	a, err := h.kms.CreateAlias(c.ctx, c.project(), id, alias)
+	if err != nil {
+		return nil, err
+	}
+	return h.aliasEntity(a), nil
+}
+
+func (h *Handler) associateAlias(c *call) (any, error) {
+	f, err := c.request()
+	if err != nil {
+		return nil, err
+	}
+	alias, err := nonEmptyStr(f, "alias")
+	if err != nil {
+		return nil, err
+	}
+	target, err := nonEmptyStr(f, "target_key_id")
+	if err != nil {
+		return nil, err
+	}
+	a, err := h.kms.AssociateAlias(c.ctx, c.project(), alias, target)
+	if err != nil {
+		return nil, err
+	}
+	return h.aliasEntity(a), nil
+}
+
+// deleteAlias serves DELETE with a JSON body (reference kms-api.md §1).
+func (h *Handler) deleteAlias(c *call) (any, error) {
+	f, err := c.request()
+	if err != nil {
+		return nil, err
+	}
+	id, err := keyID(f)
+	if err != nil {
+		return nil, err
+	}
+	aliases, _, err := stringList(f, "aliases", true)
+	if err != nil {
+		return nil, err
+	}
+	if len(aliases) == 0 {
+		return nil, fmt.Errorf("%w: aliases is empty", errMissingParameter)
+	}
+	return nil, h.kms.DeleteAliases(c.ctx, c.project(), id, aliases)
+}
+
+// listAliasPage is ListAliasResponseBody of reference kms-api.md §4.
+type listAliasPage struct {
+	Aliases  []aliasEntity `json:"aliases"`
+	PageInfo pageInfo      `json:"page_info"`
+}
+
+type pageInfo struct {
+	NextMarker   string `json:"next_marker"`
+	CurrentCount int    `json:"current_count"`
+}
+
+// listAliases answers a top-level JSON array holding one page: the Go SDK
+// decodes the body into []ListAliasResponseBody (reference kms-api.md
+// §5.H ListAliases).
+func (h *Handler) listAliases(c *call) (any, error) {
+	q := c.r.URL.Query()
+	in := kms.ListAliasesInput{ProjectID: c.project(), KeyID: q.Get("key_id"), Marker: q.Get("marker")}
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%w: limit %q", kms.ErrInvalidLimit, s)
+		}
+		in.Limit = n
+	}
+	as, next, err := h.kms.ListAliases(c.ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	page := listAliasPage{Aliases: make([]aliasEntity, len(as)), PageInfo: pageInfo{NextMarker: next, CurrentCount: len(as)}}
+	for i, a := range as {
+		page.Aliases[i] = h.aliasEntity(a)
+	}
+	return []listAliasPage{page}, nil
+}
