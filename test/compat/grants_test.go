@@ -1,0 +1,531 @@
+package compat
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	kms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
+)
+
+// grantBody is a create-grant body for keyID to grantee with ops.
+func grantBody(keyID, grantee string, ops ...string) *model.CreateGrantRequestBody {
+	return &model.CreateGrantRequestBody{KeyId: keyID, GranteePrincipal: grantee, Operations: ops}
+}
+
+// createGrant creates a grant with c and returns its id.
+func createGrant(t *testing.T, c *kms.KmsClient, body *model.CreateGrantRequestBody) string {
+	t.Helper()
+	resp, err := c.CreateGrant(&model.CreateGrantRequest{Body: body})
+	if err != nil {
+		t.Fatalf("CreateGrant %v: %v", body, err)
+	}
+	id := val(resp.GrantId)
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(id) {
+		t.Fatalf("CreateGrant answered grant_id %q, want 64 hex digits", id)
+	}
+	return id
+}
+
+func revokeGrant(c *kms.KmsClient, keyID, grantID string) error {
+	_, err := c.CancelGrant(&model.CancelGrantRequest{Body: &model.RevokeGrantRequestBody{KeyId: keyID, GrantId: grantID}})
+	return err
+}
+
+func retireGrant(c *kms.KmsClient, keyID, grantID string) error {
+	_, err := c.CancelSelfGrant(&model.CancelSelfGrantRequest{Body: &model.RevokeGrantRequestBody{KeyId: keyID, GrantId: grantID}})
+	return err
+}
+
+// grantEncrypt encrypts text with keyID through c.
+func grantEncrypt(c *kms.KmsClient, keyID, text string) (string, error) {
+	resp, err := c.EncryptData(&model.EncryptDataRequest{Body: &model.EncryptDataRequestBody{KeyId: keyID, PlainText: text}})
+	if err != nil {
+		return "", err
+	}
+	return val(resp.CipherText), nil
+}
+
+// grantDecrypt decrypts ct through c and returns the plaintext.
+func grantDecrypt(c *kms.KmsClient, ct string) (string, error) {
+	resp, err := c.DecryptData(&model.DecryptDataRequest{Body: &model.DecryptDataRequestBody{CipherText: ct}})
+	if err != nil {
+		return "", err
+	}
+	return val(resp.PlainText), nil
+}
+
+func describeErr(c *kms.KmsClient, keyID string) (model.KeyDetails, error) {
+	resp, err := c.ListKeyDetail(&model.ListKeyDetailRequest{Body: &model.OperateKeyRequestBody{KeyId: keyID}})
+	if err != nil {
+		return model.KeyDetails{}, err
+	}
+	if resp.KeyInfo == nil {
+		return model.KeyDetails{}, fmt.Errorf("no key_info")
+	}
+	return *resp.KeyInfo, nil
+}
+
+// TestGrantAcrossAccounts is the grant's purpose: dev's key, granted to
+// the user of the second account, lets that user encrypt, decrypt and
+// describe with it through the SDK — with its own project id in the URL —
+// until the grant is revoked or retired, when it stops at once.
+func TestGrantAcrossAccounts(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	dev, other := e.admin(), e.admin2()
+	key, unshared := newKey(t, dev), newKey(t, dev)
+	text := "grant-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	addSecret(text)
+
+	// Before any grant, dev's key does not exist for the second account.
+	if _, err := describeErr(other, key); err != nil {
+		wantError(t, err, 404, "KMS.0207")
+	} else {
+		t.Fatal("admin2 describes dev's key without a grant")
+	}
+	_, err := grantEncrypt(other, key, text)
+	wantError(t, err, 404, "KMS.0207")
+
+	name := "orders:cross-account"
+	grantID := createGrant(t, dev, &model.CreateGrantRequestBody{
+		KeyId: key, GranteePrincipal: e.ids.Admin2ID, Name: &name,
+		Operations:        []string{"describe-key", "encrypt-data", "decrypt-data"},
+		RetiringPrincipal: ptr(e.ids.Admin2ID),
+	})
+
+	d, err := describeErr(other, key)
+	if err != nil {
+		t.Fatalf("admin2 describes the granted key: %v", err)
+	}
+	if val(d.KeyId) != key || val(d.DomainId) != e.ids.AccountID {
+		t.Errorf("admin2 sees key %s of domain %s, want %s of %s", val(d.KeyId), val(d.DomainId), key, e.ids.AccountID)
+	}
+	ct, err := grantEncrypt(other, key, text)
+	if err != nil {
+		t.Fatalf("admin2 encrypts with the granted key: %v", err)
+	}
+	if pt, err := grantDecrypt(dev, ct); err != nil || pt != text {
+		t.Errorf("dev decrypts admin2's ciphertext: %q, %v", pt, err)
+	}
+	devCT, err := grantEncrypt(dev, key, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pt, err := grantDecrypt(other, devCT); err != nil || pt != text {
+		t.Errorf("admin2 decrypts dev's ciphertext with decrypt-data granted: %q, %v", pt, err)
+	}
+	// The grant covers its key only.
+	_, err = describeErr(other, unshared)
+	wantError(t, err, 404, "KMS.0207")
+	_, err = grantEncrypt(other, unshared, text)
+	wantError(t, err, 404, "KMS.0207")
+	// And its operations only: admin2 may not manage dev's key.
+	_, err = other.DisableKey(&model.DisableKeyRequest{Body: &model.OperateKeyRequestBody{KeyId: key}})
+	wantError(t, err, 404, "KMS.0207")
+	_, err = other.CreateGrant(&model.CreateGrantRequest{Body: grantBody(key, e.ids.Admin2ID, "describe-key")})
+	wantError(t, err, 404, "KMS.0207")
+
+	// The grant as dev lists it and as admin2 may retire it.
+	lg, err := dev.ListGrants(&model.ListGrantsRequest{Body: &model.ListGrantsRequestBody{KeyId: key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lg.Grants == nil || len(*lg.Grants) != 1 || lg.Total == nil || *lg.Total != 1 || enumValue(lg.Truncated) != "false" || val(lg.NextMarker) != "" {
+		t.Fatalf("ListGrants: %v", lg)
+	}
+	g := (*lg.Grants)[0]
+	created, err := strconv.ParseInt(val(g.CreationDate), 10, 64)
+	if err != nil || time.Since(time.UnixMilli(created)).Abs() > time.Minute {
+		t.Errorf("creation_date %q is not a recent Unix millisecond time", val(g.CreationDate))
+	}
+	got := map[string]string{
+		"key_id": val(g.KeyId), "grant_id": val(g.GrantId), "grantee_principal": val(g.GranteePrincipal),
+		"grantee_principal_type": enumValue(g.GranteePrincipalType), "issuing_principal": val(g.IssuingPrincipal),
+		"name": val(g.Name), "retiring_principal": val(g.RetiringPrincipal),
+	}
+	want := map[string]string{
+		"key_id": key, "grant_id": grantID, "grantee_principal": e.ids.Admin2ID,
+		"grantee_principal_type": "user", "issuing_principal": e.ids.AdminID,
+		"name": name, "retiring_principal": e.ids.Admin2ID,
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("grant %s: got %q, want %q", k, got[k], w)
+		}
+	}
+	if g.Operations == nil || !slices.Equal(*g.Operations, []string{"describe-key", "encrypt-data", "decrypt-data"}) {
+		t.Errorf("grant operations %v", g.Operations)
+	}
+	lr, err := other.ListRetirableGrants(&model.ListRetirableGrantsRequest{Body: &model.ListRetirableGrantsRequestBody{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lr.Grants == nil || len(*lr.Grants) != 1 || val((*lr.Grants)[0].GrantId) != grantID || lr.Total == nil || *lr.Total != 1 {
+		t.Errorf("ListRetirableGrants of admin2: %v", lr)
+	}
+
+	// Revoked: the next request fails.
+	if err := revokeGrant(dev, key, grantID); err != nil {
+		t.Fatalf("CancelGrant: %v", err)
+	}
+	_, err = grantEncrypt(other, key, text)
+	wantError(t, err, 404, "KMS.0207")
+	_, err = describeErr(other, key)
+	wantError(t, err, 404, "KMS.0207")
+	_, err = grantDecrypt(other, devCT)
+	wantError(t, err, 404, "KMS.0207")
+
+	// Retired by its retiring principal: the same.
+	grantID = createGrant(t, dev, &model.CreateGrantRequestBody{
+		KeyId: key, GranteePrincipal: e.ids.Admin2ID, Operations: []string{"encrypt-data"}, RetiringPrincipal: ptr(e.ids.Admin2ID),
+	})
+	if _, err := grantEncrypt(other, key, text); err != nil {
+		t.Fatalf("admin2 encrypts with the second grant: %v", err)
+	}
+	if err := retireGrant(other, key, grantID); err != nil {
+		t.Fatalf("CancelSelfGrant by the retiring principal: %v", err)
+	}
+	_, err = grantEncrypt(other, key, text)
+	wantError(t, err, 404, "KMS.0207")
+	if err := retireGrant(other, key, grantID); err == nil {
+		t.Error("a retired grant retires again")
+	} else {
+		wantError(t, err, 400, "KMS.2501")
+	}
+}
+
+// TestGrantToDomain grants a key to the second account as a whole.
+func TestGrantToDomain(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	dev, other := e.admin(), e.admin2()
+	key := newKey(t, dev)
+	domain := model.GetCreateGrantRequestBodyGranteePrincipalTypeEnum().DOMAIN
+	grantID := createGrant(t, dev, &model.CreateGrantRequestBody{
+		KeyId: key, GranteePrincipal: e.ids.Account2ID, GranteePrincipalType: &domain, Operations: []string{"describe-key", "retire-grant"},
+	})
+	if _, err := describeErr(other, key); err != nil {
+		t.Fatalf("a user of the granted domain describes the key: %v", err)
+	}
+	lg, err := dev.ListGrants(&model.ListGrantsRequest{Body: &model.ListGrantsRequestBody{KeyId: key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lg.Grants == nil || len(*lg.Grants) != 1 || enumValue((*lg.Grants)[0].GranteePrincipalType) != "domain" {
+		t.Fatalf("ListGrants: %v", lg)
+	}
+	// The grantee retires it: the grant lists retire-grant.
+	if err := retireGrant(other, key, grantID); err != nil {
+		t.Fatalf("CancelSelfGrant by the grantee: %v", err)
+	}
+	_, err = describeErr(other, key)
+	wantError(t, err, 404, "KMS.0207")
+}
+
+// TestGrantBeyondIAM: the read-only user's policies allow neither
+// encrypt-data nor create-grant nor retire-grant; a grant on one key lets
+// it do exactly what the grant lists, on that key.
+func TestGrantBeyondIAM(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	dev, reader := e.admin(), e.reader()
+	key, unshared := newKey(t, dev), newKey(t, dev)
+	text := "reader-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	addSecret(text)
+
+	_, err := grantEncrypt(reader, key, text)
+	wantError(t, err, 403, "KMS.0307")
+
+	grantID := createGrant(t, dev, grantBody(key, e.ids.ReaderID, "encrypt-data", "create-grant", "retire-grant"))
+	ct, err := grantEncrypt(reader, key, text)
+	if err != nil {
+		t.Fatalf("reader encrypts with the grant: %v", err)
+	}
+	if pt, err := grantDecrypt(dev, ct); err != nil || pt != text {
+		t.Errorf("dev decrypts: %q, %v", pt, err)
+	}
+	// Not listed: decrypt-data. Not granted: the other key.
+	_, err = grantDecrypt(reader, ct)
+	wantError(t, err, 403, "KMS.0307")
+	_, err = grantEncrypt(reader, unshared, text)
+	wantError(t, err, 403, "KMS.0307")
+	_, err = reader.CreateGrant(&model.CreateGrantRequest{Body: grantBody(unshared, e.ids.Admin2ID, "encrypt-data")})
+	wantError(t, err, 403, "KMS.0307")
+
+	// create-grant through the grant: only what the reader holds.
+	passed := createGrant(t, reader, grantBody(key, e.ids.Admin2ID, "encrypt-data"))
+	_, err = reader.CreateGrant(&model.CreateGrantRequest{Body: grantBody(key, e.ids.Admin2ID, "decrypt-data")})
+	wantError(t, err, 403, "KMS.0307")
+	lg, err := dev.ListGrants(&model.ListGrantsRequest{Body: &model.ListGrantsRequestBody{KeyId: key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var issuer string
+	for _, g := range *lg.Grants {
+		if val(g.GrantId) == passed {
+			issuer = val(g.IssuingPrincipal)
+		}
+	}
+	if issuer != e.ids.ReaderID {
+		t.Errorf("issuing_principal of the reader's grant: %q, want %s", issuer, e.ids.ReaderID)
+	}
+	if _, err := grantEncrypt(e.admin2(), key, text); err != nil {
+		t.Errorf("admin2 encrypts with the grant the reader passed on: %v", err)
+	}
+
+	// The reader retires its own grant (retire-grant listed), and with
+	// it loses encrypt-data; the grant it passed on stays.
+	if err := retireGrant(reader, key, grantID); err != nil {
+		t.Fatalf("CancelSelfGrant by the grantee: %v", err)
+	}
+	_, err = grantEncrypt(reader, key, text)
+	wantError(t, err, 403, "KMS.0307")
+	if _, err := grantEncrypt(e.admin2(), key, text); err != nil {
+		t.Errorf("admin2 after the reader's grant is retired: %v", err)
+	}
+}
+
+// TestGrantExplicitDeny: an IAM Deny wins over a grant.
+func TestGrantExplicitDeny(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	ctx := t.Context()
+	dev := e.admin()
+	key := newKey(t, dev)
+	deny := []byte(`{"Version":"1.1","Statement":[{"Effect":"Deny","Action":["kms:cmk:crypto"]}]}`)
+	if err := e.srv.IAM.PutPolicy(ctx, e.ids.AccountID, "no-crypto", deny); err != nil {
+		t.Fatal(err)
+	}
+	clients := map[string]*kms.KmsClient{}
+	for _, u := range []struct {
+		name     string
+		policies []string
+	}{{"denied", []string{"no-crypto"}}, {"bare", nil}} {
+		user, err := e.srv.IAM.CreateUser(ctx, e.ids.AccountID, "grant-"+u.name, "", "", u.policies)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ak, sk, err := e.srv.IAM.CreateAccessKey(ctx, user.ID, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addSecret(sk)
+		clients[u.name] = e.client(ak, sk, e.ids.ProjectID)
+		createGrant(t, dev, grantBody(key, user.ID, "encrypt-data"))
+	}
+	if _, err := grantEncrypt(clients["bare"], key, "x"); err != nil {
+		t.Errorf("a user without policies encrypts with its grant: %v", err)
+	}
+	_, err := grantEncrypt(clients["denied"], key, "x")
+	wantError(t, err, 403, "KMS.0307")
+}
+
+// TestGrantErrors checks create-grant, list-grants, revoke-grant and
+// retire-grant against every documented refusal.
+func TestGrantErrors(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	ctx := t.Context()
+	dev := e.admin()
+	key, key2 := newKey(t, dev), newKey(t, dev)
+	def, err := e.srv.KMS.CreateDefaultKey(ctx, e.ids.ProjectID, e.ids.AccountID, "obs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	domain := model.GetCreateGrantRequestBodyGranteePrincipalTypeEnum().DOMAIN
+	for _, tc := range []struct {
+		name   string
+		body   *model.CreateGrantRequestBody
+		status int
+		code   string
+	}{
+		{"create-grant alone", grantBody(key, e.ids.ReaderID, "create-grant"), 400, "KMS.2401"},
+		{"unknown operation", grantBody(key, e.ids.ReaderID, "sign"), 400, "KMS.0308"},
+		// The SDK sends a nil list as null: a missing member.
+		{"no operation", grantBody(key, e.ids.ReaderID), 400, "KMS.0204"},
+		{"empty operations", &model.CreateGrantRequestBody{KeyId: key, GranteePrincipal: e.ids.ReaderID, Operations: []string{}}, 400, "KMS.0308"},
+		{"malformed grantee", grantBody(key, "not-an-id", "describe-key"), 400, "KMS.2402"},
+		{"unknown user", grantBody(key, strings.Repeat("b", 32), "describe-key"), 400, "KMS.2402"},
+		{"account as user", grantBody(key, e.ids.Account2ID, "describe-key"), 400, "KMS.2402"},
+		{"user as domain", &model.CreateGrantRequestBody{KeyId: key, GranteePrincipal: e.ids.ReaderID, GranteePrincipalType: &domain, Operations: []string{"describe-key"}}, 400, "KMS.2402"},
+		{"unknown retiring principal", &model.CreateGrantRequestBody{KeyId: key, GranteePrincipal: e.ids.ReaderID, Operations: []string{"describe-key"}, RetiringPrincipal: ptr(strings.Repeat("c", 32))}, 400, "KMS.2402"},
+		{"bad name", &model.CreateGrantRequestBody{KeyId: key, GranteePrincipal: e.ids.ReaderID, Operations: []string{"describe-key"}, Name: ptr("a name")}, 400, "KMS.1101"},
+		{"default key", grantBody(def.KeyID, e.ids.ReaderID, "describe-key"), 400, "KMS.0211"},
+		{"unknown key", grantBody(unknownKeyID, e.ids.ReaderID, "describe-key"), 404, "KMS.0207"},
+		{"malformed key", grantBody("key", e.ids.ReaderID, "describe-key"), 400, "KMS.0205"},
+	} {
+		t.Run("CreateGrant/"+tc.name, func(t *testing.T) {
+			_, err := dev.CreateGrant(&model.CreateGrantRequest{Body: tc.body})
+			wantError(t, err, tc.status, tc.code)
+		})
+	}
+	// The reader lacks kms:grant:create and holds no grant.
+	_, err = e.reader().CreateGrant(&model.CreateGrantRequest{Body: grantBody(key, e.ids.ReaderID, "describe-key")})
+	wantError(t, err, 403, "KMS.0307")
+
+	grantID := createGrant(t, dev, grantBody(key, e.ids.ReaderID, "describe-key"))
+	for _, tc := range []struct {
+		name       string
+		key, grant string
+		status     int
+		code       string
+	}{
+		{"unknown grant", key, strings.Repeat("0", 64), 400, "KMS.2501"},
+		{"malformed grant", key, "grant", 400, "KMS.2501"},
+		{"grant of another key", key2, grantID, 400, "KMS.2502"},
+		{"unknown key", unknownKeyID, grantID, 404, "KMS.0207"},
+	} {
+		t.Run("CancelGrant/"+tc.name, func(t *testing.T) {
+			wantError(t, revokeGrant(dev, tc.key, tc.grant), tc.status, tc.code)
+		})
+	}
+	t.Run("CancelSelfGrant", func(t *testing.T) {
+		wantError(t, retireGrant(dev, key2, grantID), 400, "KMS.2502")
+		wantError(t, retireGrant(dev, key, strings.Repeat("0", 64)), 400, "KMS.2501")
+		// The grantee without retire-grant, and a stranger, may not.
+		wantError(t, retireGrant(e.admin2(), key, grantID), 403, "KMS.0307")
+		// The reader lacks kms:grant:retire and holds no retire-grant.
+		wantError(t, retireGrant(e.reader(), key, grantID), 403, "KMS.0307")
+		// The issuer may.
+		if err := retireGrant(dev, key, grantID); err != nil {
+			t.Errorf("CancelSelfGrant by the issuer: %v", err)
+		}
+	})
+	t.Run("ListGrants", func(t *testing.T) {
+		for _, tc := range []struct {
+			name          string
+			limit, marker string
+			code          string
+		}{
+			{"limit 0", "0", "", "KMS.1601"},
+			{"limit above the quota", "101", "", "KMS.1601"},
+			{"limit text", "ten", "", "KMS.1601"},
+			{"marker negative", "", "-1", "KMS.1602"},
+			{"marker text", "", "x", "KMS.1602"},
+		} {
+			body := &model.ListGrantsRequestBody{KeyId: key}
+			if tc.limit != "" {
+				body.Limit = ptr(tc.limit)
+			}
+			if tc.marker != "" {
+				body.Marker = ptr(tc.marker)
+			}
+			_, err := dev.ListGrants(&model.ListGrantsRequest{Body: body})
+			wantError(t, err, 400, tc.code)
+		}
+		_, err := dev.ListGrants(&model.ListGrantsRequest{Body: &model.ListGrantsRequestBody{KeyId: unknownKeyID}})
+		wantError(t, err, 404, "KMS.0207")
+	})
+}
+
+// TestGrantPagesAndQuota pages through list-grants and checks the
+// grant_per_CMK quota (KMS.2404), the per-grantee limit (KMS.2405) and
+// what user-quotas reports.
+func TestGrantPagesAndQuota(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	ctx := t.Context()
+	dev := e.admin()
+	key := newKey(t, dev)
+	if err := e.srv.IAM.SetProjectQuotas(ctx, e.ids.ProjectID, 0, 12); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for range 10 {
+		want = append(want, createGrant(t, dev, grantBody(key, e.ids.ReaderID, "describe-key")))
+	}
+	_, err := dev.CreateGrant(&model.CreateGrantRequest{Body: grantBody(key, e.ids.ReaderID, "describe-key")})
+	wantError(t, err, 400, "KMS.2405")
+	want = append(want, createGrant(t, dev, grantBody(key, e.ids.Admin2ID, "describe-key")))
+	want = append(want, createGrant(t, dev, grantBody(key, e.ids.AdminID, "describe-key")))
+	_, err = dev.CreateGrant(&model.CreateGrantRequest{Body: grantBody(key, e.ids.Admin2ID, "describe-key")})
+	wantError(t, err, 400, "KMS.2404")
+
+	var got []string
+	marker := ""
+	for pages := 0; ; pages++ {
+		body := &model.ListGrantsRequestBody{KeyId: key, Limit: ptr("5")}
+		if marker != "" {
+			body.Marker = ptr(marker)
+		}
+		resp, err := dev.ListGrants(&model.ListGrantsRequest{Body: body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Total == nil || *resp.Total != 12 {
+			t.Fatalf("total %v, want 12", resp.Total)
+		}
+		for _, g := range *resp.Grants {
+			got = append(got, val(g.GrantId))
+		}
+		if enumValue(resp.Truncated) == "false" {
+			if val(resp.NextMarker) != "" || pages != 2 {
+				t.Errorf("last page %d with next_marker %q", pages, val(resp.NextMarker))
+			}
+			break
+		}
+		marker = val(resp.NextMarker)
+		if pages > 3 {
+			t.Fatal("list-grants does not end")
+		}
+	}
+	if !slices.Equal(sorted(got), sorted(want)) || len(got) != len(want) {
+		t.Errorf("paged grants %v, want %v", got, want)
+	}
+
+	q, err := dev.ShowUserQuotas(&model.ShowUserQuotasRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range *q.Quotas.Resources {
+		if enumValue(r.Type) == "grant_per_CMK" {
+			found = true
+			if r.Used == nil || *r.Used != 12 || r.Quota == nil || *r.Quota != 12 {
+				t.Errorf("grant_per_CMK used %v quota %v, want 12 and 12", r.Used, r.Quota)
+			}
+		}
+	}
+	if !found {
+		t.Error("user-quotas has no grant_per_CMK")
+	}
+}
+
+// TestGrantWireTypes checks the raw JSON types of list-grants: the SDK
+// accepts truncated as a bool too, so only the raw body shows it is the
+// reference's string.
+func TestGrantWireTypes(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	key := newKey(t, e.admin())
+	createGrant(t, e.admin(), grantBody(key, e.ids.ReaderID, "describe-key"))
+	status, _, body := rawCall(t, e, "POST", e.projectPath("list-grants"), []byte(`{"key_id":"`+key+`"}`), e.ids.AdminAK, e.ids.AdminSK)
+	if status != 200 {
+		t.Fatalf("list-grants: %d %s", status, body)
+	}
+	var v struct {
+		Grants     []map[string]any `json:"grants"`
+		Truncated  any              `json:"truncated"`
+		NextMarker any              `json:"next_marker"`
+		Total      any              `json:"total"`
+	}
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Truncated != "false" || v.NextMarker != "" || v.Total != float64(1) || len(v.Grants) != 1 {
+		t.Errorf("list-grants body %s", body)
+	}
+	if _, ok := v.Grants[0]["creation_date"].(string); !ok {
+		t.Errorf("creation_date is not a string: %s", body)
+	}
+	if _, ok := v.Grants[0]["operations"].([]any); !ok {
+		t.Errorf("operations is not an array: %s", body)
+	}
+}
