@@ -523,22 +523,27 @@ func (s *Service) DestroyDueKeys(ctx context.Context) (int, error) {
 			return n, err
 		}
 		for _, k := range due {
+			destroyed := false
 			err := s.store.Update(ctx, func(tx store.Tx) error {
+				destroyed = false
 				cur, err := tx.GetKey(k.ProjectID, k.KeyID)
 				if err != nil {
 					return err
 				}
 				if cur.State != store.StatePendingDeletion || cur.DeletionDate.After(now) {
-					return nil
+					return nil // cancelled, or destroyed by another node
 				}
+				destroyed = true
 				return tx.DeleteKey(k.ProjectID, k.KeyID)
 			})
 			s.cache.invalidate(k.ProjectID, k.KeyID)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return n, err
 			}
-			s.log.InfoContext(ctx, "key destroyed", "project_id", k.ProjectID, "key_id", k.KeyID)
-			n++
+			if destroyed && err == nil {
+				s.log.InfoContext(ctx, "key destroyed", "project_id", k.ProjectID, "key_id", k.KeyID)
+				n++
+			}
 		}
 		if len(due) < 100 {
 			return n, nil
