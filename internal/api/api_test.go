@@ -642,6 +642,7 @@ func TestWireErrors(t *testing.T) {
 		)},
 		{"get-key-rotation-status", keyOnly, keyCases(keyOnly)},
 	}
+	tests = append(tests, importWireTests(t, s, id, keyCasesOf)...)
 	for _, tt := range tests {
 		for _, c := range append(common(tt.valid), tt.cases...) {
 			t.Run(tt.op+"/"+c.name, func(t *testing.T) {

@@ -138,6 +138,17 @@ var errorTable = []wireError{
 	// Aliases (reference kms-api.md §5.H documents no codes of their own).
 	{kind: kms.ErrAliasNotFound, status: 400, code: "KMS.0308", msg: "Invalid parameter."},
 	{kind: kms.ErrTooManyAliases, status: 400, code: "KMS.0308", msg: "Invalid parameter."},
+	// Import of key material (reference kms-api.md §5.K).
+	{kind: kms.ErrNotExternal, status: 400, code: "KMS.0309", msg: "External keys required."},
+	{kind: kms.ErrNotPendingImport, status: 400, code: "KMS.0310", msg: "The key is not in Pending import state."},
+	{kind: kms.ErrUnwrapFailed, status: 400, code: "KMS.0311", msg: "Failed to decrypt data using the RSA private key."},
+	{kind: kms.ErrImportTokenExpired, status: 400, code: "KMS.2601", msg: "Token expired."},
+	{kind: kms.ErrMaterialExpiryPast, status: 400, code: "KMS.2602", msg: "Key expiration time must be later than the current time."},
+	{kind: kms.ErrImportTokenKey, status: 400, code: "KMS.2603", msg: "Key IDs in the imported key and token do not match."},
+	{kind: kms.ErrMaterialLength, status: 400, code: "KMS.2604", msg: "The external key plaintext length must be 32 bits."},
+	{kind: kms.ErrImportTokenInvalid, status: 400, code: "KMS.2605", msg: "Token verification failed."},
+	{kind: kms.ErrMaterialMismatch, status: 400, code: "KMS.2606", msg: "You are importing a deleted key again. The imported plaintext must be the same as the deleted key plaintext."},
+	{kind: kms.ErrMaterialNotDeletable, status: 400, code: "KMS.2701", msg: "Key material is not in Enabled or Disabled state and cannot be deleted."},
 	// IAM administration errors only reach the API through /v3 routes.
 	{kind: iam.ErrWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
 }

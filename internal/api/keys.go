@@ -43,6 +43,9 @@ func (h *Handler) details(k kms.Key) keyDetails {
 	if !k.DeletionDate.IsZero() {
 		d.ScheduledDeletionDate = millis(k.DeletionDate.UnixMilli())
 	}
+	if !k.MaterialExpiresAt.IsZero() {
+		d.ExpirationTime = millis(k.MaterialExpiresAt.UnixMilli())
+	}
 	return d
 }
 

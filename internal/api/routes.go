@@ -123,9 +123,9 @@ func routeTable() []*route {
 		{op: "UpdateKeyRotationInterval", method: "POST", pattern: p + "update-key-rotation-interval", action: "kms:cmk:updateRotation", handler: (*Handler).updateKeyRotationInterval},
 		{op: "ShowKeyRotationStatus", method: "POST", pattern: p + "get-key-rotation-status", action: "kms:cmk:getRotation", handler: (*Handler).showKeyRotationStatus},
 		// K. Import of key material.
-		{op: "CreateParametersForImport", method: "POST", pattern: p + "get-parameters-for-import", action: "kms:cmk:getMaterial"},
-		{op: "ImportKeyMaterial", method: "POST", pattern: p + "import-key-material", action: "kms:cmk:importMaterial"},
-		{op: "DeleteImportedKeyMaterial", method: "POST", pattern: p + "delete-imported-key-material", action: "kms:cmk:deleteMaterial"},
+		{op: "CreateParametersForImport", method: "POST", pattern: p + "get-parameters-for-import", action: "kms:cmk:getMaterial", handler: (*Handler).getParametersForImport},
+		{op: "ImportKeyMaterial", method: "POST", pattern: p + "import-key-material", action: "kms:cmk:importMaterial", handler: (*Handler).importKeyMaterial},
+		{op: "DeleteImportedKeyMaterial", method: "POST", pattern: p + "delete-imported-key-material", action: "kms:cmk:deleteMaterial", handler: (*Handler).deleteImportedKeyMaterial},
 		// L. Keystores.
 		{op: "CreateKeyStore", method: "POST", pattern: ks, action: "kms:keystore:create"},
 		{op: "ListKeyStores", method: "GET", pattern: ks, action: "kms:keystore:list"},

@@ -179,6 +179,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	jobs, stopJobs := context.WithCancel(ctx)
 	defer stopJobs()
 	go s.KMS.RunDeletionJob(jobs, s.cfg.DeletionCheckInterval.Duration)
+	// Imported material expires on the deletion job's schedule.
+	go s.KMS.RunImportExpiryJob(jobs, s.cfg.DeletionCheckInterval.Duration)
 	go s.KMS.RunRotationJob(jobs, s.cfg.RotationCheckInterval.Duration)
 
 	errc := make(chan error, 1)
