@@ -105,6 +105,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.principal.UserID != "" {
 		attrs = append(attrs, slog.String("user_id", c.principal.UserID), slog.String("project_id", c.principal.ProjectID))
 	}
+	if c.grant != nil {
+		// A grant, not IAM, let the user in; project_id is the key's.
+		attrs = append(attrs, slog.Bool("by_grant", true))
+	}
 	if code != "" {
 		attrs = append(attrs, slog.String("error_code", code))
 	}

@@ -529,3 +529,93 @@ func TestGrantWireTypes(t *testing.T) {
 		t.Errorf("operations is not an array: %s", body)
 	}
 }
+
+// TestGrantDataKeysAndReEncrypt covers the grant operations on data keys
+// and re-encrypt, whose keys come from the ciphertext (base64 or hex)
+// and the destination: decrypt-data on the source and encrypt-data on the
+// destination, both in one project.
+func TestGrantDataKeysAndReEncrypt(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	dev, other := e.admin(), e.admin2()
+	src, dst := newKey(t, dev), newKey(t, dev)
+	own := newKey(t, other)
+	createGrant(t, dev, grantBody(src, e.ids.Admin2ID, "create-datakey", "create-datakey-without-plaintext", "decrypt-datakey", "decrypt-data"))
+	createGrant(t, dev, grantBody(dst, e.ids.Admin2ID, "encrypt-data"))
+
+	dk, err := other.CreateDatakey(&model.CreateDatakeyRequest{Body: &model.CreateDatakeyRequestBody{KeyId: src}})
+	if err != nil {
+		t.Fatalf("CreateDatakey through the grant: %v", err)
+	}
+	addSecret(val(dk.PlainText))
+	back, err := other.DecryptDatakey(&model.DecryptDatakeyRequest{Body: &model.DecryptDatakeyRequestBody{KeyId: src, CipherText: val(dk.CipherText), DatakeyCipherLength: "32"}})
+	if err != nil {
+		t.Fatalf("DecryptDatakey through the grant: %v", err)
+	}
+	if !strings.EqualFold(val(back.DataKey), val(dk.PlainText)) || val(dk.PlainText) == "" {
+		t.Error("DecryptDatakey through the grant does not give the data key back")
+	}
+	if _, err := other.CreateDatakeyWithoutPlaintext(&model.CreateDatakeyWithoutPlaintextRequest{Body: &model.CreateDatakeyRequestBody{KeyId: src}}); err != nil {
+		t.Errorf("CreateDatakeyWithoutPlaintext through the grant: %v", err)
+	}
+	// encrypt-datakey is not granted.
+	_, err = other.EncryptDatakey(&model.EncryptDatakeyRequest{Body: &model.EncryptDatakeyRequestBody{KeyId: src, PlainText: strings.Repeat("00", 64), DatakeyPlainLength: "32"}})
+	wantError(t, err, 404, "KMS.0207")
+
+	text := "re-encrypt-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	addSecret(text)
+	ct, err := grantEncrypt(dev, src, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re, err := other.ReEncrypt(&model.ReEncryptRequest{Body: &model.ReEncryptRequestBody{CipherText: ct, DestinationKeyId: dst}})
+	if err != nil {
+		t.Fatalf("ReEncrypt through the grants: %v", err)
+	}
+	if val(re.KeyId) != dst || val(re.SourceKeyId) != src {
+		t.Errorf("ReEncrypt answered key %s from %s", val(re.KeyId), val(re.SourceKeyId))
+	}
+	if pt, err := grantDecrypt(dev, val(re.CipherText)); err != nil || pt != text {
+		t.Errorf("dev decrypts the re-encrypted text: %q, %v", pt, err)
+	}
+	// A data key ciphertext (hex) names its key too.
+	if _, err := other.ReEncrypt(&model.ReEncryptRequest{Body: &model.ReEncryptRequestBody{CipherText: val(dk.CipherText), DestinationKeyId: dst, DatakeyCipherLength: ptr("32")}}); err != nil {
+		t.Errorf("ReEncrypt of a data key through the grants: %v", err)
+	}
+	// Source and destination the other way round: encrypt-data is not
+	// granted on src, nor decrypt-data on dst.
+	ct2, err := grantEncrypt(dev, dst, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = other.ReEncrypt(&model.ReEncryptRequest{Body: &model.ReEncryptRequestBody{CipherText: ct2, DestinationKeyId: src}})
+	wantError(t, err, 404, "KMS.0207")
+	// Keys of two projects: kmsd runs a request in one project.
+	_, err = other.ReEncrypt(&model.ReEncryptRequest{Body: &model.ReEncryptRequestBody{CipherText: ct, DestinationKeyId: own}})
+	wantError(t, err, 404, "KMS.0207")
+}
+
+// TestGrantLogged: a request a grant let in says so in the request log.
+func TestGrantLogged(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	key := newKey(t, e.admin())
+	createGrant(t, e.admin(), grantBody(key, e.ids.Admin2ID, "describe-key"))
+	path := "/v1.0/" + e.ids.Project2ID + "/kms/describe-key"
+	status, header, body := rawCall(t, e, "POST", path, []byte(`{"key_id":"`+key+`"}`), e.ids.Admin2AK, e.ids.Admin2SK)
+	if status != 200 {
+		t.Fatalf("describe-key through the grant: %d %s", status, body)
+	}
+	rid := header.Get("X-Request-Id")
+	var entry map[string]any
+	for _, line := range strings.Split(allLogs.String(), "\n") {
+		if strings.Contains(line, rid) {
+			if err := json.Unmarshal([]byte(line), &entry); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if entry["by_grant"] != true || entry["user_id"] != e.ids.Admin2ID || entry["project_id"] != e.ids.ProjectID {
+		t.Errorf("log entry of request %s: %v, want by_grant, admin2's user id and the key's project", rid, entry)
+	}
+}
