@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/kmsd/kmsd/internal/api"
@@ -176,12 +177,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		ln = tls.NewListener(ln, hs.TLSConfig)
 	}
+	// Background jobs stop with Serve, and Serve waits for them, so the
+	// store is never closed under a running job.
 	jobs, stopJobs := context.WithCancel(ctx)
-	defer stopJobs()
-	go s.KMS.RunDeletionJob(jobs, s.cfg.DeletionCheckInterval.Duration)
+	var wg sync.WaitGroup
+	defer func() {
+		stopJobs()
+		wg.Wait()
+	}()
+	wg.Go(func() { s.KMS.RunDeletionJob(jobs, s.cfg.DeletionCheckInterval.Duration) })
 	// Imported material expires on the deletion job's schedule.
-	go s.KMS.RunImportExpiryJob(jobs, s.cfg.DeletionCheckInterval.Duration)
-	go s.KMS.RunRotationJob(jobs, s.cfg.RotationCheckInterval.Duration)
+	wg.Go(func() { s.KMS.RunImportExpiryJob(jobs, s.cfg.DeletionCheckInterval.Duration) })
+	wg.Go(func() { s.KMS.RunRotationJob(jobs, s.cfg.RotationCheckInterval.Duration) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
