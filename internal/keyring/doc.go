@@ -15,6 +15,18 @@
 //	    └── [Keyring.Derive](label, n) = HKDF-Expand-SHA256(key-derivation key, info label, n bytes),
 //	        e.g. the token-signing key, label "kmsd token signing v1"
 //
+// The users of the keyring, in one place:
+//
+//	sealing purpose          binding                          sealed secret
+//	"key-material"           project, key id, version         a key version's material (kms)
+//	"access-key-secret"      "", AK, 0                        an access key's SK (iam)
+//	"import-wrapping-key"    project, "KEYID/TOKENID", 0     an import token's wrapping private key (kms)
+//
+//	derive label                     use
+//	"kmsd token signing v1"          HMAC key of IAM tokens (server)
+//	"kmsd import token v1"           HMAC key of import tokens (kms)
+//	"kmsd import fingerprint v1"     HMAC key of imported-material fingerprints (kms)
+//
 // Nothing below the root key is stored: a database dump holds only sealed
 // blobs, and a blob moved to another row fails to open.
 //
