@@ -105,13 +105,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	if r.Header.Get("Authorization") == "" {
 		return Principal{}, &AuthError{Reason: "no Authorization or X-Auth-Token header"}
 	}
-	var id Identity
-	lookup := func(ctx context.Context, ak string) ([]byte, error) {
-		sk, ident, err := a.dir.AccessKey(ctx, ak)
-		id = ident
-		return sk, err
-	}
-	if _, err := VerifyRequest(ctx, r, body, a.Now(), lookup); err != nil {
+	id, err := a.verify(ctx, r, body)
+	if err != nil {
 		return Principal{}, err
 	}
 	p := Principal{Identity: id, Method: "aksk"}
@@ -149,6 +144,21 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	}
 	p.ProjectID = project
 	return p, nil
+}
+
+// verify is VerifyRequest with the directory as the lookup; it returns
+// the owner of the access key.
+func (a *Authenticator) verify(ctx context.Context, r *http.Request, body []byte) (Identity, error) {
+	v := getVerifier()
+	defer putVerifier(v)
+	if err := v.prepare(r, body, a.Now()); err != nil {
+		return Identity{}, err
+	}
+	sk, id, err := a.dir.AccessKey(ctx, v.a.ak)
+	if err := v.finish(sk, err); err != nil {
+		return Identity{}, err
+	}
+	return id, nil
 }
 
 func (a *Authenticator) ownsProject(ctx context.Context, accountID, projectID string) error {

@@ -14,9 +14,11 @@ import (
 	"hash"
 	"math/big"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
@@ -106,12 +108,25 @@ const (
 // An algorithm is one way of turning a string to sign into a signature.
 type algorithm struct {
 	name string
-	// newHash hashes the payload and the canonical request.
+	// newHash hashes the payload and the canonical request; sum is the
+	// same hash as a function that does not allocate.
 	newHash func() hash.Hash
-	// contentHeader carries a payload hash that replaces the body's.
-	contentHeader string
-	kind          algKind
+	sum     func([]byte) [32]byte
+	// hashID tells the verifier's reusable hashes apart (hashSHA256,
+	// hashSM3).
+	hashID int
+	// contentHeader carries a payload hash that replaces the body's;
+	// signedContentHeader is its name as SignedHeaders lists it.
+	contentHeader       string
+	signedContentHeader string
+	kind                algKind
 }
+
+const (
+	hashSHA256 = iota
+	hashSM3
+	numHashes
+)
 
 type algKind int
 
@@ -123,11 +138,17 @@ const (
 )
 
 var algorithms = map[string]*algorithm{
-	AlgHMACSHA256:      {name: AlgHMACSHA256, newHash: sha256.New, contentHeader: headerContentSHA256, kind: kindHMAC},
-	AlgHMACSM3:         {name: AlgHMACSM3, newHash: sm3.New, contentHeader: headerContentSM3, kind: kindHMAC},
-	AlgECDSAP256SHA256: {name: AlgECDSAP256SHA256, newHash: sha256.New, contentHeader: headerContentSHA256, kind: kindECDSA},
-	AlgSM2SM3:          {name: AlgSM2SM3, newHash: sm3.New, contentHeader: headerContentSM3, kind: kindSM2},
-	AlgV11HMACSHA256:   {name: AlgV11HMACSHA256, newHash: sha256.New, contentHeader: headerContentSHA256, kind: kindDerived},
+	AlgHMACSHA256:      {name: AlgHMACSHA256, newHash: sha256.New, sum: sha256.Sum256, hashID: hashSHA256, contentHeader: headerContentSHA256, kind: kindHMAC},
+	AlgHMACSM3:         {name: AlgHMACSM3, newHash: sm3.New, sum: sm3.Sum, hashID: hashSM3, contentHeader: headerContentSM3, kind: kindHMAC},
+	AlgECDSAP256SHA256: {name: AlgECDSAP256SHA256, newHash: sha256.New, sum: sha256.Sum256, hashID: hashSHA256, contentHeader: headerContentSHA256, kind: kindECDSA},
+	AlgSM2SM3:          {name: AlgSM2SM3, newHash: sm3.New, sum: sm3.Sum, hashID: hashSM3, contentHeader: headerContentSM3, kind: kindSM2},
+	AlgV11HMACSHA256:   {name: AlgV11HMACSHA256, newHash: sha256.New, sum: sha256.Sum256, hashID: hashSHA256, contentHeader: headerContentSHA256, kind: kindDerived},
+}
+
+func init() {
+	for _, a := range algorithms {
+		a.signedContentHeader = strings.ToLower(a.contentHeader)
+	}
 }
 
 // SecretLookup returns the secret key of an access key. An unknown or
@@ -158,201 +179,356 @@ type SecretLookup func(ctx context.Context, ak string) (sk []byte, err error)
 // error of lookup is returned wrapped, so that the caller can answer 500.
 // VerifyRequest does not read r.Body.
 func VerifyRequest(ctx context.Context, r *http.Request, body []byte, now time.Time, lookup SecretLookup) (ak string, err error) {
-	vals := r.Header.Values(headerAuthorization)
-	if len(vals) != 1 {
-		return "", authErrorf("want one Authorization header, got %d", len(vals))
-	}
-	a, err := parseAuthorization(vals[0])
-	if err != nil {
+	v := getVerifier()
+	defer putVerifier(v)
+	if err := v.prepare(r, body, now); err != nil {
 		return "", err
 	}
+	sk, err := lookup(ctx, v.a.ak)
+	if err := v.finish(sk, err); err != nil {
+		return "", err
+	}
+	return v.a.ak, nil
+}
+
+// A verifier checks one request's signature. It holds the scratch space
+// of the check (the parsed header, the canonical request and string to
+// sign, the HMAC's hashes), so that verifying a request allocates
+// nothing; verifiers are pooled (getVerifier, putVerifier).
+type verifier struct {
+	a authorization
+	// buf holds the canonical request followed by the string to sign,
+	// which is buf[sts:].
+	buf []byte
+	sts int
+	// inner and outer are the HMAC's hashes, by hashID, made on first use.
+	inner, outer [numHashes]hash.Hash
+	pad          [maxBlockSize]byte
+	sum          [maxHashSize]byte
+}
+
+const (
+	// maxBlockSize and maxHashSize bound the hashes of the algorithms:
+	// SHA-256 and SM3 both have 64-byte blocks and 32-byte sums.
+	maxBlockSize = 64
+	maxHashSize  = 32
+	// maxPooledBuffer bounds the canonical-request buffer a pooled
+	// verifier keeps; a request with larger headers gets its own.
+	maxPooledBuffer = 16 << 10
+)
+
+var verifiers = sync.Pool{New: func() any { return &verifier{buf: make([]byte, 0, 1024)} }}
+
+func getVerifier() *verifier { return verifiers.Get().(*verifier) }
+
+func putVerifier(v *verifier) {
+	if cap(v.buf) > maxPooledBuffer {
+		v.buf = nil
+	}
+	v.buf = v.buf[:0]
+	v.a.reset()
+	clear(v.pad[:])
+	clear(v.sum[:])
+	verifiers.Put(v)
+}
+
+// prepare parses the Authorization header, checks the date and builds the
+// string to sign: every check of VerifyRequest that needs no secret key.
+func (v *verifier) prepare(r *http.Request, body []byte, now time.Time) error {
+	vals := r.Header.Values(headerAuthorization)
+	if len(vals) != 1 {
+		return authErrorf("want one Authorization header, got %d", len(vals))
+	}
+	a := &v.a
+	if err := a.parse(vals[0]); err != nil {
+		return err
+	}
 	if !slices.Contains(a.signedHeaders, "x-sdk-date") {
-		return "", authErrorf("x-sdk-date is not signed")
+		return authErrorf("x-sdk-date is not signed")
 	}
 	dates := r.Header.Values(headerDate)
 	if len(dates) != 1 {
-		return "", authErrorf("want one X-Sdk-Date header, got %d", len(dates))
+		return authErrorf("want one X-Sdk-Date header, got %d", len(dates))
 	}
 	date := dates[0]
 	t, err := time.Parse(DateLayout, date)
-	if err != nil || t.Format(DateLayout) != date {
-		return "", authErrorf("malformed X-Sdk-Date %q", date)
+	var formatted [len(DateLayout)]byte
+	if err != nil || string(t.AppendFormat(formatted[:0], DateLayout)) != date {
+		return authErrorf("malformed X-Sdk-Date %q", date)
 	}
 	if skew := now.Sub(t); skew > MaxClockSkew || skew < -MaxClockSkew {
-		return "", authErrorf("X-Sdk-Date %s is %v from the server clock", date, skew.Round(time.Second))
+		return authErrorf("X-Sdk-Date %s is %v from the server clock", date, skew.Round(time.Second))
 	}
 	if a.alg.kind == kindDerived && !strings.HasPrefix(a.scope, date[:len(derivedDateLayout)]+"/") {
-		return "", authErrorf("credential scope %q is not for the day of X-Sdk-Date %s", a.scope, date)
+		return authErrorf("credential scope %q is not for the day of X-Sdk-Date %s", a.scope, date)
 	}
-	cr, err := canonicalRequest(r, body, a.signedHeaders, a.alg)
+	v.buf, err = appendCanonicalRequest(v.buf[:0], r, body, a.signedHeaders, a.alg)
 	if err != nil {
-		return "", err
+		return err
 	}
-	sts := stringToSign(a.alg, date, a.scope, cr)
-
-	sk, err := lookup(ctx, a.ak)
-	if errors.Is(err, ErrUnauthenticated) {
-		return "", &AuthError{Reason: fmt.Sprintf("access key %q", a.ak), Err: err}
-	}
-	if err != nil {
-		return "", fmt.Errorf("auth: look up access key %q: %w", a.ak, err)
-	}
-	if len(sk) == 0 {
-		return "", authErrorf("access key %q has an empty secret key", a.ak)
-	}
-	if !verifySignature(a, sk, sts) {
-		return "", authErrorf("%s signature mismatch for access key %q; string to sign %q", a.alg.name, a.ak, sts)
-	}
-	return a.ak, nil
+	v.sts = len(v.buf)
+	v.buf = appendStringToSign(v.buf, a.alg, date, a.scope, v.buf[:v.sts])
+	return nil
 }
 
-// authorization is a parsed Authorization header.
+// finish checks the signature with the secret key that the lookup of the
+// access key returned, or maps the lookup's error (see VerifyRequest).
+func (v *verifier) finish(sk []byte, err error) error {
+	a := &v.a
+	if errors.Is(err, ErrUnauthenticated) {
+		return &AuthError{Reason: fmt.Sprintf("access key %q", a.ak), Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("auth: look up access key %q: %w", a.ak, err)
+	}
+	if len(sk) == 0 {
+		return authErrorf("access key %q has an empty secret key", a.ak)
+	}
+	if !v.verifySignature(sk) {
+		return authErrorf("%s signature mismatch for access key %q; string to sign %q", a.alg.name, a.ak, v.buf[v.sts:])
+	}
+	return nil
+}
+
+// authorization is a parsed Authorization header. signedHeaders and
+// signature use the arrays of the struct unless they are unusually long.
 type authorization struct {
 	alg           *algorithm
 	ak            string
 	scope         string // V11 only: "yyyymmdd/region/service"
 	signedHeaders []string
 	signature     []byte
+
+	headerArray    [8]string
+	signatureArray [maxSignatureHex / 2]byte
 }
 
-// parseAuthorization parses "ALG Access=AK, SignedHeaders=h1;h2,
-// Signature=hex" (or "V11-HMAC-SHA256 Credential=AK/yyyymmdd/region/service,
-// …"). Parameters may come in any order; each must appear exactly once.
+func (a *authorization) reset() { *a = authorization{} }
+
+// parseAuthorization parses an Authorization header (see parse).
 func parseAuthorization(v string) (*authorization, error) {
+	a := new(authorization)
+	if err := a.parse(v); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// parse parses "ALG Access=AK, SignedHeaders=h1;h2, Signature=hex" (or
+// "V11-HMAC-SHA256 Credential=AK/yyyymmdd/region/service, …") into a.
+// Parameters may come in any order; each must appear exactly once.
+func (a *authorization) parse(v string) error {
+	a.reset()
 	name, params, ok := strings.Cut(v, " ")
 	if !ok {
-		return nil, authErrorf("malformed Authorization header")
+		return authErrorf("malformed Authorization header")
 	}
 	alg := algorithms[name]
 	if alg == nil {
-		return nil, authErrorf("unsupported signing algorithm %.40q", name)
+		return authErrorf("unsupported signing algorithm %.40q", name)
 	}
 	credKey := "Access"
 	if alg.kind == kindDerived {
 		credKey = "Credential"
 	}
-	kv := make(map[string]string, 3)
+	// vals are the values of credKey, SignedHeaders and Signature.
+	var vals [3]string
+	var seen [3]bool
 	for p := range strings.SplitSeq(params, ",") {
 		k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
-		if !ok || (k != credKey && k != "SignedHeaders" && k != "Signature") {
-			return nil, authErrorf("malformed Authorization parameter %.40q", p)
+		i := -1
+		switch {
+		case !ok:
+		case k == credKey:
+			i = 0
+		case k == "SignedHeaders":
+			i = 1
+		case k == "Signature":
+			i = 2
 		}
-		if _, dup := kv[k]; dup {
-			return nil, authErrorf("repeated Authorization parameter %s", k)
+		if i < 0 {
+			return authErrorf("malformed Authorization parameter %.40q", p)
 		}
-		kv[k] = val
+		if seen[i] {
+			return authErrorf("repeated Authorization parameter %s", k)
+		}
+		seen[i], vals[i] = true, val
 	}
-	if len(kv) != 3 {
-		return nil, authErrorf("Authorization needs %s, SignedHeaders and Signature", credKey)
+	if seen != [3]bool{true, true, true} {
+		return authErrorf("Authorization needs %s, SignedHeaders and Signature", credKey)
 	}
-	a := &authorization{alg: alg, ak: kv[credKey]}
+	a.alg, a.ak = alg, vals[0]
 	if alg.kind == kindDerived {
 		ak, scope, _ := strings.Cut(a.ak, "/")
 		parts := strings.Split(scope, "/")
 		if len(parts) != 3 || slices.Contains(parts, "") {
-			return nil, authErrorf("malformed V11 credential scope")
+			return authErrorf("malformed V11 credential scope")
 		}
 		if _, err := time.Parse(derivedDateLayout, parts[0]); err != nil {
-			return nil, authErrorf("malformed V11 credential date")
+			return authErrorf("malformed V11 credential date")
 		}
 		a.ak, a.scope = ak, scope
 	}
 	if a.ak == "" {
-		return nil, authErrorf("empty access key")
+		return authErrorf("empty access key")
 	}
-	for h := range strings.SplitSeq(kv["SignedHeaders"], ";") {
+	a.signedHeaders = a.headerArray[:0]
+	for h := range strings.SplitSeq(vals[1], ";") {
 		if h == "" || h != strings.ToLower(h) || slices.Contains(a.signedHeaders, h) {
-			return nil, authErrorf("malformed SignedHeaders")
+			return authErrorf("malformed SignedHeaders")
 		}
 		a.signedHeaders = append(a.signedHeaders, h)
 	}
-	sig := kv["Signature"]
+	sig := vals[2]
 	if len(sig) > maxSignatureHex {
-		return nil, authErrorf("signature too long")
+		return authErrorf("signature too long")
 	}
-	var err error
-	if a.signature, err = hex.DecodeString(sig); err != nil || len(a.signature) == 0 {
-		return nil, authErrorf("malformed signature")
+	if len(sig) == 0 || len(sig)%2 != 0 {
+		return authErrorf("malformed signature")
 	}
-	return a, nil
+	a.signature = a.signatureArray[:len(sig)/2]
+	for i := range a.signature {
+		hi, ok1 := fromHex(sig[2*i])
+		lo, ok2 := fromHex(sig[2*i+1])
+		if !ok1 || !ok2 {
+			return authErrorf("malformed signature")
+		}
+		a.signature[i] = hi<<4 | lo
+	}
+	return nil
+}
+
+// fromHex decodes one hex digit of either case, as encoding/hex does.
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // canonicalRequest builds the canonical request of reference auth.md §3.1.
 func canonicalRequest(r *http.Request, body []byte, signedHeaders []string, alg *algorithm) (string, error) {
-	query, err := canonicalQuery(r.URL.RawQuery)
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	b.WriteString(r.Method)
-	b.WriteByte('\n')
-	b.WriteString(canonicalURI(r.URL.Path))
-	b.WriteByte('\n')
-	b.WriteString(query)
-	b.WriteByte('\n')
-	for _, name := range signedHeaders {
-		var vals []string
-		if name == "host" {
-			if r.Host != "" {
-				vals = []string{r.Host}
-			}
-		} else {
-			vals = slices.Clone(r.Header.Values(name))
-		}
-		if len(vals) == 0 {
-			return "", authErrorf("signed header %q is missing", name)
-		}
-		slices.Sort(vals)
-		for _, v := range vals {
-			b.WriteString(name)
-			b.WriteByte(':')
-			b.WriteString(strings.TrimSpace(v))
-			b.WriteByte('\n')
-		}
-	}
-	b.WriteByte('\n')
-	b.WriteString(strings.Join(signedHeaders, ";"))
-	b.WriteByte('\n')
-	payload, err := payloadHash(r.Header, body, signedHeaders, alg)
-	if err != nil {
-		return "", err
-	}
-	b.WriteString(payload)
-	return b.String(), nil
+	b, err := appendCanonicalRequest(nil, r, body, signedHeaders, alg)
+	return string(b), err
 }
 
-// payloadHash returns the hex hash of body, or the value of the algorithm's
-// payload header when it is present (see VerifyRequest).
-func payloadHash(h http.Header, body []byte, signedHeaders []string, alg *algorithm) (string, error) {
-	sum := hexHash(alg.newHash, body)
+// appendCanonicalRequest appends the canonical request of reference
+// auth.md §3.1 to dst.
+func appendCanonicalRequest(dst []byte, r *http.Request, body []byte, signedHeaders []string, alg *algorithm) ([]byte, error) {
+	dst = append(dst, r.Method...)
+	dst = append(dst, '\n')
+	dst = appendCanonicalURI(dst, r.URL.Path)
+	dst = append(dst, '\n')
+	if r.URL.RawQuery != "" {
+		query, err := canonicalQuery(r.URL.RawQuery)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, query...)
+	}
+	dst = append(dst, '\n')
+	for _, name := range signedHeaders {
+		if name == "host" {
+			if r.Host == "" {
+				return dst, authErrorf("signed header %q is missing", name)
+			}
+			dst = appendHeaderLine(dst, name, r.Host)
+			continue
+		}
+		vals := r.Header[headerKey(name)]
+		if len(vals) == 0 {
+			return dst, authErrorf("signed header %q is missing", name)
+		}
+		if !slices.IsSorted(vals) {
+			vals = slices.Sorted(slices.Values(vals))
+		}
+		for _, v := range vals {
+			dst = appendHeaderLine(dst, name, v)
+		}
+	}
+	dst = append(dst, '\n')
+	for i, name := range signedHeaders {
+		if i > 0 {
+			dst = append(dst, ';')
+		}
+		dst = append(dst, name...)
+	}
+	dst = append(dst, '\n')
+	return appendPayloadHash(dst, r.Header, body, signedHeaders, alg)
+}
+
+func appendHeaderLine(dst []byte, name, value string) []byte {
+	dst = append(dst, name...)
+	dst = append(dst, ':')
+	dst = append(dst, strings.TrimSpace(value)...)
+	return append(dst, '\n')
+}
+
+// canonicalHeaderKeys maps the lower-case names of the headers requests
+// usually sign to their canonical form, which http.Header is keyed by;
+// headerKey computes it for other names.
+var canonicalHeaderKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{"x-sdk-date", "x-project-id", "user-agent", "content-type", "x-domain-id",
+		"x-sdk-content-sha256", "x-sdk-content-sm3", "x-auth-token", "x-security-token", "accept"} {
+		m[k] = textproto.CanonicalMIMEHeaderKey(k)
+	}
+	return m
+}()
+
+// headerKey returns the http.Header key of a header name, as
+// http.Header.Values would look it up.
+func headerKey(name string) string {
+	if k, ok := canonicalHeaderKeys[name]; ok {
+		return k
+	}
+	return textproto.CanonicalMIMEHeaderKey(name)
+}
+
+// appendPayloadHash appends the hex hash of body, or the value of the
+// algorithm's payload header when it is present (see VerifyRequest).
+func appendPayloadHash(dst []byte, h http.Header, body []byte, signedHeaders []string, alg *algorithm) ([]byte, error) {
+	sum := alg.sum(body)
+	start := len(dst)
+	dst = hex.AppendEncode(dst, sum[:])
 	vals := h.Values(alg.contentHeader)
 	switch {
 	case len(vals) == 0:
-		return sum, nil
+		return dst, nil
 	case len(vals) > 1:
-		return "", authErrorf("repeated %s header", alg.contentHeader)
-	case !slices.Contains(signedHeaders, strings.ToLower(alg.contentHeader)):
+		return dst, authErrorf("repeated %s header", alg.contentHeader)
+	case !slices.Contains(signedHeaders, alg.signedContentHeader):
 		// An unsigned override would let anyone swap the body.
-		return "", authErrorf("%s is present but not signed", alg.contentHeader)
+		return dst, authErrorf("%s is present but not signed", alg.contentHeader)
 	case vals[0] == UnsignedPayload:
-		return UnsignedPayload, nil
-	case vals[0] != sum:
-		return "", authErrorf("%s does not match the body", alg.contentHeader)
+		return append(dst[:start], UnsignedPayload...), nil
+	case vals[0] != string(dst[start:]):
+		return dst, authErrorf("%s does not match the body", alg.contentHeader)
 	}
-	return sum, nil
+	return dst, nil
 }
 
 // canonicalURI segment-escapes the decoded path and ends it with "/".
-func canonicalURI(path string) string {
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		segs[i] = escape(s)
+func canonicalURI(path string) string { return string(appendCanonicalURI(nil, path)) }
+
+func appendCanonicalURI(dst []byte, path string) []byte {
+	start := len(dst)
+	for i := 0; i < len(path); i++ {
+		if path[i] == '/' {
+			dst = append(dst, '/')
+		} else {
+			dst = appendEscaped(dst, path[i])
+		}
 	}
-	p := strings.Join(segs, "/")
-	if !strings.HasSuffix(p, "/") {
-		p += "/"
+	if len(dst) == start || dst[len(dst)-1] != '/' {
+		dst = append(dst, '/')
 	}
-	return p
+	return dst
 }
 
 // canonicalQuery sorts the query by key, then each key's values, and
@@ -389,27 +565,37 @@ func canonicalQuery(raw string) (string, error) {
 // escape percent-encodes everything but the RFC 3986 unreserved set, with
 // upper-case hex.
 func escape(s string) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
+	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
+		b = appendEscaped(b, s[i])
 	}
-	return b.String()
+	return string(b)
+}
+
+func appendEscaped(dst []byte, c byte) []byte {
+	const hexDigits = "0123456789ABCDEF"
+	if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+		return append(dst, c)
+	}
+	return append(dst, '%', hexDigits[c>>4], hexDigits[c&15])
 }
 
 func stringToSign(alg *algorithm, date, scope, canonicalRequest string) string {
-	cr := hexHash(alg.newHash, []byte(canonicalRequest))
+	return string(appendStringToSign(nil, alg, date, scope, []byte(canonicalRequest)))
+}
+
+// appendStringToSign appends the string to sign of a canonical request.
+func appendStringToSign(dst []byte, alg *algorithm, date, scope string, canonicalRequest []byte) []byte {
+	sum := alg.sum(canonicalRequest)
+	dst = append(dst, alg.name...)
+	dst = append(dst, '\n')
+	dst = append(dst, date...)
+	dst = append(dst, '\n')
 	if alg.kind == kindDerived {
-		return alg.name + "\n" + date + "\n" + scope + "\n" + cr
+		dst = append(dst, scope...)
+		dst = append(dst, '\n')
 	}
-	return alg.name + "\n" + date + "\n" + cr
+	return hex.AppendEncode(dst, sum[:])
 }
 
 func hexHash(newHash func() hash.Hash, b []byte) string {
@@ -434,33 +620,74 @@ func derivedKey(ak string, sk []byte, scope string) ([]byte, error) {
 	return []byte(hex.EncodeToString(k)), nil
 }
 
-// verifySignature checks a.signature over sts with the key that sk (and, for
-// the asymmetric algorithms and V11, the access key) determines.
-func verifySignature(a *authorization, sk []byte, sts string) bool {
+// verifySignature checks the signature over the string to sign with the
+// key that sk (and, for the asymmetric algorithms and V11, the access key)
+// determines.
+func (v *verifier) verifySignature(sk []byte) bool {
+	a := &v.a
+	sts := v.buf[v.sts:]
 	switch a.alg.kind {
 	case kindHMAC:
-		return hmac.Equal(a.signature, macOf(a.alg.newHash, sk, sts))
+		return hmac.Equal(a.signature, v.mac(a.alg, sk, sts))
 	case kindDerived:
 		key, err := derivedKey(a.ak, sk, a.scope)
 		if err != nil {
 			return false
 		}
-		return hmac.Equal(a.signature, macOf(a.alg.newHash, key, sts))
+		return hmac.Equal(a.signature, v.mac(a.alg, key, sts))
 	case kindECDSA:
 		priv, err := ecdsaKey(a.ak, sk)
 		if err != nil {
 			return false
 		}
-		digest := sha256.Sum256([]byte(sts))
+		digest := sha256.Sum256(sts)
 		return ecdsa.VerifyASN1(&priv.PublicKey, digest[:], a.signature)
 	case kindSM2:
 		priv, err := sm2Key(a.ak, sk)
 		if err != nil {
 			return false
 		}
-		return sm2.VerifyASN1WithSM2(&priv.PublicKey, []byte(defaultSM2UID), []byte(sts), a.signature)
+		return sm2.VerifyASN1WithSM2(&priv.PublicKey, []byte(defaultSM2UID), sts, a.signature)
 	}
 	return false
+}
+
+// mac returns HMAC(key, msg) (RFC 2104) with alg's hash, in v.sum. It is
+// the construction of crypto/hmac (TestVerifierMAC compares the two) on
+// hashes the verifier keeps, because hmac.New allocates two hashes and
+// both pads on every call; the pads are cleared before it returns.
+func (v *verifier) mac(alg *algorithm, key, msg []byte) []byte {
+	inner, outer := v.inner[alg.hashID], v.outer[alg.hashID]
+	if inner == nil {
+		inner, outer = alg.newHash(), alg.newHash()
+		v.inner[alg.hashID], v.outer[alg.hashID] = inner, outer
+	}
+	pad := v.pad[:inner.BlockSize()]
+	clear(pad)
+	if len(key) > len(pad) {
+		outer.Reset()
+		outer.Write(key)
+		outer.Sum(pad[:0])
+	} else {
+		copy(pad, key)
+	}
+	for i := range pad {
+		pad[i] ^= 0x36
+	}
+	inner.Reset()
+	inner.Write(pad)
+	inner.Write(msg)
+	for i := range pad {
+		pad[i] ^= 0x36 ^ 0x5c
+	}
+	outer.Reset()
+	outer.Write(pad)
+	clear(pad)
+	outer.Write(inner.Sum(v.sum[:0]))
+	sum := outer.Sum(v.sum[:0])
+	inner.Reset()
+	outer.Reset()
+	return sum
 }
 
 // deriveScalar derives the private scalar of the asymmetric algorithms from
