@@ -205,8 +205,11 @@ var actionAliases = [][]string{
 // permission, e.g. "kms:cmk:getInstance" → ["kms:cmk:getInstance",
 // "kms::getInstance"]. Names are compared case-insensitively. The result is
 // a new slice; for an action without aliases it is just [action].
-func ActionNames(action string) []string {
-	names := []string{action}
+func ActionNames(action string) []string { return appendActionNames(nil, action) }
+
+// appendActionNames appends ActionNames(action) to dst.
+func appendActionNames(dst []string, action string) []string {
+	names := append(dst, action)
 	for _, group := range actionAliases {
 		if !slices.ContainsFunc(group, func(n string) bool { return strings.EqualFold(n, action) }) {
 			continue
@@ -235,7 +238,8 @@ func ActionNames(action string) []string {
 // statement grants nothing if it has a Condition or a Resource list without
 // an all-wildcard entry ("*" or "kms:*:*:*:*").
 func Allowed(policies []Policy, action string) bool {
-	names := ActionNames(action)
+	var buf [4]string
+	names := appendActionNames(buf[:0], action)
 	allowed := false
 	for _, p := range policies {
 		for _, s := range p.Statement {
@@ -286,29 +290,61 @@ func unrestricted(s Statement) bool {
 }
 
 // matchAction matches an action pattern against a name, part by part.
+// It runs on every authorized request, so for ASCII (every name ParsePolicy
+// accepts) it compares in place; other text is lower-cased by Unicode rules
+// first.
 func matchAction(pattern, name string) bool {
-	pp := strings.Split(pattern, ":")
-	np := strings.Split(name, ":")
-	if len(pp) != 3 || len(np) != 3 {
-		return false
+	if !isASCII(pattern) || !isASCII(name) {
+		pp := strings.Split(pattern, ":")
+		np := strings.Split(name, ":")
+		if len(pp) != 3 || len(np) != 3 {
+			return false
+		}
+		for i := range pp {
+			if !matchPart(strings.ToLower(pp[i]), strings.ToLower(np[i])) {
+				return false
+			}
+		}
+		return true
 	}
-	for i := range pp {
-		if !matchPart(strings.ToLower(pp[i]), strings.ToLower(np[i])) {
+	for i := range 3 {
+		p, restP, okP := strings.Cut(pattern, ":")
+		n, restN, okN := strings.Cut(name, ":")
+		// The first two parts end at a colon, the third at the end.
+		if last := i == 2; okP == last || okN == last || !matchPart(p, n) {
+			return false
+		}
+		pattern, name = restP, restN
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
 			return false
 		}
 	}
 	return true
 }
 
-// matchPart matches a glob with '*' against s. It runs in O(len(p)·len(s))
-// at worst.
+// lowerASCII lower-cases an ASCII letter.
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// matchPart matches a glob with '*' against s, ignoring the case of ASCII
+// letters. It runs in O(len(p)·len(s)) at worst.
 func matchPart(p, s string) bool {
 	// Greedy matching with backtracking to the last star.
 	pi, si := 0, 0
 	star, mark := -1, 0
 	for si < len(s) {
 		switch {
-		case pi < len(p) && p[pi] != '*' && p[pi] == s[si]:
+		case pi < len(p) && p[pi] != '*' && lowerASCII(p[pi]) == lowerASCII(s[si]):
 			pi++
 			si++
 		case pi < len(p) && p[pi] == '*':
