@@ -53,8 +53,23 @@ type Service struct {
 	// cache holds recently resolved access keys and users so the hot
 	// path does not unseal a secret or read the store on every request.
 	mu    sync.Mutex
-	cache map[string]cacheEntry
+	cache map[cacheKey]cacheEntry
 }
+
+// cacheKey names a cached entry: what it is and the id it is for. A
+// struct, not a concatenated string, so that a lookup allocates nothing.
+type cacheKey struct {
+	kind cacheKind
+	id   string
+}
+
+type cacheKind uint8
+
+const (
+	cacheAccessKey cacheKind = iota
+	cacheUser
+	cacheProjects
+)
 
 type cacheEntry struct {
 	sk       []byte
@@ -72,7 +87,7 @@ func New(st store.Store, kr *keyring.Keyring, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, keyring: kr, log: log, Now: time.Now, cache: map[string]cacheEntry{}}
+	return &Service{store: st, keyring: kr, log: log, Now: time.Now, cache: map[cacheKey]cacheEntry{}}
 }
 
 // invalidate drops every cached identity; changes call it so this node
@@ -83,7 +98,7 @@ func (s *Service) invalidate() {
 	s.mu.Unlock()
 }
 
-func (s *Service) cached(k string) (cacheEntry, bool) {
+func (s *Service) cached(k cacheKey) (cacheEntry, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.cache[k]
@@ -93,7 +108,7 @@ func (s *Service) cached(k string) (cacheEntry, bool) {
 	return e, true
 }
 
-func (s *Service) remember(k string, e cacheEntry) {
+func (s *Service) remember(k cacheKey, e cacheEntry) {
 	e.expires = s.Now().Add(cacheTTL)
 	s.mu.Lock()
 	if len(s.cache) > 10000 {
@@ -568,7 +583,7 @@ func unauthenticated(reason string) error {
 
 // AccessKey implements auth.Directory.
 func (s *Service) AccessKey(ctx context.Context, ak string) ([]byte, auth.Identity, error) {
-	if e, ok := s.cached("ak:" + ak); ok {
+	if e, ok := s.cached(cacheKey{cacheAccessKey, ak}); ok {
 		return e.sk, e.id, nil
 	}
 	var sk []byte
@@ -600,13 +615,13 @@ func (s *Service) AccessKey(ctx context.Context, ak string) ([]byte, auth.Identi
 	if err != nil {
 		return nil, auth.Identity{}, err
 	}
-	s.remember("ak:"+ak, cacheEntry{sk: sk, id: id})
+	s.remember(cacheKey{cacheAccessKey, ak}, cacheEntry{sk: sk, id: id})
 	return sk, id, nil
 }
 
 // User implements auth.Directory.
 func (s *Service) User(ctx context.Context, userID string) (auth.Identity, error) {
-	if e, ok := s.cached("user:" + userID); ok {
+	if e, ok := s.cached(cacheKey{cacheUser, userID}); ok {
 		return e.id, nil
 	}
 	var id auth.Identity
@@ -627,13 +642,13 @@ func (s *Service) User(ctx context.Context, userID string) (auth.Identity, error
 	if err != nil {
 		return auth.Identity{}, err
 	}
-	s.remember("user:"+userID, cacheEntry{id: id})
+	s.remember(cacheKey{cacheUser, userID}, cacheEntry{id: id})
 	return id, nil
 }
 
 // Projects implements auth.Directory.
 func (s *Service) Projects(ctx context.Context, accountID string) ([]auth.Project, error) {
-	if e, ok := s.cached("projects:" + accountID); ok {
+	if e, ok := s.cached(cacheKey{cacheProjects, accountID}); ok {
 		return e.projects, nil
 	}
 	ps, err := s.ListProjects(ctx, accountID)
@@ -644,7 +659,7 @@ func (s *Service) Projects(ctx context.Context, accountID string) ([]auth.Projec
 	for i, p := range ps {
 		out[i] = auth.Project{ID: p.ID, Name: p.Name}
 	}
-	s.remember("projects:"+accountID, cacheEntry{projects: out})
+	s.remember(cacheKey{cacheProjects, accountID}, cacheEntry{projects: out})
 	return out, nil
 }
 
