@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/emmansun/gmsm/sm4"
 )
@@ -224,18 +225,44 @@ func Seal(aead cipher.AEAD, h Blob, plaintext, aad []byte) (Blob, error) {
 	return sealWithNonce(aead, h, nonce, plaintext, aad)
 }
 
+// AppendSeal is [Seal] followed by [Blob.Marshal]: it appends the wire
+// bytes of the sealed blob to dst and returns the extended slice, growing
+// dst at most once. The data path uses it, as it needs only the bytes.
+func AppendSeal(dst []byte, aead cipher.AEAD, h Blob, plaintext, aad []byte) ([]byte, error) {
+	dst = slices.Grow(dst, Overhead+len(plaintext))
+	// Draw the nonce straight into its place in the blob.
+	at := len(dst) + HeaderSize
+	nonce := dst[at : at+NonceSize]
+	rand.Read(nonce) // Never fails; see crypto/rand.Read.
+	return appendSealWithNonce(dst, aead, h, nonce, plaintext, aad)
+}
+
 // sealWithNonce is Seal with a caller-chosen nonce, for known-answer tests.
 // Production code must use Seal.
 func sealWithNonce(aead cipher.AEAD, h Blob, nonce, plaintext, aad []byte) (Blob, error) {
+	b, err := appendSealWithNonce(nil, aead, h, nonce, plaintext, aad)
+	if err != nil {
+		return Blob{}, err
+	}
+	h.Nonce = b[HeaderSize : HeaderSize+NonceSize : HeaderSize+NonceSize]
+	h.Sealed = b[HeaderSize+NonceSize:]
+	return h, nil
+}
+
+// appendSealWithNonce appends the wire bytes of h sealed with nonce, which
+// may be the very bytes of dst's spare capacity where the nonce goes.
+func appendSealWithNonce(dst []byte, aead cipher.AEAD, h Blob, nonce, plaintext, aad []byte) ([]byte, error) {
 	if err := h.checkHeader(); err != nil {
-		return Blob{}, fmt.Errorf("ciphertext: seal: %w", err)
+		return nil, fmt.Errorf("ciphertext: seal: %w", err)
 	}
 	if aead.NonceSize() != NonceSize || aead.Overhead() != TagSize || len(nonce) != NonceSize {
-		return Blob{}, errors.New("ciphertext: seal: AEAD or nonce of the wrong size")
+		return nil, errors.New("ciphertext: seal: AEAD or nonce of the wrong size")
 	}
-	h.Nonce = append([]byte(nil), nonce...)
-	h.Sealed = aead.Seal(nil, nonce, plaintext, h.additionalData(aad))
-	return h, nil
+	dst = slices.Grow(dst, Overhead+len(plaintext))
+	dst = h.appendHeader(dst)
+	dst = append(dst, nonce...)
+	nonce = dst[len(dst)-NonceSize:]
+	return aead.Seal(dst, nonce, plaintext, h.additionalData(aad)), nil
 }
 
 // Open authenticates and decrypts the blob with aead, the AEAD of

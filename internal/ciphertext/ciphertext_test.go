@@ -291,6 +291,49 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	}
 }
 
+// TestAppendSeal checks that AppendSeal keeps what dst holds, appends a
+// blob that opens, draws a fresh nonce each time, and matches Seal's
+// layout.
+func TestAppendSeal(t *testing.T) {
+	for name, alg := range algorithms {
+		t.Run(name, func(t *testing.T) {
+			aead := newAEAD(t, alg, testKey(alg))
+			pt := []byte("plaintext")
+			prefix := []byte("prefix")
+			var blobs [][]byte
+			for _, dst := range [][]byte{nil, bytes.Clone(prefix), append(make([]byte, 0, 256), prefix...)} {
+				out, err := AppendSeal(dst, aead, header(KindData, alg, 2), pt, []byte("aad"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.HasPrefix(out, dst) {
+					t.Fatalf("AppendSeal lost dst: %q", out)
+				}
+				wire := out[len(dst):]
+				if len(wire) != len(pt)+Overhead {
+					t.Errorf("len = %d, want %d", len(wire), len(pt)+Overhead)
+				}
+				b, err := Parse(wire)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, err := b.Open(aead, []byte("aad")); err != nil || !bytes.Equal(got, pt) {
+					t.Fatalf("Open = %q, %v", got, err)
+				}
+				for _, other := range blobs {
+					if bytes.Equal(other[HeaderSize:HeaderSize+NonceSize], b.Nonce) {
+						t.Errorf("two AppendSeals used the same nonce %x", b.Nonce)
+					}
+				}
+				blobs = append(blobs, wire)
+			}
+			if _, err := AppendSeal(nil, aead, Blob{}, pt, nil); err == nil {
+				t.Error("AppendSeal with a zero header: got nil error")
+			}
+		})
+	}
+}
+
 func TestSealFreshNonce(t *testing.T) {
 	aead := newAEAD(t, AES256GCM, testKey(AES256GCM))
 	a, err := Seal(aead, header(KindData, AES256GCM, 1), []byte("same"), nil)
