@@ -73,7 +73,7 @@ func (h *handle) derived(v int, kind string, build func(material []byte) (any, e
 // entry at once.
 type keyCache struct {
 	mu      sync.Mutex
-	entries map[string]cacheEntry
+	entries map[keyRef]cacheEntry
 	max     int
 	ttl     time.Duration
 }
@@ -91,15 +91,17 @@ const (
 )
 
 func newKeyCache(max int, ttl time.Duration) *keyCache {
-	return &keyCache{entries: make(map[string]cacheEntry), max: max, ttl: ttl}
+	return &keyCache{entries: make(map[keyRef]cacheEntry), max: max, ttl: ttl}
 }
 
-func cacheKey(projectID, keyID string) string { return projectID + "/" + keyID }
+// keyRef names a key in the cache; a struct, so that a lookup allocates
+// nothing.
+type keyRef struct{ projectID, keyID string }
 
 func (c *keyCache) get(projectID, keyID string, now time.Time) (*handle, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[cacheKey(projectID, keyID)]
+	e, ok := c.entries[keyRef{projectID, keyID}]
 	if !ok || now.After(e.expires) {
 		return nil, false
 	}
@@ -121,12 +123,12 @@ func (c *keyCache) put(h *handle, now time.Time) {
 			n--
 		}
 	}
-	c.entries[cacheKey(h.ProjectID, h.KeyID)] = cacheEntry{h: h, expires: now.Add(c.ttl)}
+	c.entries[keyRef{h.ProjectID, h.KeyID}] = cacheEntry{h: h, expires: now.Add(c.ttl)}
 }
 
 func (c *keyCache) invalidate(projectID, keyID string) {
 	c.mu.Lock()
-	delete(c.entries, cacheKey(projectID, keyID))
+	delete(c.entries, keyRef{projectID, keyID})
 	c.mu.Unlock()
 }
 

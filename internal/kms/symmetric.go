@@ -112,14 +112,14 @@ func sealBlob(h *handle, kind ciphertext.Kind, plaintext, aad []byte) ([]byte, e
 	if err != nil {
 		return nil, err
 	}
-	b, err := ciphertext.Seal(aead, ciphertext.Blob{
+	b, err := ciphertext.AppendSeal(nil, aead, ciphertext.Blob{
 		Kind: kind, Algorithm: alg, KeyVersion: uint32(h.PrimaryVersion),
 		KeyID: h.KeyID, ProjectID: h.ProjectID,
 	}, plaintext, aad)
 	if err != nil {
 		return nil, fmt.Errorf("seal under key %s: %w", h.KeyID, err)
 	}
-	return b.Marshal(), nil
+	return b, nil
 }
 
 // blobErrors are the error kinds of a blob kind: malformed, and failed to
