@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -81,4 +82,37 @@ func FuzzDecodeObject(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzValidJSON checks validJSON against json.Valid, whose verdict it
+// must reproduce exactly.
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range []string{
+		``, ` `, `{}`, `[]`, `{"a":1}`, `[1,2]`, `{"a":[1,{"b":"]"}],"c":"\"}"}`, `"s"`, `"\u00e9\n\/\b\f\r\t\\\""`,
+		`"\u00g0"`, `"\x"`, "\"\x01\"", "\"\xff\"", `true`, `false`, `null`, `tru`, `nulll`, `0`, `-0`, `01`, `-`,
+		`1.`, `1.5`, `1e`, `1e+`, `1E-5`, `-12.5e+30`, `.5`, `+1`, `[1,]`, `{"a":1,}`, `{"a"}`, `{"a":}`, `{1:2}`,
+		`[1 2]`, `{"a":1 "b":2}`, ` [ 1 , { "a" : [ ] } ] `, "[\n\t\r 1]", `[}`, `{]`, `]`, `[[[]]]`, `[[[]]`,
+		`{"k":"v"}{}`, `1 2`, `"unterminated`, `"\`, `"\u12`, `[` + strings.Repeat(`[`, 40) + strings.Repeat(`]`, 41),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validJSON(b), json.Valid(b); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid says %v", b, got, want)
+		}
+	})
+}
+
+// TestValidJSONDepth checks encoding/json's nesting limit at its edge.
+func TestValidJSONDepth(t *testing.T) {
+	for _, depth := range []int{maxNestingDepth - 1, maxNestingDepth, maxNestingDepth + 1} {
+		for _, v := range []string{
+			strings.Repeat("[", depth) + strings.Repeat("]", depth),
+			strings.Repeat(`{"a":`, depth-1) + "{}" + strings.Repeat("}", depth-1),
+		} {
+			if got, want := validJSON([]byte(v)), json.Valid([]byte(v)); got != want {
+				t.Errorf("depth %d %.10s…: validJSON %v, json.Valid %v", depth, v, got, want)
+			}
+		}
+	}
 }
