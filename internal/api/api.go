@@ -7,7 +7,10 @@ package api
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +19,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kmsd/kmsd/internal/auth"
@@ -42,6 +46,8 @@ type Handler struct {
 	log    *slog.Logger
 	cfg    Config
 	routes []*route
+	index  routeIndex
+	ids    *requestIDs
 	// Now is the handler's clock.
 	Now func() time.Time
 }
@@ -53,22 +59,31 @@ func New(k *kms.Service, i *iam.Service, authn *auth.Authenticator, tokens *auth
 	}
 	h := &Handler{kms: k, iam: i, authn: authn, tokens: tokens, log: log, cfg: cfg, Now: time.Now}
 	h.routes = routeTable()
+	h.index = indexRoutes(h.routes)
+	h.ids = newRequestIDs()
 	return h
 }
 
 // call is one request in flight.
 type call struct {
-	ctx       context.Context
-	r         *http.Request
-	w         http.ResponseWriter
-	route     *route
-	params    map[string]string
-	body      []byte
-	principal auth.Principal
-	requestID string
+	ctx   context.Context
+	r     *http.Request
+	w     http.ResponseWriter
+	route *route
+	// pathProject is the path's {project_id}; params holds every path
+	// parameter, but only for routes with parameters besides it.
+	pathProject string
+	params      map[string]string
+	body        []byte
+	principal   auth.Principal
+	requestID   string
 	// grant is set when a grant, not IAM, authorized the call; the
 	// principal's ProjectID is then the project of the granted key.
 	grant *kms.GrantAccess
+	// headerValues back the response headers the handler sets on every
+	// call (X-Request-Id, Content-Type, Content-Length), so that they
+	// cost no allocation of their own.
+	headerValues [3]string
 }
 
 // project returns the project the call addresses.
@@ -77,8 +92,8 @@ func (c *call) project() string { return c.principal.ProjectID }
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	c := &call{ctx: r.Context(), r: r, w: w, requestID: newRequestID()}
-	w.Header().Set("X-Request-Id", c.requestID)
+	c := &call{ctx: r.Context(), r: r, w: w, requestID: h.ids.next()}
+	c.setHeader(headerRequestID, c.requestID)
 	status, code, err := h.serve(c)
 	// Successful requests log at debug level (an access log costs a write
 	// per request on the hot path); refused ones at info, failures at error.
@@ -122,17 +137,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve runs one call and writes its response; it returns what to log.
 func (h *Handler) serve(c *call) (int, string, error) {
-	rt, params, err := h.match(c.r.Method, c.r.URL.Path)
+	rt, project, params, err := h.match(c.r.Method, c.r.URL.Path)
 	if err != nil {
 		return h.writeError(c, err)
 	}
-	c.route, c.params = rt, params
+	c.route, c.pathProject, c.params = rt, project, params
 	if err := h.readBody(c); err != nil {
 		return h.writeError(c, err)
 	}
 	switch rt.auth {
 	case authProject, authAccount:
-		p, err := h.authn.Authenticate(c.ctx, c.r, c.body, params["project_id"], rt.auth == authProject)
+		p, err := h.authn.Authenticate(c.ctx, c.r, c.body, c.pathProject, rt.auth == authProject)
 		if err != nil {
 			return h.writeError(c, err)
 		}
@@ -163,7 +178,7 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		c.w.WriteHeader(status)
 		return status, "", nil
 	}
-	writeJSON(c.w, status, resp)
+	c.writeJSON(status, resp)
 	return status, "", nil
 }
 
@@ -177,7 +192,7 @@ func (h *Handler) readBody(c *call) error {
 	if limit <= 0 {
 		limit = defaultMaxBody
 	}
-	b, err := io.ReadAll(io.LimitReader(c.r.Body, GatewayMaxBody+1))
+	b, err := readAll(c.r.Body, c.r.ContentLength, limit)
 	if err != nil {
 		return errMalformedJSON
 	}
@@ -191,6 +206,58 @@ func (h *Handler) readBody(c *call) error {
 	return nil
 }
 
+// readAll is io.ReadAll of at most GatewayMaxBody+1 bytes. A body that
+// declares a length within limit (every request of the data path) is read
+// into one buffer of that size plus one byte, which shows whether the
+// body goes on.
+func readAll(body io.Reader, declared, limit int64) ([]byte, error) {
+	if declared < 0 || declared > limit {
+		return io.ReadAll(io.LimitReader(body, GatewayMaxBody+1))
+	}
+	b := make([]byte, declared+1)
+	n := 0
+	for {
+		m, err := body.Read(b[n:])
+		n += m
+		if n == len(b) {
+			// Longer than declared: net/http never delivers that, but
+			// another reader might.
+			rest, err := io.ReadAll(io.LimitReader(body, GatewayMaxBody+1-int64(n)))
+			return append(b, rest...), err
+		}
+		if err == io.EOF {
+			return b[:n], nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Error bodies (reference errors.md §1): the gateway's, the KMS service's
+// and Keystone's. Fields are in the order encoding/json gave the maps
+// they replace.
+type (
+	gatewayError struct {
+		Code      string `json:"error_code"`
+		Msg       string `json:"error_msg"`
+		RequestID string `json:"request_id"`
+	}
+	serviceError struct {
+		Error struct {
+			Code string `json:"error_code"`
+			Msg  string `json:"error_msg"`
+		} `json:"error"`
+	}
+	keystoneError struct {
+		Error struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+			Title   string `json:"title"`
+		} `json:"error"`
+	}
+)
+
 // writeError writes the Huawei error body for err and returns what to log.
 func (h *Handler) writeError(c *call, err error) (int, string, error) {
 	w, mapped := lookupError(err)
@@ -200,41 +267,151 @@ func (h *Handler) writeError(c *call, err error) (int, string, error) {
 	var body any
 	switch {
 	case w.gateway:
-		body = map[string]string{"error_code": w.code, "error_msg": w.msg, "request_id": c.requestID}
+		body = gatewayError{Code: w.code, Msg: w.msg, RequestID: c.requestID}
 	case w.keystone:
-		n, _ := strconv.Atoi(w.code)
-		body = map[string]any{"error": map[string]any{"code": n, "message": w.msg, "title": http.StatusText(w.status)}}
+		var e keystoneError
+		e.Error.Code, _ = strconv.Atoi(w.code)
+		e.Error.Message, e.Error.Title = w.msg, http.StatusText(w.status)
+		body = e
 	default:
-		body = map[string]any{"error": map[string]string{"error_code": w.code, "error_msg": w.msg}}
+		var e serviceError
+		e.Error.Code, e.Error.Msg = w.code, w.msg
+		body = e
 	}
-	writeJSON(c.w, w.status, body)
+	c.writeJSON(w.status, body)
 	return w.status, w.code, err
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = 500, []byte(`{"error":{"error_code":"KMS.0101","error_msg":"KMS error."}}`)
+// Response headers set on every call.
+const (
+	headerRequestID     = iota // X-Request-Id
+	headerContentType          // Content-Type
+	headerContentLength        // Content-Length
+)
+
+var headerNames = [...]string{headerRequestID: "X-Request-Id", headerContentType: "Content-Type", headerContentLength: "Content-Length"}
+
+// setHeader sets one of the headers of every call, as Header().Set does.
+func (c *call) setHeader(i int, value string) {
+	c.headerValues[i] = value
+	c.w.Header()[headerNames[i]] = c.headerValues[i : i+1 : i+1]
+}
+
+// writeJSON writes v as the JSON body: a rawJSON as it is (the hot
+// responses, encode.go), anything else through encoding/json.
+func (c *call) writeJSON(status int, v any) {
+	b, ok := v.(rawJSON)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			status, b = 500, []byte(`{"error":{"error_code":"KMS.0101","error_msg":"KMS error."}}`)
+		}
 	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	c.setHeader(headerContentType, "application/json;charset=UTF-8")
+	c.setHeader(headerContentLength, strconv.Itoa(len(b)))
+	c.w.WriteHeader(status)
+	_, _ = c.w.Write(b)
 }
 
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+// requestIDs makes request ids: 32 hex digits that AES-128, under a key
+// drawn once per Handler, makes of a counter. They are unique within the
+// process (AES is a permutation and the counter never repeats), collide
+// across processes with negligible probability (the keys are random), and
+// reveal neither the order nor the number of requests; an id costs one
+// block encryption, not a system call for fresh randomness.
+type requestIDs struct {
+	mu      sync.Mutex
+	block   cipher.Block
+	n       uint64
+	in, out [aes.BlockSize]byte
 }
 
-// match finds the route for method and path. A path that exists with
+func newRequestIDs() *requestIDs {
+	key := make([]byte, 16)
+	_, _ = rand.Read(key) // Never fails; see crypto/rand.Read.
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		panic(err) // a 16-byte key is always valid
+	}
+	return &requestIDs{block: block}
+}
+
+func (g *requestIDs) next() string {
+	var id [2 * aes.BlockSize]byte
+	g.mu.Lock()
+	g.n++
+	binary.BigEndian.PutUint64(g.in[8:], g.n)
+	g.block.Encrypt(g.out[:], g.in[:])
+	hex.Encode(id[:], g.out[:])
+	g.mu.Unlock()
+	return string(id[:])
+}
+
+// maxSegments is the most path segments a route has; longer paths match
+// no route.
+const maxSegments = 8
+
+// routeIndex narrows the routes a path can match to a few, by its number
+// of segments and its last segment.
+type routeIndex struct {
+	// byLast[n] maps a literal last segment of n-segment routes to the
+	// n-segment routes that end with it or with a parameter, in table
+	// order; paramLast[n] are those that end with a parameter (the root
+	// route has no segment at all and is there too).
+	byLast    [maxSegments + 1]map[string][]*route
+	paramLast [maxSegments + 1][]*route
+}
+
+func indexRoutes(routes []*route) routeIndex {
+	var ix routeIndex
+	for _, rt := range routes {
+		n := len(rt.segs)
+		if n > maxSegments {
+			panic("api: route " + rt.op + " has more than maxSegments segments")
+		}
+		if n == 0 || isParam(rt.segs[n-1]) {
+			ix.paramLast[n] = append(ix.paramLast[n], rt)
+			for last, rs := range ix.byLast[n] {
+				ix.byLast[n][last] = append(rs, rt)
+			}
+			continue
+		}
+		if ix.byLast[n] == nil {
+			ix.byLast[n] = map[string][]*route{}
+		}
+		last := rt.segs[n-1]
+		if _, ok := ix.byLast[n][last]; !ok {
+			ix.byLast[n][last] = append([]*route(nil), ix.paramLast[n]...)
+		}
+		ix.byLast[n][last] = append(ix.byLast[n][last], rt)
+	}
+	return ix
+}
+
+// candidates returns the routes that may match a path of segments segs,
+// in table order.
+func (ix *routeIndex) candidates(segs []string) []*route {
+	n := len(segs)
+	if n > 0 {
+		if rs, ok := ix.byLast[n][segs[n-1]]; ok {
+			return rs
+		}
+	}
+	return ix.paramLast[n]
+}
+
+// match finds the route for method and path and returns it with the
+// path's project id and parameters (see call). A path that exists with
 // another method is errNoSuchMethod; an unknown path errNoSuchAPI.
-func (h *Handler) match(method, path string) (*route, map[string]string, error) {
-	segs := splitPath(path)
+func (h *Handler) match(method, path string) (*route, string, map[string]string, error) {
+	var buf [maxSegments]string
+	segs, ok := splitPathInto(buf[:0], path)
+	if !ok {
+		return nil, "", nil, errNoSuchAPI
+	}
 	pathKnown := false
-	for _, rt := range h.routes {
-		params, ok := rt.matchPath(segs)
+	for _, rt := range h.index.candidates(segs) {
+		project, params, ok := rt.matchPath(segs)
 		if !ok {
 			continue
 		}
@@ -242,12 +419,12 @@ func (h *Handler) match(method, path string) (*route, map[string]string, error) 
 			pathKnown = true
 			continue
 		}
-		return rt, params, nil
+		return rt, project, params, nil
 	}
 	if pathKnown {
-		return nil, nil, errNoSuchMethod
+		return nil, "", nil, errNoSuchMethod
 	}
-	return nil, nil, errNoSuchAPI
+	return nil, "", nil, errNoSuchAPI
 }
 
 func splitPath(p string) []string {
@@ -258,34 +435,63 @@ func splitPath(p string) []string {
 	return strings.Split(p, "/")
 }
 
-// matchPath matches decoded path segments against the route's pattern.
-// Literal segments are compared first, so the parameter map is built only
-// for the route that matches.
-func (rt *route) matchPath(segs []string) (map[string]string, bool) {
-	if len(segs) != len(rt.segs) {
-		return nil, false
+// splitPathInto appends the segments of p, as splitPath returns them, to
+// dst; it reports false, having appended some, if there are more than
+// cap(dst) - len(dst).
+func splitPathInto(dst []string, p string) ([]string, bool) {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return dst, true
 	}
+	for len(dst) < cap(dst) {
+		seg, rest, more := strings.Cut(p, "/")
+		dst = append(dst, seg)
+		if !more {
+			return dst, true
+		}
+		p = rest
+	}
+	return dst, false
+}
+
+// matchPath matches decoded path segments against the route's pattern and
+// returns the {project_id} segment and, for a route with other parameters,
+// the map of every parameter. Literal segments are compared first, so the
+// map is built only for the route that matches.
+func (rt *route) matchPath(segs []string) (project string, params map[string]string, ok bool) {
+	if len(segs) != len(rt.segs) {
+		return "", nil, false
+	}
+	others := false
 	for i, s := range rt.segs {
 		if isParam(s) {
 			if segs[i] == "" {
-				return nil, false
+				return "", nil, false
 			}
-			if want, ok := rt.fixed[s[1:len(s)-1]]; ok && segs[i] != want {
-				return nil, false
+			name := s[1 : len(s)-1]
+			if want, ok := rt.fixed[name]; ok && segs[i] != want {
+				return "", nil, false
+			}
+			if name == "project_id" {
+				project = segs[i]
+			} else {
+				others = true
 			}
 			continue
 		}
 		if s != segs[i] {
-			return nil, false
+			return "", nil, false
 		}
 	}
-	params := make(map[string]string, 2)
-	for i, s := range rt.segs {
-		if isParam(s) {
-			params[s[1:len(s)-1]] = segs[i]
+	if others {
+		params = make(map[string]string, 2)
+		for i, s := range rt.segs {
+			if isParam(s) {
+				params[s[1:len(s)-1]] = segs[i]
+			}
 		}
 	}
-	return params, true
+	return project, params, true
 }
 
 func isParam(seg string) bool { return len(seg) > 1 && seg[0] == '{' && seg[len(seg)-1] == '}' }

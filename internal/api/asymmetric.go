@@ -98,7 +98,9 @@ func (h *Handler) sign(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return signResponse{KeyID: in.KeyID, Signature: base64.StdEncoding.EncodeToString(sig)}, nil
+	// signResponse{KeyID: in.KeyID, Signature: base64(sig)}, encoded by
+	// hand: this is a hot response.
+	return encodeKeyBase64(in.KeyID, "signature", sig), nil
 }
 
 // verifyResponse is ValidateSignatureResponse: signature_valid is a JSON

@@ -34,6 +34,16 @@ func textField(f fields, name string) (string, error) {
 	return s, err
 }
 
+// textBytes is textField returning bytes that may alias the body (see
+// fields.bytes).
+func textBytes(f fields, name string) ([]byte, error) {
+	b, _, err := f.bytes(name, true)
+	if err == nil && len(b) == 0 {
+		err = fmt.Errorf("%w: %s is empty", errMissingParameter, name)
+	}
+	return b, err
+}
+
 // aadField reads an optional additional_authenticated_data member.
 func aadField(f fields, name string) ([]byte, error) {
 	s, _, err := f.str(name, false)
@@ -83,7 +93,7 @@ func (h *Handler) encryptData(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	pt, err := textField(f, "plain_text")
+	pt, err := textBytes(f, "plain_text")
 	if err != nil {
 		return nil, err
 	}
@@ -95,11 +105,13 @@ func (h *Handler) encryptData(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ct, err := h.kms.Encrypt(c.ctx, c.project(), id, []byte(pt), aad, alg)
+	ct, err := h.kms.Encrypt(c.ctx, c.project(), id, pt, aad, alg)
 	if err != nil {
 		return nil, err
 	}
-	return encryptDataResponse{KeyID: id, CipherText: base64.StdEncoding.EncodeToString(ct)}, nil
+	// encryptDataResponse{KeyID: id, CipherText: base64(ct)}, encoded
+	// by hand: this is the hottest response.
+	return encodeKeyBase64(id, "cipher_text", ct), nil
 }
 
 type decryptDataResponse struct {

@@ -1,0 +1,151 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// TestEncodeKeyBase64 checks the hand-written encoder of the hot
+// responses against encoding/json on the structs it stands for.
+func TestEncodeKeyBase64(t *testing.T) {
+	ids := []string{"0d0466b0-e727-4d9c-b35d-f84bb474a37f", "", `q"uote\`, "<a&b>", "\u00e9\u2028\x01\x7f"}
+	for _, id := range ids {
+		for _, n := range []int{0, 1, 2, 3, 31, 32, 33, 1128, 4200} {
+			b := bytes.Repeat([]byte{0xfb, 0xff, 0x3e}, n/3+1)[:n]
+			enc := base64.StdEncoding.EncodeToString(b)
+			for name, v := range map[string]any{
+				"cipher_text": encryptDataResponse{KeyID: id, CipherText: enc},
+				"signature":   signResponse{KeyID: id, Signature: enc},
+			} {
+				want, err := json.Marshal(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := encodeKeyBase64(id, name, b); !bytes.Equal(got, want) {
+					t.Errorf("id %q, %d bytes, %s:\ngot  %s\nwant %s", id, n, name, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestMatchIndex checks the indexed route lookup against a scan of the
+// whole table, for paths made from every pattern and some that match none.
+func TestMatchIndex(t *testing.T) {
+	h := &Handler{routes: routeTable()}
+	h.index = indexRoutes(h.routes)
+	scan := func(method, path string) (*route, error) {
+		segs := splitPath(path)
+		known := false
+		for _, rt := range h.routes {
+			if _, _, ok := rt.matchPath(segs); !ok {
+				continue
+			}
+			if rt.method != method {
+				known = true
+				continue
+			}
+			return rt, nil
+		}
+		if known {
+			return nil, errNoSuchMethod
+		}
+		return nil, errNoSuchAPI
+	}
+	param := regexp.MustCompile(`\{[a-z_]+\}`)
+	paths := []string{"", "/", "//", "/v1.0", "/v1.0/p/kms", "/v1.0/p/kms/", "/v1.0//kms/encrypt-data",
+		"/v1.0/p/kms/nope", "/v1.0/p/kms/x/tags/y/z", "/a/b/c/d/e/f/g/h/i/j", "/v1.0/p/kms/alias/tags",
+		"/v1.0/p/kms/resource_instances/action", "/v1.0/p/kms/other/action", "/v3/auth/tokens", "v1.0/p/kms/sign/"}
+	for _, rt := range h.routes {
+		paths = append(paths, rt.pattern, param.ReplaceAllString(rt.pattern, "resource_instances"),
+			param.ReplaceAllString(rt.pattern, "0123456789abcdef0123456789abcdef"))
+	}
+	for _, path := range paths {
+		for _, method := range []string{"GET", "POST", "PUT", "DELETE", "PATCH"} {
+			want, werr := scan(method, path)
+			got, project, params, err := h.match(method, path)
+			if got != want || !errors.Is(err, werr) && err != werr {
+				t.Errorf("%s %q: got %v, %v; want %v, %v", method, path, opOf(got), err, opOf(want), werr)
+				continue
+			}
+			if got == nil {
+				continue
+			}
+			all, _, _ := got.matchPath(splitPath(path))
+			if project != all {
+				t.Errorf("%s %q: project %q, want %q", method, path, project, all)
+			}
+			if strings.Count(got.pattern, "{") > strings.Count(got.pattern, "{project_id}") && len(params) == 0 {
+				t.Errorf("%s %q: no parameter map for %s", method, path, got.pattern)
+			}
+		}
+	}
+}
+
+func opOf(rt *route) string {
+	if rt == nil {
+		return "<nil>"
+	}
+	return rt.op
+}
+
+// TestReadAll checks the body reader against io.ReadAll for declared
+// lengths that are right, wrong or unknown, and readers that trickle.
+func TestReadAll(t *testing.T) {
+	body := []byte(`{"key_id":"x"}`)
+	tests := []struct {
+		name     string
+		r        func() io.Reader
+		declared int64
+		want     []byte
+		wantErr  bool
+	}{
+		{"exact", func() io.Reader { return bytes.NewReader(body) }, int64(len(body)), body, false},
+		{"unknown length", func() io.Reader { return bytes.NewReader(body) }, -1, body, false},
+		{"above the limit", func() io.Reader { return bytes.NewReader(body) }, 1 << 20, body, false},
+		{"longer than declared", func() io.Reader { return bytes.NewReader(body) }, 4, body, false},
+		{"shorter than declared", func() io.Reader { return bytes.NewReader(body) }, 40, body, false},
+		{"cut short", func() io.Reader {
+			return io.MultiReader(bytes.NewReader(body[:4]), iotest.ErrReader(io.ErrUnexpectedEOF))
+		}, int64(len(body)), nil, true},
+		{"empty", func() io.Reader { return bytes.NewReader(nil) }, 0, []byte{}, false},
+		{"one byte at a time", func() io.Reader { return iotest.OneByteReader(bytes.NewReader(body)) }, int64(len(body)), body, false},
+		{"data with EOF", func() io.Reader { return iotest.DataErrReader(bytes.NewReader(body)) }, int64(len(body)), body, false},
+		{"error", func() io.Reader { return iotest.ErrReader(errors.New("boom")) }, 3, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readAll(tt.r(), tt.declared, 64<<10)
+			if (err != nil) != tt.wantErr || !bytes.Equal(got, tt.want) {
+				t.Errorf("got %q, %v; want %q, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestRequestIDs checks the shape and uniqueness of request ids, and that
+// two handlers do not share a sequence.
+func TestRequestIDs(t *testing.T) {
+	shape := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	a, b := newRequestIDs(), newRequestIDs()
+	seen := map[string]bool{}
+	for range 10000 {
+		for _, g := range []*requestIDs{a, b} {
+			id := g.next()
+			if !shape.MatchString(id) {
+				t.Fatalf("request id %q", id)
+			}
+			if seen[id] {
+				t.Fatalf("request id %q twice", id)
+			}
+			seen[id] = true
+		}
+	}
+}
