@@ -75,21 +75,41 @@ func baseline(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	handler, err := baselineHandler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("baseline listening on http://%s\n", ln.Addr())
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { <-ctx.Done(); srv.Close() }()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// baselineHandler returns the bare handlers, with a fresh AES-256 key and
+// ECDSA P-256 key: POST /encrypt-data and POST /sign.
+func baselineHandler() (http.Handler, error) {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
-		return err
+		return nil, err
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /encrypt-data", func(w http.ResponseWriter, r *http.Request) {
@@ -131,17 +151,7 @@ func baseline(ctx context.Context, args []string) error {
 		}
 		writeJSON(w, map[string]string{"key_id": req.KeyID, "signature": base64.StdEncoding.EncodeToString(sig)})
 	})
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("baseline listening on http://%s\n", ln.Addr())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { <-ctx.Done(); srv.Close() }()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return mux, nil
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
