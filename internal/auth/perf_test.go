@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestVerifierMAC checks the verifier's HMAC, built on reused hashes,
@@ -123,4 +124,24 @@ func BenchmarkAllowed(b *testing.B) {
 	for b.Loop() {
 		Allowed(policies, "kms:cmk:crypto")
 	}
+}
+
+// FuzzParseDate checks parseDate against time.Parse with the round trip
+// VerifyRequest used to make: the same dates are accepted, as the same
+// instants.
+func FuzzParseDate(f *testing.F) {
+	for _, s := range []string{testDate, "20240229T235959Z", "20230229T000000Z", "20241231T240000Z", "20240101T006000Z",
+		"20240101T000060Z", "2024010T1000000Z", "20240101t000000Z", "20240101T000000z", "00000101T000000Z", "-0010101T000000Z",
+		"+0240101T000000Z", "2024 101T000000Z", "20241301T000000Z", "20240100T000000Z", "20240431T000000Z", "9999123 T235959Z",
+		"20240101T1:0000Z", "20240101T000000Z ", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseDate(s)
+		want, err := time.Parse(DateLayout, s)
+		wantOK := err == nil && want.Format(DateLayout) == s
+		if ok != wantOK || ok && !got.Equal(want) {
+			t.Fatalf("parseDate(%q) = %v, %v; time.Parse gives %v, %v", s, got, ok, want, wantOK)
+		}
+	})
 }

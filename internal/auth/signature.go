@@ -251,9 +251,8 @@ func (v *verifier) prepare(r *http.Request, body []byte, now time.Time) error {
 		return authErrorf("want one X-Sdk-Date header, got %d", len(dates))
 	}
 	date := dates[0]
-	t, err := time.Parse(DateLayout, date)
-	var formatted [len(DateLayout)]byte
-	if err != nil || string(t.AppendFormat(formatted[:0], DateLayout)) != date {
+	t, ok := parseDate(date)
+	if !ok {
 		return authErrorf("malformed X-Sdk-Date %q", date)
 	}
 	if skew := now.Sub(t); skew > MaxClockSkew || skew < -MaxClockSkew {
@@ -262,6 +261,7 @@ func (v *verifier) prepare(r *http.Request, body []byte, now time.Time) error {
 	if a.alg.kind == kindDerived && !strings.HasPrefix(a.scope, date[:len(derivedDateLayout)]+"/") {
 		return authErrorf("credential scope %q is not for the day of X-Sdk-Date %s", a.scope, date)
 	}
+	var err error
 	v.buf, err = appendCanonicalRequest(v.buf[:0], r, body, a.signedHeaders, a.alg)
 	if err != nil {
 		return err
@@ -269,6 +269,36 @@ func (v *verifier) prepare(r *http.Request, body []byte, now time.Time) error {
 	v.sts = len(v.buf)
 	v.buf = appendStringToSign(v.buf, a.alg, date, a.scope, v.buf[:v.sts])
 	return nil
+}
+
+// parseDate parses an X-Sdk-Date: exactly DateLayout, every field two
+// digits (the year four) and in range. It accepts what time.Parse accepts
+// and formats back to the same text (FuzzParseDate compares the two),
+// at a fraction of the cost.
+func parseDate(s string) (time.Time, bool) {
+	if len(s) != len(DateLayout) || s[8] != 'T' || s[15] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) int {
+		v := 0
+		for _, c := range []byte(s[i : i+n]) {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(4, 2), num(6, 2)
+	hour, minute, sec := num(9, 2), num(11, 2), num(13, 2)
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	if t.Day() != day { // past the end of the month
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // finish checks the signature with the secret key that the lookup of the
