@@ -152,7 +152,8 @@ func (h *Handler) decryptData(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decryptDataResponse{KeyID: keyID, PlainText: string(pt), PlainTextBase64: base64.StdEncoding.EncodeToString(pt)}, nil
+	// decryptDataResponse, encoded by hand: the plaintext is most of it.
+	return encodeDecryptData(keyID, pt), nil
 }
 
 type reEncryptResponse struct {

@@ -29,14 +29,29 @@ func encodeKeyBase64(id, name string, b []byte) rawJSON {
 	return append(dst, `"}`...)
 }
 
+// encodeDecryptData encodes decryptDataResponse{KeyID: id, PlainText:
+// string(pt), PlainTextBase64: base64(pt)} as encoding/json does
+// (TestEncodeDecryptData), without the two intermediate strings.
+func encodeDecryptData(id string, pt []byte) rawJSON {
+	n := len(`{"key_id":"","plain_text":"","plain_text_base64":""}`) + len(id) + len(pt) + base64.StdEncoding.EncodedLen(len(pt))
+	dst := make([]byte, 0, n)
+	dst = append(dst, `{"key_id":`...)
+	dst = appendJSONString(dst, id)
+	dst = append(dst, `,"plain_text":`...)
+	dst = appendJSONString(dst, pt)
+	dst = append(dst, `,"plain_text_base64":"`...)
+	dst = base64.StdEncoding.AppendEncode(dst, pt)
+	return append(dst, `"}`...)
+}
+
 // appendJSONString appends s as encoding/json encodes a string: text
 // without quotes, backslashes, control characters, HTML-special
-// characters or non-ASCII bytes (ids, base64) as it is, anything else
-// through encoding/json.
-func appendJSONString(dst []byte, s string) []byte {
+// characters or non-ASCII bytes (ids, base64, most plaintexts) as it is,
+// anything else through encoding/json.
+func appendJSONString[T string | []byte](dst []byte, s T) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s)
+			q, _ := json.Marshal(string(s))
 			return append(dst, q...)
 		}
 	}

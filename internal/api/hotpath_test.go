@@ -36,6 +36,25 @@ func TestEncodeKeyBase64(t *testing.T) {
 	}
 }
 
+// TestEncodeDecryptData checks the hand-written decrypt-data response
+// against encoding/json, for plaintexts that need no escaping and ones
+// that do (quotes, control and HTML characters, UTF-8, invalid UTF-8).
+func TestEncodeDecryptData(t *testing.T) {
+	pts := []string{"", "k", strings.Repeat("k", 1024), `{"a":"b\\c"}`, "<script>&amp;", "line\nbreak\t\x00",
+		"caf\u00e9 \u2028 \U0001f600", "\xff\xfe bad", strings.Repeat("\x80", 5)}
+	for _, id := range []string{"0d0466b0-e727-4d9c-b35d-f84bb474a37f", `q"`} {
+		for _, pt := range pts {
+			want, err := json.Marshal(decryptDataResponse{KeyID: id, PlainText: pt, PlainTextBase64: base64.StdEncoding.EncodeToString([]byte(pt))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := encodeDecryptData(id, []byte(pt)); !bytes.Equal(got, want) {
+				t.Errorf("id %q, plaintext %q:\ngot  %s\nwant %s", id, pt, got, want)
+			}
+		}
+	}
+}
+
 // TestMatchIndex checks the indexed route lookup against a scan of the
 // whole table, for paths made from every pattern and some that match none.
 func TestMatchIndex(t *testing.T) {
