@@ -73,13 +73,21 @@ func (a signingAlgorithm) newHash() hash.Hash {
 	return a.hash.New()
 }
 
+// hashSize is newHash().Size() without making a hash.
+func (a signingAlgorithm) hashSize() int {
+	if a.class == classSM2 {
+		return sm3.Size
+	}
+	return a.hash.Size()
+}
+
 // digest returns what is signed for msg: msg itself for DIGEST (whose
 // length must be the hash's, KMS.0329), its hash for RAW. An SM2 RAW
 // message is hashed as SM3(Z_A‖M) with the default user id
 // "1234567812345678" (GB/T 32918.2, GM/T 0009).
 func (a signingAlgorithm) digest(messageType string, msg []byte, priv any) ([]byte, error) {
 	if messageType == MessageDigest {
-		if n := a.newHash().Size(); len(msg) != n {
+		if n := a.hashSize(); len(msg) != n {
 			return nil, fmt.Errorf("%w: got %d bytes, want %d", ErrDigestLength, len(msg), n)
 		}
 		return msg, nil
