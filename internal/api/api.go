@@ -297,8 +297,17 @@ func (c *call) setHeader(i int, value string) {
 	c.w.Header()[headerNames[i]] = c.headerValues[i : i+1 : i+1]
 }
 
+// autoContentLength is the largest body for which net/http sets
+// Content-Length itself: it buffers that much (its
+// bufferBeforeChunkingSize) and, when the handler returns with the body
+// still buffered, sends its exact length. TestContentLength holds it to
+// that.
+const autoContentLength = 2048
+
 // writeJSON writes v as the JSON body: a rawJSON as it is (the hot
-// responses, encode.go), anything else through encoding/json.
+// responses, encode.go), anything else through encoding/json. Every
+// response carries a Content-Length; for a small body net/http adds it,
+// which costs less than a header of the handler's.
 func (c *call) writeJSON(status int, v any) {
 	b, ok := v.(rawJSON)
 	if !ok {
@@ -308,7 +317,9 @@ func (c *call) writeJSON(status int, v any) {
 		}
 	}
 	c.setHeader(headerContentType, "application/json;charset=UTF-8")
-	c.setHeader(headerContentLength, strconv.Itoa(len(b)))
+	if len(b) > autoContentLength {
+		c.setHeader(headerContentLength, strconv.Itoa(len(b)))
+	}
 	c.w.WriteHeader(status)
 	_, _ = c.w.Write(b)
 }

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -51,6 +54,29 @@ func TestEncodeDecryptData(t *testing.T) {
 			if got := encodeDecryptData(id, []byte(pt)); !bytes.Equal(got, want) {
 				t.Errorf("id %q, plaintext %q:\ngot  %s\nwant %s", id, pt, got, want)
 			}
+		}
+	}
+}
+
+// TestContentLength checks that every JSON response, small or large,
+// carries its exact Content-Length and is never chunked, whether kmsd or
+// net/http sets the header.
+func TestContentLength(t *testing.T) {
+	for _, n := range []int{0, 1, autoContentLength - 1, autoContentLength, autoContentLength + 1, 5000, 70000} {
+		body := rawJSON(`"` + strings.Repeat("x", max(n-2, 0)) + `"`)[:n]
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c := &call{w: w}
+			c.writeJSON(200, body)
+		}))
+		resp, err := http.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		if resp.ContentLength != int64(n) || len(resp.TransferEncoding) > 0 || len(got) != n || resp.Header.Get("Content-Length") != strconv.Itoa(n) {
+			t.Errorf("body of %d bytes: Content-Length %d (%q), Transfer-Encoding %v, read %d", n, resp.ContentLength, resp.Header.Get("Content-Length"), resp.TransferEncoding, len(got))
 		}
 	}
 }
