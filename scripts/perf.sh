@@ -6,7 +6,8 @@
 # requests per CPU-second, then the ratios the performance targets are
 # stated in: requests per second, and (in brackets) requests per server
 # CPU-second, which neighbours taking turns on core 0 disturb less. With
-# RUNS > 1 the phases are interleaved RUNS times and the medians come last.
+# RUNS > 1 the phases are interleaved RUNS times, which server goes first
+# alternating, and the medians come last.
 #
 #   bash scripts/perf.sh            # DURATION=10s CONCURRENCY=16 SIZE=1024 RUNS=1
 set -euo pipefail
@@ -61,11 +62,22 @@ median() { sort -n | awk '{v[NR]=$1} END{printf "%.2f", NR%2 ? v[(NR+1)/2] : (v[
 run --endpoint "$BASE" --baseline --op encrypt-data --duration 2s >/dev/null
 run --endpoint "$KMSD_ENDPOINT" --op encrypt-data --key-id "$aes" --duration 2s >/dev/null
 : >"$work/enc"; : >"$work/sig"; : >"$work/enc_cpu"; : >"$work/sig_cpu"
+# pair OP KEY measures the baseline and kmsd on one operation, the baseline
+# first in odd runs and kmsd first in even ones, so that a drift of the
+# machine favours neither; it leaves b, bc, k and kc set.
+pair() {
+	local op=$1 key=$2
+	if [ $((i % 2)) -eq 1 ]; then
+		measure "$base_pid" --endpoint "$BASE" --baseline --op "$op"; b=$(cat "$work/rps"); bc=$(cat "$work/cps")
+		measure "$kmsd_pid" --endpoint "$KMSD_ENDPOINT" --op "$op" --key-id "$key"; k=$(cat "$work/rps"); kc=$(cat "$work/cps")
+	else
+		measure "$kmsd_pid" --endpoint "$KMSD_ENDPOINT" --op "$op" --key-id "$key"; k=$(cat "$work/rps"); kc=$(cat "$work/cps")
+		measure "$base_pid" --endpoint "$BASE" --baseline --op "$op"; b=$(cat "$work/rps"); bc=$(cat "$work/cps")
+	fi
+}
 for i in $(seq "$RUNS"); do
-	measure "$base_pid" --endpoint "$BASE" --baseline --op encrypt-data; b_enc=$(cat "$work/rps"); bc_enc=$(cat "$work/cps")
-	measure "$kmsd_pid" --endpoint "$KMSD_ENDPOINT" --op encrypt-data --key-id "$aes"; k_enc=$(cat "$work/rps"); kc_enc=$(cat "$work/cps")
-	measure "$base_pid" --endpoint "$BASE" --baseline --op sign; b_sig=$(cat "$work/rps"); bc_sig=$(cat "$work/cps")
-	measure "$kmsd_pid" --endpoint "$KMSD_ENDPOINT" --op sign --key-id "$ec"; k_sig=$(cat "$work/rps"); kc_sig=$(cat "$work/cps")
+	pair encrypt-data "$aes"; b_enc=$b; bc_enc=$bc; k_enc=$k; kc_enc=$kc
+	pair sign "$ec"; b_sig=$b; bc_sig=$bc; k_sig=$k; kc_sig=$kc
 	echo "$(ratio "$k_enc" "$b_enc")" >>"$work/enc"; echo "$(ratio "$kc_enc" "$bc_enc")" >>"$work/enc_cpu"
 	echo "$(ratio "$k_sig" "$b_sig")" >>"$work/sig"; echo "$(ratio "$kc_sig" "$bc_sig")" >>"$work/sig_cpu"
 	echo "run $i: encrypt-data $SIZE B: kmsd/baseline = $(ratio "$k_enc" "$b_enc") [per CPU-second $(ratio "$kc_enc" "$bc_enc")] (target >= 0.80)"
