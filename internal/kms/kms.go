@@ -333,14 +333,19 @@ func (s *Service) ListKeys(ctx context.Context, in ListKeysInput) ([]store.Key, 
 	return keys, total, err
 }
 
+// maxStaleRetries bounds how often modifyKey redoes a read-modify-write
+// that lost a race with another writer.
+const maxStaleRetries = 5
+
 // modifyKey loads a key, lets fn change it and stores it, all in one
-// transaction. fn returns an error to refuse the change.
+// transaction. fn returns an error to refuse the change; fn may run more
+// than once, each time on a freshly read key.
 func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn func(k *store.Key) error) (store.Key, error) {
 	if err := ValidateKeyID(keyID); err != nil {
 		return store.Key{}, err
 	}
 	var out store.Key
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	update := func(tx store.Tx) error {
 		k, err := tx.GetKey(projectID, keyID)
 		if err != nil {
 			return mapNotFound(err)
@@ -349,7 +354,7 @@ func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn fun
 			return err
 		}
 		if err := tx.UpdateKey(k); err != nil {
-			if errors.Is(err, store.ErrConflict) {
+			if errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrStale) {
 				return fmt.Errorf("%w: %q", ErrDuplicateAlias, k.Alias)
 			}
 			return err
@@ -357,7 +362,16 @@ func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn fun
 		k.Revision++
 		out = k
 		return nil
-	})
+	}
+	// A stale revision means another writer changed the key between the
+	// read and the write (possible on a backend that does not serialize
+	// transactions): read it again and re-apply fn to the new state.
+	var err error
+	for range maxStaleRetries {
+		if err = s.store.Update(ctx, update); !errors.Is(err, store.ErrStale) {
+			break
+		}
+	}
 	// Invalidate after the commit (and on failure, harmlessly), so no
 	// request can use the key's old state once the change is visible.
 	s.cache.invalidate(projectID, keyID)

@@ -27,6 +27,11 @@ var (
 	// key, a name, a key alias or an alias name already taken) or an
 	// optimistic revision check failed.
 	ErrConflict = errors.New("store: conflict")
+	// ErrStale means an optimistic revision check failed: the row changed
+	// since it was read. Errors that match ErrStale also match
+	// ErrConflict; callers that can redo their read-modify-write retry on
+	// ErrStale and report other conflicts (a name taken) to their caller.
+	ErrStale = errors.New("store: stale revision")
 )
 
 // Store is a transactional backend.
@@ -107,7 +112,7 @@ type Tx interface {
 	// UpdateKey replaces the key row, including the rotation fields,
 	// MaterialExpiresAt and MaterialFingerprint, when k.Revision equals
 	// the stored revision, and increments the stored revision; otherwise
-	// it fails with ErrConflict.
+	// it fails with ErrStale (which also matches ErrConflict).
 	// It also fails with ErrConflict when a changed non-empty alias is
 	// taken in the project, as a key alias or as an Alias name.
 	// Count-relevant fields (Default) cannot change.

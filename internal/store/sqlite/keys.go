@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
@@ -171,7 +172,7 @@ func (t *tx) UpdateKey(k store.Key) error {
 	if err != nil {
 		return wrap(op, err)
 	}
-	return conflict(op, "stale revision")
+	return fmt.Errorf("sqlite: %s: %w (%w)", op, store.ErrStale, store.ErrConflict)
 }
 
 // DeleteKey removes the key, its count, and (by cascade) its versions,

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"cmp"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -165,6 +167,7 @@ func testKeys(t *testing.T, f *fixture) {
 		stale.Description = "lost update"
 		err := f.s.Update(t.Context(), func(tx store.Tx) error { return tx.UpdateKey(stale) })
 		checkErr(t, err, store.ErrConflict)
+		checkErr(t, err, store.ErrStale)
 		diff(t, "GetKey after stale UpdateKey", f.getKey(t, p.ID, k.KeyID), want)
 
 		// Cancelling the deletion clears the deletion date.
@@ -180,7 +183,11 @@ func testKeys(t *testing.T, f *fixture) {
 			{"duplicate alias", func(tx store.Tx) error {
 				k := want
 				k.Alias = full.Alias
-				return tx.UpdateKey(k)
+				err := tx.UpdateKey(k)
+				if errors.Is(err, store.ErrStale) {
+					return fmt.Errorf("a taken alias must not read as a stale revision: %v", err)
+				}
+				return err
 			}, store.ErrConflict},
 			{"missing", func(tx store.Tx) error {
 				k := f.key(p, 11)
