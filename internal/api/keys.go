@@ -117,7 +117,9 @@ func (h *Handler) createKey(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"key_info": map[string]string{"key_id": k.KeyID, "domain_id": k.AccountID}}, nil
+	// KeKInfo (reference kms-api.md §4): region_id is the SDK's third
+	// member, the region the key lives in (its KeyDetails realm).
+	return map[string]any{"key_info": map[string]string{"key_id": k.KeyID, "domain_id": k.AccountID, "region_id": h.kms.Region()}}, nil
 }
 
 // keyRequest decodes a body whose only operand is key_id.
