@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,7 +138,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve runs one call and writes its response; it returns what to log.
 func (h *Handler) serve(c *call) (int, string, error) {
-	rt, project, params, err := h.match(c.r.Method, c.r.URL.Path)
+	rt, project, params, err := h.match(c.r.Method, c.r.URL)
 	if err != nil {
 		return h.writeError(c, err)
 	}
@@ -366,11 +367,15 @@ const maxSegments = 8
 // of segments and its last segment.
 type routeIndex struct {
 	// byLast[n] maps a literal last segment of n-segment routes to the
-	// n-segment routes that end with it or with a parameter, in table
-	// order; paramLast[n] are those that end with a parameter (the root
-	// route has no segment at all and is there too).
+	// routes that may match an n-segment path ending with it: those, and
+	// the ones whose pattern ends with a parameter, in table order;
+	// paramLast[n] are the latter (the root route has no segment at all
+	// and is there too). A route whose last parameter takes the rest of
+	// the path (route.rest) is a candidate for every length from its own
+	// on, and is in rest too, for paths of more than maxSegments segments.
 	byLast    [maxSegments + 1]map[string][]*route
 	paramLast [maxSegments + 1][]*route
+	rest      []*route
 }
 
 func indexRoutes(routes []*route) routeIndex {
@@ -380,10 +385,22 @@ func indexRoutes(routes []*route) routeIndex {
 		if n > maxSegments {
 			panic("api: route " + rt.op + " has more than maxSegments segments")
 		}
+		if rt.rest {
+			if n == 0 || !isParam(rt.segs[n-1]) {
+				panic("api: route " + rt.op + " takes the rest of the path but does not end with a parameter")
+			}
+			ix.rest = append(ix.rest, rt)
+		}
 		if n == 0 || isParam(rt.segs[n-1]) {
-			ix.paramLast[n] = append(ix.paramLast[n], rt)
-			for last, rs := range ix.byLast[n] {
-				ix.byLast[n][last] = append(rs, rt)
+			last := n
+			if rt.rest {
+				last = maxSegments
+			}
+			for m := n; m <= last; m++ {
+				ix.paramLast[m] = append(ix.paramLast[m], rt)
+				for lit, rs := range ix.byLast[m] {
+					ix.byLast[m][lit] = append(rs, rt)
+				}
 			}
 			continue
 		}
@@ -411,18 +428,44 @@ func (ix *routeIndex) candidates(segs []string) []*route {
 	return ix.paramLast[n]
 }
 
-// match finds the route for method and path and returns it with the
+// routePath returns the path of u to route on: its escaped form when
+// that differs from the default escaping of u.Path (a client sent %2F, or
+// escaped what it need not), else u.Path. Routing splits the escaped form
+// at its slashes and unescapes each segment, so an escaped "/" stays in
+// its path parameter; u.Path, which holds no escaped "/", is split as it
+// is, without allocating.
+func routePath(u *url.URL) (path string, escaped bool) {
+	if u.RawPath != "" && u.EscapedPath() == u.RawPath {
+		return u.RawPath, true
+	}
+	return u.Path, false
+}
+
+// match finds the route for method and u's path and returns it with the
 // path's project id and parameters (see call). A path that exists with
 // another method is errNoSuchMethod; an unknown path errNoSuchAPI.
-func (h *Handler) match(method, path string) (*route, string, map[string]string, error) {
+func (h *Handler) match(method string, u *url.URL) (*route, string, map[string]string, error) {
+	path, escaped := routePath(u)
 	var buf [maxSegments]string
 	segs, ok := splitPathInto(buf[:0], path)
-	if !ok {
-		return nil, "", nil, errNoSuchAPI
+	if escaped {
+		for i, s := range segs {
+			if strings.IndexByte(s, '%') < 0 {
+				continue
+			}
+			var err error
+			if segs[i], err = url.PathUnescape(s); err != nil {
+				return nil, "", nil, errInvalidURL
+			}
+		}
+	}
+	routes := h.index.rest
+	if ok {
+		routes = h.index.candidates(segs)
 	}
 	pathKnown := false
-	for _, rt := range h.index.candidates(segs) {
-		project, params, ok := rt.matchPath(segs)
+	for _, rt := range routes {
+		project, params, ok := rt.matchPath(segs, path, escaped)
 		if !ok {
 			continue
 		}
@@ -465,16 +508,23 @@ func splitPathInto(dst []string, p string) ([]string, bool) {
 	return dst, false
 }
 
-// matchPath matches decoded path segments against the route's pattern and
-// returns the {project_id} segment and, for a route with other parameters,
-// the map of every parameter. Literal segments are compared first, so the
-// map is built only for the route that matches.
-func (rt *route) matchPath(segs []string) (project string, params map[string]string, ok bool) {
-	if len(segs) != len(rt.segs) {
+// matchPath matches the decoded segments segs of path (escaped when
+// escaped is true) against the route's pattern and returns the
+// {project_id} segment and, for a route with other parameters, the map of
+// every parameter. Literal segments are compared first, so the map is
+// built only for the route that matches. segs may hold only the first
+// segments of a longer path, which only a route.rest route matches.
+func (rt *route) matchPath(segs []string, path string, escaped bool) (project string, params map[string]string, ok bool) {
+	n := len(rt.segs)
+	if len(segs) != n && !(rt.rest && len(segs) > n) {
 		return "", nil, false
 	}
 	others := false
 	for i, s := range rt.segs {
+		if rt.rest && i == n-1 {
+			others = true
+			break
+		}
 		if isParam(s) {
 			if segs[i] == "" {
 				return "", nil, false
@@ -494,6 +544,12 @@ func (rt *route) matchPath(segs []string) (project string, params map[string]str
 			return "", nil, false
 		}
 	}
+	var rest string
+	if rt.rest {
+		if rest, ok = restOfPath(path, n-1, escaped); !ok || rest == "" {
+			return "", nil, false
+		}
+	}
 	if others {
 		params = make(map[string]string, 2)
 		for i, s := range rt.segs {
@@ -501,8 +557,34 @@ func (rt *route) matchPath(segs []string) (project string, params map[string]str
 				params[s[1:len(s)-1]] = segs[i]
 			}
 		}
+		if rt.rest {
+			params[rt.segs[n-1][1:len(rt.segs[n-1])-1]] = rest
+		}
 	}
 	return project, params, true
+}
+
+// restOfPath returns what follows the first skip segments of path (as
+// splitPath counts them) and their slashes, trailing slashes included,
+// unescaped when escaped is true.
+func restOfPath(path string, skip int, escaped bool) (string, bool) {
+	i := 0
+	for i < len(path) && path[i] == '/' {
+		i++
+	}
+	for range skip {
+		j := strings.IndexByte(path[i:], '/')
+		if j < 0 {
+			return "", false
+		}
+		i += j + 1
+	}
+	rest := path[i:]
+	if !escaped {
+		return rest, true
+	}
+	rest, err := url.PathUnescape(rest)
+	return rest, err == nil
 }
 
 func isParam(seg string) bool { return len(seg) > 1 && seg[0] == '{' && seg[len(seg)-1] == '}' }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -90,7 +91,7 @@ func TestMatchIndex(t *testing.T) {
 		segs := splitPath(path)
 		known := false
 		for _, rt := range h.routes {
-			if _, _, ok := rt.matchPath(segs); !ok {
+			if _, _, ok := rt.matchPath(segs, path, false); !ok {
 				continue
 			}
 			if rt.method != method {
@@ -115,7 +116,7 @@ func TestMatchIndex(t *testing.T) {
 	for _, path := range paths {
 		for _, method := range []string{"GET", "POST", "PUT", "DELETE", "PATCH"} {
 			want, werr := scan(method, path)
-			got, project, params, err := h.match(method, path)
+			got, project, params, err := h.match(method, &url.URL{Path: path})
 			if got != want || !errors.Is(err, werr) && err != werr {
 				t.Errorf("%s %q: got %v, %v; want %v, %v", method, path, opOf(got), err, opOf(want), werr)
 				continue
@@ -123,7 +124,7 @@ func TestMatchIndex(t *testing.T) {
 			if got == nil {
 				continue
 			}
-			all, _, _ := got.matchPath(splitPath(path))
+			all, _, _ := got.matchPath(splitPath(path), path, false)
 			if project != all {
 				t.Errorf("%s %q: project %q, want %q", method, path, project, all)
 			}

@@ -52,6 +52,11 @@ type route struct {
 	// own name: the SDK models ListKmsByTags' literal "resource_instances"
 	// segment as a parameter (reference kms-api.md §3, row 43).
 	fixed map[string]string
+	// rest makes the pattern's last parameter take the rest of the path,
+	// slashes included: the SDK puts a tag key into DeleteTag's path
+	// unescaped (reference kms-api.md §1), so "team/app" arrives as two
+	// segments.
+	rest bool
 
 	segs []string
 }
@@ -113,7 +118,7 @@ func routeTable() []*route {
 		// I. Tags and resource search.
 		{op: "CreateKmsTag", method: "POST", pattern: p + "{key_id}/tags", status: 204, action: "kms:cmkTag:create", handler: (*Handler).createKmsTag},
 		{op: "BatchCreateKmsTags", method: "POST", pattern: p + "{key_id}/tags/action", status: 204, action: "kms:cmkTag:batch", handler: (*Handler).batchCreateKmsTags},
-		{op: "DeleteTag", method: "DELETE", pattern: p + "{key_id}/tags/{key}", status: 204, action: "kms:cmkTag:delete", handler: (*Handler).deleteTag},
+		{op: "DeleteTag", method: "DELETE", pattern: p + "{key_id}/tags/{key}", rest: true, status: 204, action: "kms:cmkTag:delete", handler: (*Handler).deleteTag},
 		{op: "ShowKmsTags", method: "GET", pattern: p + "{key_id}/tags", action: "kms:cmkTag:list", handler: (*Handler).showKmsTags},
 		{op: "ListKmsTags", method: "GET", pattern: p + "tags", action: "kms:cmkTag:list", handler: (*Handler).listKmsTags},
 		{op: "ListKmsByTags", method: "POST", pattern: p + "{resource_instances}/action", fixed: map[string]string{"resource_instances": "resource_instances"}, action: "kms:cmkTag:listInstance", handler: (*Handler).listKmsByTags},

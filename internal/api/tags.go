@@ -203,10 +203,11 @@ func (h *Handler) batchCreateKmsTags(c *call) (any, error) {
 	return nil, fmt.Errorf("%w: %q, want %s or %s", kms.ErrInvalidAction, action, tagActionCreate, tagActionDelete)
 }
 
-// deleteTag removes the tag key named by the last path segment. The SDK
-// does not escape path parameters, so a tag key containing "/" reaches the
-// server as more segments and matches no route (404 APIGW.0101); delete
-// such a tag with batch-create-kms-tags, action "delete".
+// deleteTag removes the tag key named by the path's {key}. The SDK does
+// not escape path parameters, so a tag key containing "/" reaches the
+// server as more segments: the route's {key} takes the rest of the path
+// (route.rest), and a client that escapes it as %2F is routed on the
+// escaped path (routePath), so both name the same tag key.
 func (h *Handler) deleteTag(c *call) (any, error) {
 	id, err := pathKeyID(c)
 	if err != nil {
