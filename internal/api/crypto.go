@@ -63,10 +63,15 @@ func optionalKeyID(f fields, name string) (string, error) {
 }
 
 // decodeCipherText decodes the base64 cipher_text of decrypt-data: 128–5648
-// characters of the base64 alphabet, else KMS.0308.
+// characters of the base64 alphabet, else KMS.0308. encoding/base64 skips
+// CR and LF, which the reference's pattern ^[0-9a-zA-Z+/=]{128,5648}$
+// does not allow, so they are refused first.
 func decodeCipherText(s string) ([]byte, error) {
 	if len(s) < minCipherTextChars || len(s) > maxCipherTextChars {
 		return nil, fmt.Errorf("%w: cipher_text of %d characters, want %d–%d", kms.ErrInvalidCiphertext, len(s), minCipherTextChars, maxCipherTextChars)
+	}
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, fmt.Errorf("%w: cipher_text contains a line break", kms.ErrInvalidCiphertext)
 	}
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
