@@ -410,10 +410,14 @@ func (f fields) sequence() error {
 	return nil
 }
 
-// request decodes the call's body and checks the sequence member.
+// request decodes the call's body, checks the JSON type of every member
+// the operation's request has (schema.go), and checks the sequence member.
 func (c *call) request() (fields, error) {
 	f, err := decodeObject(c.body)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkTypes(f, requestSchemas[c.route.op]); err != nil {
 		return nil, err
 	}
 	return f, f.sequence()

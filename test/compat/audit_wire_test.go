@@ -1,0 +1,561 @@
+package compat
+
+import (
+	"bytes"
+	"crypto/ecdh"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/def"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
+
+	"github.com/kmsd/kmsd/internal/api"
+)
+
+// sdkRequestModels are the SDK's request models of every operation whose
+// request carries a JSON body; each has a Body member whose type is the
+// body's model. TestWireBodyCoverage checks the list against the SDK's
+// request definitions.
+var sdkRequestModels = map[string]any{
+	"AssociateAlias":                model.AssociateAliasRequest{},
+	"BatchCreateKmsTags":            model.BatchCreateKmsTagsRequest{},
+	"CancelGrant":                   model.CancelGrantRequest{},
+	"CancelKeyDeletion":             model.CancelKeyDeletionRequest{},
+	"CancelSelfGrant":               model.CancelSelfGrantRequest{},
+	"CreateAlias":                   model.CreateAliasRequest{},
+	"CreateDatakey":                 model.CreateDatakeyRequest{},
+	"CreateDatakeyWithoutPlaintext": model.CreateDatakeyWithoutPlaintextRequest{},
+	"CreateEcDatakeyPair":           model.CreateEcDatakeyPairRequest{},
+	"CreateGrant":                   model.CreateGrantRequest{},
+	"CreateKey":                     model.CreateKeyRequest{},
+	"CreateKeyStore":                model.CreateKeyStoreRequest{},
+	"CreateKmsTag":                  model.CreateKmsTagRequest{},
+	"CreateParametersForImport":     model.CreateParametersForImportRequest{},
+	"CreatePin":                     model.CreatePinRequest{},
+	"CreateRandom":                  model.CreateRandomRequest{},
+	"CreateRsaDatakeyPair":          model.CreateRsaDatakeyPairRequest{},
+	"DecryptData":                   model.DecryptDataRequest{},
+	"DecryptDatakey":                model.DecryptDatakeyRequest{},
+	"DeleteAlias":                   model.DeleteAliasRequest{},
+	"DeleteImportedKeyMaterial":     model.DeleteImportedKeyMaterialRequest{},
+	"DeleteKey":                     model.DeleteKeyRequest{},
+	"DeriveSharedSecret":            model.DeriveSharedSecretRequest{},
+	"DisableKey":                    model.DisableKeyRequest{},
+	"DisableKeyRotation":            model.DisableKeyRotationRequest{},
+	"EnableKey":                     model.EnableKeyRequest{},
+	"EnableKeyRotation":             model.EnableKeyRotationRequest{},
+	"EncryptData":                   model.EncryptDataRequest{},
+	"EncryptDatakey":                model.EncryptDatakeyRequest{},
+	"GenerateMac":                   model.GenerateMacRequest{},
+	"ImportKeyMaterial":             model.ImportKeyMaterialRequest{},
+	"ListGrants":                    model.ListGrantsRequest{},
+	"ListKeyDetail":                 model.ListKeyDetailRequest{},
+	"ListKeys":                      model.ListKeysRequest{},
+	"ListKmsByTags":                 model.ListKmsByTagsRequest{},
+	"ListRetirableGrants":           model.ListRetirableGrantsRequest{},
+	"ReEncrypt":                     model.ReEncryptRequest{},
+	"ReplicateKey":                  model.ReplicateKeyRequest{},
+	"ShowKeyRotationStatus":         model.ShowKeyRotationStatusRequest{},
+	"ShowPublicKey":                 model.ShowPublicKeyRequest{},
+	"Sign":                          model.SignRequest{},
+	"UpdateKeyAlias":                model.UpdateKeyAliasRequest{},
+	"UpdateKeyDescription":          model.UpdateKeyDescriptionRequest{},
+	"UpdateKeyRotationInterval":     model.UpdateKeyRotationIntervalRequest{},
+	"UpdatePrimaryRegion":           model.UpdatePrimaryRegionRequest{},
+	"ValidateSignature":             model.ValidateSignatureRequest{},
+	"VerifyMac":                     model.VerifyMacRequest{},
+}
+
+// jsonKind is the JSON type of a request member as the SDK's model types
+// it (reference kms-api.md §5).
+type jsonKind int
+
+const (
+	kindString jsonKind = iota
+	kindInteger
+	kindBoolean
+	kindArray
+	kindObject
+)
+
+func (k jsonKind) String() string {
+	return [...]string{"string", "integer", "boolean", "array", "object"}[k]
+}
+
+// wrongValues are JSON values of every type but k.
+func (k jsonKind) wrongValues() []string {
+	switch k {
+	case kindString:
+		return []string{`5`, `true`, `{}`, `["x"]`}
+	case kindInteger:
+		return []string{`"30"`, `true`, `{}`, `[30]`}
+	case kindBoolean:
+		return []string{`"true"`, `1`, `{}`, `[true]`}
+	case kindArray:
+		return []string{`"x"`, `5`, `true`, `{}`}
+	default:
+		return []string{`"x"`, `5`, `true`, `[]`}
+	}
+}
+
+// bodyMember is one member of a request body, possibly nested: path is
+// its JSON path, "[]" standing for an array's first element.
+type bodyMember struct {
+	path     []string
+	kind     jsonKind
+	required bool
+}
+
+func (m bodyMember) name() string { return strings.Join(m.path, ".") }
+
+// bodySchema returns every member of an SDK body model, nested ones
+// included. A member is required when the SDK's field is neither a
+// pointer nor omitempty (the SDK's own rule for required members).
+func bodySchema(t reflect.Type, prefix []string) []bodyMember {
+	var out []bodyMember
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		required := f.Type.Kind() != reflect.Pointer && !strings.Contains(opts, "omitempty")
+		out = append(out, typeMembers(f.Type, append(slices.Clone(prefix), name), required)...)
+	}
+	return out
+}
+
+// typeMembers returns the member at path of Go type ft and, for arrays and
+// objects, the members inside it.
+func typeMembers(ft reflect.Type, path []string, required bool) []bodyMember {
+	for ft.Kind() == reflect.Pointer {
+		ft = ft.Elem()
+	}
+	switch ft.Kind() {
+	case reflect.String:
+		return []bodyMember{{path, kindString, required}}
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return []bodyMember{{path, kindInteger, required}}
+	case reflect.Bool:
+		return []bodyMember{{path, kindBoolean, required}}
+	case reflect.Slice:
+		out := []bodyMember{{path, kindArray, required}}
+		return append(out, typeMembers(ft.Elem(), append(slices.Clone(path), "[]"), false)...)
+	case reflect.Struct:
+		if _, ok := ft.MethodByName("Value"); ok {
+			// An SDK enum: a struct that travels as a JSON string.
+			return []bodyMember{{path, kindString, required}}
+		}
+		out := []bodyMember{{path, kindObject, required}}
+		return append(out, bodySchema(ft, path)...)
+	}
+	panic(fmt.Sprintf("unexpected Go type %v at %v", ft, path))
+}
+
+// sdkBodySchema returns the members of op's request body.
+func sdkBodySchema(t *testing.T, op string) []bodyMember {
+	t.Helper()
+	m, ok := sdkRequestModels[op]
+	if !ok {
+		t.Fatalf("no SDK request model for %s", op)
+	}
+	f, ok := reflect.TypeOf(m).FieldByName("Body")
+	if !ok {
+		t.Fatalf("%s request has no Body", op)
+	}
+	return bodySchema(f.Type.Elem(), nil)
+}
+
+// setPath returns a deep copy of body with the member at path set to the
+// raw JSON value v, creating the objects and arrays on the way.
+func setPath(t *testing.T, body map[string]any, path []string, v json.RawMessage) map[string]any {
+	t.Helper()
+	var cp map[string]any
+	b, _ := json.Marshal(body)
+	if err := json.Unmarshal(b, &cp); err != nil || cp == nil {
+		cp = map[string]any{}
+	}
+	var set func(container any, path []string) any
+	set = func(container any, path []string) any {
+		if len(path) == 0 {
+			return v
+		}
+		if path[0] == "[]" {
+			arr, _ := container.([]any)
+			if len(arr) == 0 {
+				arr = []any{nil}
+				if len(path) > 1 {
+					arr[0] = map[string]any{}
+				}
+			}
+			arr[0] = set(arr[0], path[1:])
+			return arr
+		}
+		obj, _ := container.(map[string]any)
+		if obj == nil {
+			obj = map[string]any{}
+		}
+		obj[path[0]] = set(obj[path[0]], path[1:])
+		return obj
+	}
+	return set(cp, path).(map[string]any)
+}
+
+// deletePath returns a copy of body without its top-level member name.
+func without(body map[string]any, name string) map[string]any {
+	cp := make(map[string]any, len(body))
+	for k, v := range body {
+		if k != name {
+			cp[k] = v
+		}
+	}
+	return cp
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+// wireFixture holds keys and values from which valid request bodies are
+// built.
+type wireFixture struct {
+	aes, rsaSign, ecAgree, hmac, ext string
+	ciphertext, dekCiphertext        string
+	importToken, grantID, alias      string
+	peerPublicKey                    string
+}
+
+func newWireFixture(t *testing.T, e *env) *wireFixture {
+	t.Helper()
+	c := e.admin()
+	f := &wireFixture{
+		aes:     newKey(t, c),
+		rsaSign: createKeyRaw(t, e, "RSA_2048", "SIGN_VERIFY"),
+		ecAgree: createKeyRaw(t, e, "EC_P256", "KEY_AGREEMENT"),
+		hmac:    createKeyRaw(t, e, "HMAC_256", "GENERATE_VERIFY_MAC"),
+		ext:     importKey(t, c, sdkEnum[model.CreateKeyRequestBodyKeySpec](t, "AES_256")),
+	}
+	enc, err := c.EncryptData(&model.EncryptDataRequest{Body: &model.EncryptDataRequestBody{KeyId: f.aes, PlainText: "wire"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ciphertext = val(enc.CipherText)
+	dek, err := c.CreateDatakeyWithoutPlaintext(&model.CreateDatakeyWithoutPlaintextRequest{Body: &model.CreateDatakeyRequestBody{KeyId: f.aes}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.dekCiphertext = val(dek.CipherText)
+	f.importToken = mustImportParams(t, c, f.ext, "RSAES_OAEP_SHA_256").token
+	grant, err := c.CreateGrant(&model.CreateGrantRequest{Body: &model.CreateGrantRequestBody{KeyId: f.aes, GranteePrincipal: e.ids.ReaderID, Operations: []string{"describe-key"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.grantID = val(grant.GrantId)
+	f.alias = newExtraAlias()
+	if _, err := createAlias(c, f.aes, f.alias); err != nil {
+		t.Fatal(err)
+	}
+	peer, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(peer.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.peerPublicKey = base64.StdEncoding.EncodeToString(der)
+	return f
+}
+
+// validBody returns a request body for op that is valid in every member
+// (the key it names may be in a state the operation refuses), and the key
+// id of the path, if the operation has one.
+func (f *wireFixture) validBody(e *env, op string) (map[string]any, string) {
+	msg := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	seq := "919c82d4-8046-4722-9094-35c3c6524cff"
+	switch op {
+	case "CreateKey":
+		return map[string]any{"key_alias": newAlias(), "key_spec": "AES_256", "key_usage": "ENCRYPT_DECRYPT", "key_description": "d", "origin": "kms", "enterprise_project_id": "0", "sequence": seq}, ""
+	case "ListKeyDetail", "EnableKey", "DisableKey", "CancelKeyDeletion", "EnableKeyRotation", "DisableKeyRotation", "ShowKeyRotationStatus":
+		return map[string]any{"key_id": f.aes, "sequence": seq}, ""
+	case "DeleteImportedKeyMaterial":
+		return map[string]any{"key_id": f.ext, "sequence": seq}, ""
+	case "ShowPublicKey":
+		return map[string]any{"key_id": f.rsaSign, "sequence": seq}, ""
+	case "ListKeys":
+		return map[string]any{"limit": "10", "marker": "0", "key_state": "2", "key_spec": "AES_256", "enterprise_project_id": "0", "sequence": seq}, ""
+	case "DeleteKey":
+		return map[string]any{"key_id": f.aes, "pending_days": "7", "sequence": seq}, ""
+	case "UpdateKeyAlias":
+		return map[string]any{"key_id": f.aes, "key_alias": newAlias(), "sequence": seq}, ""
+	case "UpdateKeyDescription":
+		return map[string]any{"key_id": f.aes, "key_description": "d", "sequence": seq}, ""
+	case "EncryptData":
+		return map[string]any{"key_id": f.aes, "plain_text": "p", "encryption_algorithm": "SYMMETRIC_DEFAULT", "additional_authenticated_data": "a", "sequence": seq}, ""
+	case "DecryptData":
+		return map[string]any{"cipher_text": f.ciphertext, "encryption_algorithm": "SYMMETRIC_DEFAULT", "key_id": f.aes, "additional_authenticated_data": "", "sequence": seq}, ""
+	case "ReEncrypt":
+		return map[string]any{"source_key_id": f.aes, "source_additional_authenticated_data": "", "source_encryption_algorithm": "SYMMETRIC_DEFAULT",
+			"destination_key_id": f.aes, "destination_additional_authenticated_data": "", "destination_encryption_algorithm": "SYMMETRIC_DEFAULT", "cipher_text": f.ciphertext}, ""
+	case "CreateRandom":
+		return map[string]any{"random_data_length": "256", "sequence": seq}, ""
+	case "CreateDatakey", "CreateDatakeyWithoutPlaintext":
+		return map[string]any{"key_id": f.aes, "key_spec": "AES_256", "datakey_length": "256", "additional_authenticated_data": "a", "sequence": seq}, ""
+	case "EncryptDatakey":
+		return map[string]any{"key_id": f.aes, "plain_text": strings.Repeat("00", 64), "datakey_plain_length": "32", "additional_authenticated_data": "a", "sequence": seq}, ""
+	case "DecryptDatakey":
+		return map[string]any{"key_id": f.aes, "cipher_text": f.dekCiphertext, "datakey_cipher_length": "32", "sequence": seq}, ""
+	case "CreateRsaDatakeyPair":
+		return map[string]any{"key_id": f.aes, "key_spec": "RSA_2048", "with_plain_text": true, "additional_authenticated_data": "a", "sequence": seq}, ""
+	case "CreateEcDatakeyPair":
+		return map[string]any{"key_id": f.aes, "key_spec": "ECC_NIST_P256", "with_plain_text": true, "additional_authenticated_data": "a", "sequence": seq}, ""
+	case "Sign":
+		return map[string]any{"key_id": f.rsaSign, "message": msg, "signing_algorithm": "RSASSA_PSS_SHA_256", "message_type": "DIGEST", "sequence": seq}, ""
+	case "ValidateSignature":
+		return map[string]any{"key_id": f.rsaSign, "message": msg, "signature": msg, "signing_algorithm": "RSASSA_PSS_SHA_256", "message_type": "DIGEST", "sequence": seq}, ""
+	case "DeriveSharedSecret":
+		return map[string]any{"key_id": f.ecAgree, "key_agreement_algorithm": "ECDH", "public_key": f.peerPublicKey}, ""
+	case "GenerateMac":
+		return map[string]any{"key_id": f.hmac, "mac_algorithm": "HMAC_SHA_256", "message": msg}, ""
+	case "VerifyMac":
+		return map[string]any{"key_id": f.hmac, "mac_algorithm": "HMAC_SHA_256", "message": msg, "mac": strings.Repeat("00", 32)}, ""
+	case "CreateGrant":
+		return map[string]any{"key_id": f.aes, "grantee_principal": e.ids.ReaderID, "operations": []string{"describe-key"}, "name": "g", "retiring_principal": e.ids.ReaderID, "grantee_principal_type": "user", "sequence": seq}, ""
+	case "ListGrants":
+		return map[string]any{"key_id": f.aes, "limit": "10", "marker": "0", "sequence": seq}, ""
+	case "ListRetirableGrants":
+		return map[string]any{"limit": "10", "marker": "0", "sequence": seq}, ""
+	case "CancelGrant", "CancelSelfGrant":
+		return map[string]any{"key_id": f.aes, "grant_id": f.grantID, "sequence": seq}, ""
+	case "CreateAlias":
+		return map[string]any{"key_id": f.aes, "alias": newExtraAlias()}, ""
+	case "AssociateAlias":
+		return map[string]any{"alias": f.alias, "target_key_id": f.aes}, ""
+	case "DeleteAlias":
+		return map[string]any{"aliases": []string{f.alias}, "key_id": f.aes}, ""
+	case "CreateKmsTag":
+		return map[string]any{"tag": map[string]any{"key": "k", "value": "v"}, "sequence": seq}, f.aes
+	case "BatchCreateKmsTags":
+		return map[string]any{"tags": []any{map[string]any{"key": "k", "value": "v"}}, "action": "create", "sequence": seq}, f.aes
+	case "ListKmsByTags":
+		return map[string]any{"limit": "10", "offset": "0", "action": "filter", "tags": []any{map[string]any{"key": "k", "values": []string{"v"}}},
+			"matches": []any{map[string]any{"key": "resource_name", "value": "x"}}, "sequence": seq}, ""
+	case "UpdateKeyRotationInterval":
+		return map[string]any{"key_id": f.aes, "rotation_interval": 30, "sequence": seq}, ""
+	case "CreateParametersForImport":
+		return map[string]any{"key_id": f.ext, "wrapping_algorithm": "RSAES_OAEP_SHA_256", "sequence": seq}, ""
+	case "ImportKeyMaterial":
+		return map[string]any{"key_id": f.ext, "import_token": f.importToken, "encrypted_key_material": msg, "expiration_time": time.Now().Add(time.Hour).Unix(), "sequence": seq}, ""
+	}
+	return nil, ""
+}
+
+// bodyRoutes returns the operations of the route table that carry a
+// request body (POST, PUT, and DeleteAlias's DELETE).
+func bodyRoutes() []api.Operation {
+	var out []api.Operation
+	for _, o := range api.Operations() {
+		if strings.HasPrefix(o.Pattern, "/v3/") {
+			continue
+		}
+		if _, ok := sdkRequestModels[o.Name]; ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// wirePath returns the concrete path of a pattern with the fixture's key.
+func wirePath(e *env, pattern, keyID string) string {
+	if keyID == "" {
+		keyID = unknownKeyID
+	}
+	return strings.NewReplacer(
+		"{project_id}", e.ids.ProjectID,
+		"{key_id}", keyID,
+		"{keystore_id}", "keystore-1",
+		"{resource_instances}", "resource_instances",
+	).Replace(pattern)
+}
+
+// TestWireBodyCoverage checks that sdkRequestModels names exactly the SDK
+// operations whose request has a body, and that every one of them is in
+// the route table.
+func TestWireBodyCoverage(t *testing.T) {
+	var want []string
+	for op, gen := range sdkOperations {
+		if slices.ContainsFunc(gen().RequestFields, func(f *def.FieldDef) bool { return f.LocationType == def.Body }) {
+			want = append(want, op)
+		}
+	}
+	var got []string
+	for op := range sdkRequestModels {
+		got = append(got, op)
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("sdkRequestModels has %v,\nthe SDK's operations with a body are %v", got, want)
+	}
+	var routed []string
+	for _, o := range bodyRoutes() {
+		routed = append(routed, o.Name)
+	}
+	sort.Strings(routed)
+	if !slices.Equal(routed, want) {
+		t.Errorf("body-carrying routes %v,\nwant %v", routed, want)
+	}
+}
+
+// TestWireBodies sends every body-carrying operation of the route table
+// malformed bodies, each member of its request with every wrong JSON
+// type, its required members missing or null, and oversize bodies, and
+// checks the status, the code, the JSON error body and X-Request-Id of
+// each answer (docs/compatibility.md "Requests and errors").
+func TestWireBodies(t *testing.T) {
+	e := start(t)
+	fx := newWireFixture(t, e)
+	ak, sk := e.ids.AdminAK, e.ids.AdminSK
+	for _, o := range bodyRoutes() {
+		t.Run(o.Name, func(t *testing.T) {
+			valid, pathKey := fx.validBody(e, o.Name)
+			path := wirePath(e, o.Pattern, pathKey)
+			call := func(t *testing.T, body []byte) (int, http.Header, []byte) {
+				t.Helper()
+				return rawCall(t, e, o.Method, path, body, ak, sk)
+			}
+			t.Run("oversize", func(t *testing.T) {
+				// One byte over the operation's 64 KiB limit, as valid
+				// JSON, then one byte over the gateway's 12 MB.
+				for _, tt := range []struct {
+					size   int
+					status int
+					code   string
+				}{{64<<10 + 1, 400, "KMS.0203"}, {api.GatewayMaxBody + 1, 413, "APIGW.0201"}} {
+					body := paddedBody(tt.size)
+					status, h, b := call(t, body)
+					wantRawError(t, status, h, b, tt.status, tt.code)
+				}
+			})
+			if !o.Implemented {
+				status, h, b := call(t, []byte(`{"key_id":`))
+				wantRawError(t, status, h, b, 501, "KMSD.0501")
+				return
+			}
+			if valid == nil {
+				t.Fatalf("no valid body for %s", o.Name)
+			}
+			t.Run("malformed", func(t *testing.T) {
+				for _, body := range []string{
+					`{"key_id":`, `{`, `}`, `not json`, `{"key_id" "x"}`, `{'key_id':'x'}`, `{"a":1,}`,
+					`[]`, `[{}]`, `"object"`, `5`, `true`, `null`,
+					`{}{}`, `{} x`, `{"a":"` + "\xff\xfe" + `"}`, `{"a":"b` + "\x01" + `"}`,
+					"\xef\xbb\xbf{}",
+				} {
+					status, h, b := call(t, []byte(body))
+					checkWireError(t, fmt.Sprintf("%q", body), status, h, b, 400, "KMS.0202")
+				}
+			})
+			schema := sdkBodySchema(t, o.Name)
+			for _, m := range schema {
+				t.Run("wrong type "+m.name(), func(t *testing.T) {
+					for _, v := range m.kind.wrongValues() {
+						// Alone, and in an otherwise valid body: the
+						// type is wrong whatever else the body holds.
+						for _, base := range []map[string]any{{}, valid} {
+							body := mustJSON(t, setPath(t, base, m.path, json.RawMessage(v)))
+							status, h, b := call(t, body)
+							checkWireError(t, strings.TrimSpace(string(body)), status, h, b, 400, "KMS.0202")
+						}
+					}
+				})
+			}
+			for _, m := range schema {
+				if !m.required || len(m.path) != 1 {
+					continue
+				}
+				name := m.path[0]
+				t.Run("missing "+name, func(t *testing.T) {
+					status, h, b := call(t, mustJSON(t, without(valid, name)))
+					checkWireError(t, "without "+name, status, h, b, 400, "KMS.0204")
+					nullCode := "KMS.0204"
+					if c, ok := nullCodes[o.Name+"."+name]; ok {
+						nullCode = c
+					}
+					status, h, b = call(t, mustJSON(t, setPath(t, valid, m.path, json.RawMessage(`null`))))
+					checkWireError(t, name+" null", status, h, b, 400, nullCode)
+				})
+			}
+		})
+	}
+}
+
+// nullCodes are the documented answers to a required member that is
+// null, where it is not KMS.0204 (docs/compatibility.md).
+var nullCodes = map[string]string{
+	"BatchCreateKmsTags.tags": "KMS.0401", // null or [] is an empty tag list
+}
+
+// paddedBody returns a JSON object of exactly size bytes.
+func paddedBody(size int) []byte {
+	const head, tail = `{"pad":"`, `"}`
+	b := make([]byte, 0, size)
+	b = append(b, head...)
+	b = append(b, bytes.Repeat([]byte{'a'}, size-len(head)-len(tail))...)
+	return append(b, tail...)
+}
+
+// checkWireError is wantRawError for one of many requests of a subtest:
+// it reports a wrong answer with the request that got it and goes on.
+func checkWireError(t *testing.T, request string, status int, header http.Header, body []byte, wantStatus int, wantCode string) {
+	t.Helper()
+	if status != wantStatus || !strings.Contains(string(body), `"`+wantCode+`"`) {
+		t.Errorf("%s: got %d %s, want %d %s", request, status, body, wantStatus, wantCode)
+		return
+	}
+	wantRawError(t, status, header, body, wantStatus, wantCode)
+}
+
+// TestRequestSchemaMatchesSDK checks kmsd's table of request member types
+// (internal/api/schema.go), which decides KMS.0202 before anything else,
+// against the SDK's request models: every member of every operation with
+// a body, nested ones included, with the same JSON type.
+func TestRequestSchemaMatchesSDK(t *testing.T) {
+	for op := range sdkRequestModels {
+		want := map[string]string{}
+		for _, m := range sdkBodySchema(t, op) {
+			typ := m.kind.String()
+			if m.kind == kindInteger {
+				typ = "number"
+			}
+			want[strings.ReplaceAll(m.name(), ".[]", "[]")] = typ
+		}
+		got := api.RequestMembers(op)
+		for path, typ := range want {
+			if got[path] != typ {
+				t.Errorf("%s: member %s: kmsd checks %q, the SDK types it %s", op, path, got[path], typ)
+			}
+		}
+		for path, typ := range got {
+			if _, ok := want[path]; !ok {
+				t.Errorf("%s: kmsd checks member %s (%s), which the SDK's request does not have", op, path, typ)
+			}
+		}
+	}
+}
