@@ -110,8 +110,10 @@ func (s *Service) CreateAlias(ctx context.Context, projectID, keyID, alias strin
 
 // AssociateAlias moves an alias of the project to the key targetKeyID.
 // Errors: a bad name (ErrInvalidAlias), a malformed key id
-// (ErrInvalidKeyID), a name that is no alias of the project — a key_alias
-// included (ErrAliasNotFound) — and those of aliasTarget. Moving an alias
+// (ErrInvalidKeyID), a target key that is not in the project
+// (ErrKeyNotFound, checked before the alias), a name that is no alias of
+// the project — a key_alias included (ErrAliasNotFound) — and those of
+// aliasTarget. Moving an alias
 // to the key it names only refreshes its update time.
 func (s *Service) AssociateAlias(ctx context.Context, projectID, alias, targetKeyID string) (Alias, error) {
 	if err := ValidateKeyID(targetKeyID); err != nil {
@@ -122,6 +124,11 @@ func (s *Service) AssociateAlias(ctx context.Context, projectID, alias, targetKe
 	}
 	var a Alias
 	err := s.store.Update(ctx, func(tx store.Tx) error {
+		// The target key first: another project's key is a missing key
+		// (KMS.0207), whatever the alias names in the caller's project.
+		if _, err := tx.GetKey(projectID, targetKeyID); err != nil {
+			return mapNotFound(err)
+		}
 		cur, err := tx.GetAlias(projectID, alias)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%w: %q", ErrAliasNotFound, alias)

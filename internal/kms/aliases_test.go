@@ -180,8 +180,19 @@ func TestAssociateAlias(t *testing.T) {
 		}
 	}
 	// An alias of another project is none of this one's.
-	if _, err := f.svc.AssociateAlias(ctx, other, "app/current", to.KeyID); !errors.Is(err, kms.ErrAliasNotFound) {
+	otherKey, err := f.svc.CreateKey(ctx, kms.CreateKeyInput{ProjectID: other, AccountID: account, Alias: "other-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AssociateAlias(ctx, other, "app/current", otherKey.KeyID); !errors.Is(err, kms.ErrAliasNotFound) {
 		t.Errorf("alias of another project: got %v", err)
+	}
+	// Another project's key is a missing key, checked before the alias,
+	// so a caller of another project learns nothing from the answer.
+	for _, alias := range []string{"app/current", "nothing"} {
+		if _, err := f.svc.AssociateAlias(ctx, other, alias, to.KeyID); !errors.Is(err, kms.ErrKeyNotFound) {
+			t.Errorf("%s onto another project's key: got %v, want %v", alias, err, kms.ErrKeyNotFound)
+		}
 	}
 }
 
