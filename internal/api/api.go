@@ -160,6 +160,11 @@ func (h *Handler) serve(c *call) (int, string, error) {
 			}
 		}
 	}
+	if int64(len(c.body)) > rt.bodyLimit() {
+		// The service's own limit, after authentication: a caller without
+		// credentials learns nothing from it.
+		return h.writeError(c, errBodyTooLong)
+	}
 	if rt.handler == nil {
 		return h.writeError(c, errNotImplemented)
 	}
@@ -184,27 +189,29 @@ func (h *Handler) serve(c *call) (int, string, error) {
 }
 
 // readBody reads the whole body (the signature covers its exact bytes),
-// enforcing the gateway limit and then the route's own limit.
+// enforcing the gateway limit; serve checks the route's own limit once
+// the caller is authenticated.
 func (h *Handler) readBody(c *call) error {
 	if c.r.ContentLength > GatewayMaxBody {
 		return errEntityTooLarge
 	}
-	limit := c.route.maxBody
-	if limit <= 0 {
-		limit = defaultMaxBody
-	}
-	b, err := readAll(c.r.Body, c.r.ContentLength, limit)
+	b, err := readAll(c.r.Body, c.r.ContentLength, c.route.bodyLimit())
 	if err != nil {
 		return errMalformedJSON
 	}
 	if len(b) > GatewayMaxBody {
 		return errEntityTooLarge
 	}
-	if int64(len(b)) > limit {
-		return errBodyTooLong
-	}
 	c.body = b
 	return nil
+}
+
+// bodyLimit is the route's request body limit.
+func (rt *route) bodyLimit() int64 {
+	if rt.maxBody <= 0 {
+		return defaultMaxBody
+	}
+	return rt.maxBody
 }
 
 // readAll is io.ReadAll of at most GatewayMaxBody+1 bytes. A body that

@@ -559,3 +559,40 @@ func TestRequestSchemaMatchesSDK(t *testing.T) {
 		}
 	}
 }
+
+// TestWireCheckOrder checks which answer wins when a request is wrong in
+// several ways. The gateway's checks come first: routing (404), the 12 MB
+// body limit (413), then authentication (401); only an authenticated
+// caller gets the service's answers, so one without credentials learns
+// nothing from an operation's body limit (KMS.0203) or from its body.
+func TestWireCheckOrder(t *testing.T) {
+	e := start(t)
+	wrongSK := "WrongSecretKey00000000000000000000000003"
+	addSecret(wrongSK)
+	over := paddedBody(64<<10 + 1)
+	huge := paddedBody(api.GatewayMaxBody + 1)
+	tests := []struct {
+		name         string
+		method, path string
+		body         []byte
+		ak, sk       string
+		status       int
+		code         string
+	}{
+		{"unknown path, no valid signature", "POST", e.projectPath("no-such-operation"), over, e.ids.AdminAK, wrongSK, 404, "APIGW.0101"},
+		{"over 12 MB, no valid signature", "POST", e.projectPath("describe-key"), huge, e.ids.AdminAK, wrongSK, 413, "APIGW.0201"},
+		{"over the operation's limit, no valid signature", "POST", e.projectPath("describe-key"), over, e.ids.AdminAK, wrongSK, 401, "APIGW.0301"},
+		{"malformed, no valid signature", "POST", e.projectPath("describe-key"), []byte(`{`), e.ids.AdminAK, wrongSK, 401, "APIGW.0301"},
+		{"over the operation's limit, another project", "POST", "/v1.0/" + e.ids.Project2ID + "/kms/describe-key", over, e.ids.AdminAK, e.ids.AdminSK, 403, "KMS.0321"},
+		{"over the operation's limit, read-only user", "POST", e.projectPath("create-key"), over, e.ids.ReaderAK, e.ids.ReaderSK, 403, "KMS.0307"},
+		{"malformed, read-only user", "POST", e.projectPath("create-key"), []byte(`{`), e.ids.ReaderAK, e.ids.ReaderSK, 403, "KMS.0307"},
+		{"over the operation's limit", "POST", e.projectPath("create-key"), over, e.ids.AdminAK, e.ids.AdminSK, 400, "KMS.0203"},
+		{"over the operation's limit, not implemented", "POST", "/v1.0/" + e.ids.ProjectID + "/keystores", over, e.ids.AdminAK, e.ids.AdminSK, 400, "KMS.0203"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, h, b := rawCall(t, e, tt.method, tt.path, tt.body, tt.ak, tt.sk)
+			wantRawError(t, status, h, b, tt.status, tt.code)
+		})
+	}
+}
