@@ -1,9 +1,14 @@
 package compat
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/url"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	kms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
@@ -305,5 +310,136 @@ func TestAuditMgmtIsolation(t *testing.T) {
 	}
 	if names, _ := listAliasPages(t, e.admin2(), "", 100); len(names) != 0 {
 		t.Errorf("other account's aliases %v", names)
+	}
+}
+
+// jsonTypes returns the JSON type of each member of a JSON object body.
+func jsonTypes(t *testing.T, body []byte) map[string]string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("body %s is not a JSON object: %v", body, err)
+	}
+	out := map[string]string{}
+	for k, v := range m {
+		switch v[0] {
+		case '"':
+			out[k] = "string"
+		case 't', 'f':
+			out[k] = "boolean"
+		case '[':
+			out[k] = "array"
+		case '{':
+			out[k] = "object"
+		case 'n':
+			out[k] = "null"
+		default:
+			out[k] = "number"
+		}
+	}
+	return out
+}
+
+// TestAuditMgmtWireBodies checks the exact JSON types of the success
+// bodies of grants, aliases and rotation (reference kms-api.md §4, §5),
+// and that the operations without response fields answer their status
+// with no body.
+func TestAuditMgmtWireBodies(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	k := `"key_id":"` + key + `"`
+	call := func(method, op, body string, wantStatus int) []byte {
+		t.Helper()
+		var b []byte
+		if body != "" {
+			b = []byte(body + "\n")
+		}
+		status, _, resp := rawCall(t, e, method, e.projectPath(op), b, e.ids.AdminAK, e.ids.AdminSK)
+		if status != wantStatus {
+			t.Fatalf("%s %s: %d %s, want %d", method, op, status, resp, wantStatus)
+		}
+		return resp
+	}
+	grantFields := map[string]string{"key_id": "string", "grant_id": "string", "grantee_principal": "string", "grantee_principal_type": "string",
+		"operations": "array", "issuing_principal": "string", "creation_date": "string", "name": "string", "retiring_principal": "string"}
+
+	body := call("POST", "create-grant", `{`+k+`,"grantee_principal":"`+e.ids.ReaderID+`","operations":["describe-key","encrypt-data"],"name":"g-1","retiring_principal":"`+e.ids.AdminID+`"}`, 200)
+	if got := jsonTypes(t, body); len(got) != 1 || got["grant_id"] != "string" {
+		t.Errorf("create-grant body %s", body)
+	}
+	for _, op := range []string{"list-grants", "list-retirable-grants"} {
+		body = call("POST", op, `{`+k+`}`, 200)
+		want := map[string]string{"grants": "array", "next_marker": "string", "truncated": "string", "total": "number"}
+		if got := jsonTypes(t, body); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s members %v, want %v (%s)", op, got, want, body)
+		}
+		var page struct {
+			Grants []json.RawMessage `json:"grants"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil || len(page.Grants) != 1 {
+			t.Fatalf("%s: %s", op, body)
+		}
+		if got := jsonTypes(t, page.Grants[0]); !reflect.DeepEqual(got, grantFields) {
+			t.Errorf("%s grant members %v, want %v", op, got, grantFields)
+		}
+	}
+
+	aliasFields := map[string]string{"domain_id": "string", "key_id": "string", "alias": "string", "alias_urn": "string", "create_time": "string", "update_time": "string"}
+	body = call("POST", "aliases", `{`+k+`,"alias":"wire-alias"}`, 201)
+	if got := jsonTypes(t, body); !reflect.DeepEqual(got, aliasFields) {
+		t.Errorf("create-alias members %v (%s)", got, body)
+	}
+	key2 := newKey(t, c)
+	body = call("POST", "alias/associate", `{"alias":"wire-alias","target_key_id":"`+key2+`"}`, 200)
+	if got := jsonTypes(t, body); !reflect.DeepEqual(got, aliasFields) {
+		t.Errorf("associate-alias members %v (%s)", got, body)
+	}
+
+	for _, op := range []string{"enable-key-rotation", "disable-key-rotation"} {
+		if body := call("POST", op, `{`+k+`}`, 200); len(bytes.TrimSpace(body)) != 0 && string(body) != "{}" {
+			t.Errorf("%s body %q", op, body)
+		}
+	}
+	call("POST", "enable-key-rotation", `{`+k+`}`, 200)
+	if body := call("POST", "update-key-rotation-interval", `{`+k+`,"rotation_interval":30}`, 200); len(bytes.TrimSpace(body)) != 0 && string(body) != "{}" {
+		t.Errorf("update-key-rotation-interval body %q", body)
+	}
+	body = call("POST", "get-key-rotation-status", `{`+k+`}`, 200)
+	want := map[string]string{"key_rotation_enabled": "boolean", "rotation_interval": "number", "last_rotation_time": "string", "number_of_rotations": "number"}
+	if got := jsonTypes(t, body); !reflect.DeepEqual(got, want) {
+		t.Errorf("get-key-rotation-status members %v, want %v (%s)", got, want, body)
+	}
+	if !strings.Contains(string(body), `"rotation_interval":30`) || !strings.Contains(string(body), `"key_rotation_enabled":true`) {
+		t.Errorf("get-key-rotation-status %s", body)
+	}
+	// Rotated once, the time is Unix milliseconds as a string.
+	if _, err := e.srv.KMS.RotateKey(t.Context(), e.ids.ProjectID, key); err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Last  string `json:"last_rotation_time"`
+		Count int    `json:"number_of_rotations"`
+	}
+	before := time.Now().UnixMilli()
+	if err := json.Unmarshal(call("POST", "get-key-rotation-status", `{`+k+`}`, 200), &st); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := strconv.ParseInt(st.Last, 10, 64)
+	if err != nil || st.Count != 1 || ms > before+1000 || ms < before-60000 {
+		t.Errorf("after a rotation: %+v", st)
+	}
+
+	// The 204 operations answer no body.
+	for _, tc := range []struct{ method, op, body string }{
+		{"POST", key + "/tags", `{"tag":{"key":"k","value":"v"}}`},
+		{"POST", key + "/tags/action", `{"action":"create","tags":[{"key":"k2","value":"v"}]}`},
+		{"DELETE", key + "/tags/k", ``},
+		{"DELETE", "aliases", `{"key_id":"` + key2 + `","aliases":["wire-alias"]}`},
+	} {
+		if body := call(tc.method, tc.op, tc.body, 204); len(body) != 0 {
+			t.Errorf("%s %s body %q", tc.method, tc.op, body)
+		}
 	}
 }
