@@ -443,3 +443,77 @@ func TestAuditMgmtWireBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditRetirableGrantPages pages through list-retirable-grants: the
+// grants on any key, in any account, whose retiring principal is the
+// caller, in creation order; and the caller retires one of another
+// account's keys' grants.
+func TestAuditRetirableGrantPages(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c, other := e.admin(), e.admin2()
+	k1, k2 := newKey(t, c), newKey(t, c)
+	var want []string
+	for i := range 5 {
+		k := k1
+		if i%2 == 1 {
+			k = k2
+		}
+		body := grantBody(k, e.ids.ReaderID, "describe-key")
+		body.RetiringPrincipal = ptr(e.ids.Admin2ID)
+		want = append(want, createGrant(t, c, body))
+	}
+	// Not retirable by admin2: no retiring principal, or another one.
+	createGrant(t, c, grantBody(k1, e.ids.ReaderID, "encrypt-data"))
+	b := grantBody(k1, e.ids.ReaderID, "encrypt-data")
+	b.RetiringPrincipal = ptr(e.ids.AdminID)
+	createGrant(t, c, b)
+
+	var got []string
+	marker := ""
+	for pages := 1; ; pages++ {
+		body := &model.ListRetirableGrantsRequestBody{Limit: ptr("2")}
+		if marker != "" {
+			body.Marker = ptr(marker)
+		}
+		resp, err := other.ListRetirableGrants(&model.ListRetirableGrantsRequest{Body: body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Total == nil || *resp.Total != 5 || resp.Grants == nil {
+			t.Fatalf("page %d: total %v, grants %v", pages, resp.Total, resp.Grants)
+		}
+		for _, g := range *resp.Grants {
+			got = append(got, val(g.GrantId))
+			if val(g.RetiringPrincipal) != e.ids.Admin2ID {
+				t.Errorf("grant %s retiring principal %q", val(g.GrantId), val(g.RetiringPrincipal))
+			}
+		}
+		if enumValue(resp.Truncated) == "false" {
+			if val(resp.NextMarker) != "" || pages != 3 {
+				t.Errorf("last page %d, next_marker %q", pages, val(resp.NextMarker))
+			}
+			break
+		}
+		marker = val(resp.NextMarker)
+		if pages > 3 {
+			t.Fatal("list-retirable-grants does not end")
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("retirable grants %v, want %v (creation order)", got, want)
+	}
+	// admin2 retires a grant on the first account's key.
+	if err := retireGrant(other, k2, want[1]); err != nil {
+		t.Fatalf("retire as retiring principal: %v", err)
+	}
+	resp, err := other.ListRetirableGrants(&model.ListRetirableGrantsRequest{Body: &model.ListRetirableGrantsRequestBody{}})
+	if err != nil || resp.Total == nil || *resp.Total != 4 {
+		t.Errorf("after retiring: %v, %v", resp, err)
+	}
+	// The owner's list no longer holds it.
+	lg, err := c.ListGrants(&model.ListGrantsRequest{Body: &model.ListGrantsRequestBody{KeyId: k2}})
+	if err != nil || lg.Total == nil || *lg.Total != 1 {
+		t.Errorf("grants of k2 after retiring: %v, %v", lg, err)
+	}
+}
