@@ -16,7 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/signer/algorithm"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/def"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/region"
+	kms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 
 	"github.com/kmsd/kmsd/internal/api"
@@ -595,4 +600,161 @@ func TestWireCheckOrder(t *testing.T) {
 			wantRawError(t, status, h, b, tt.status, tt.code)
 		})
 	}
+}
+
+// TestRegionClientFindsProject builds the KMS client as Huawei's samples
+// do, with a region and a credential without project id: the SDK then
+// asks IAM for the project named like the region (GET /v3/projects?name=,
+// reference auth.md §5) with a request signed over x-sdk-date alone, and
+// uses the one project it gets. kmsd is both the IAM and the KMS endpoint.
+func TestRegionClientFindsProject(t *testing.T) {
+	e := start(t)
+	// The SDK caches a project id by AK and region, so each algorithm
+	// runs with an AK of its own.
+	for _, tt := range []struct {
+		alg    algorithm.SigningAlgorithm
+		ak, sk string
+	}{{algorithm.HmacSHA256, e.ids.AdminAK, e.ids.AdminSK}, {algorithm.HmacSM3, e.ids.ReaderAK, e.ids.ReaderSK}} {
+		t.Run(string(tt.alg), func(t *testing.T) {
+			cred, err := basic.NewCredentialsBuilder().WithAk(tt.ak).WithSk(tt.sk).
+				WithIamEndpointOverride(e.url).SafeBuild()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &recorder{}
+			hc, err := kms.KmsClientBuilder().WithRegion(region.NewRegion(e.ids.ProjectName, e.url)).WithCredential(cred).
+				WithHttpConfig(config.DefaultHttpConfig().WithSigningAlgorithm(tt.alg).WithHttpRoundTripper(rec)).SafeBuild()
+			if err != nil {
+				t.Fatalf("building a region client: %v", err)
+			}
+			rec.mu.Lock()
+			sent := slices.Clone(rec.reqs)
+			rec.mu.Unlock()
+			if len(sent) != 1 || sent[0].URL.Path != "/v3/projects" || sent[0].URL.Query().Get("name") != e.ids.ProjectName {
+				t.Fatalf("the SDK sent %d requests, want one GET /v3/projects?name=%s", len(sent), e.ids.ProjectName)
+			}
+			if cred.ProjectId != e.ids.ProjectID {
+				t.Errorf("the SDK found project %q, want %q", cred.ProjectId, e.ids.ProjectID)
+			}
+			c := kms.NewKmsClient(hc)
+			if _, err := c.ShowUserInstances(&model.ShowUserInstancesRequest{}); err != nil {
+				t.Fatalf("ShowUserInstances: %v", err)
+			}
+			if got := rec.last(t).URL.Path; got != e.projectPath("user-instances") {
+				t.Errorf("the SDK called %s, want %s", got, e.projectPath("user-instances"))
+			}
+		})
+	}
+	t.Run("unknown region", func(t *testing.T) {
+		cred, err := basic.NewCredentialsBuilder().WithAk(e.ids.AdminAK).WithSk(e.ids.AdminSK).
+			WithIamEndpointOverride(e.url).SafeBuild()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = kms.KmsClientBuilder().WithRegion(region.NewRegion("xx-nowhere-1", e.url)).WithCredential(cred).SafeBuild()
+		if err == nil || !strings.Contains(err.Error(), "failed to get project id") {
+			t.Errorf("got %v, want the SDK's failure to find a project", err)
+		}
+	})
+}
+
+// TestWireConventions checks the HTTP conventions around the JSON bodies
+// (reference kms-api.md §1): what requests may look like besides the
+// SDK's exact form, and that every answer — success, 204, gateway and
+// service errors, HEAD and OPTIONS — carries an X-Request-Id and, when it
+// has a body, the JSON content type.
+func TestWireConventions(t *testing.T) {
+	e := start(t)
+	ak, sk := e.ids.AdminAK, e.ids.AdminSK
+	id := newKey(t, e.admin())
+	describeBody := []byte(`{"key_id":"` + id + `"}` + "\n")
+
+	wantOK := func(t *testing.T, r *http.Request, body []byte, wantStatus int) []byte {
+		t.Helper()
+		signRaw(t, r, body, "", ak, sk, time.Now())
+		status, h, b := send(t, r)
+		if status != wantStatus {
+			t.Fatalf("got %d %s, want %d", status, b, wantStatus)
+		}
+		if h.Get("X-Request-Id") == "" {
+			t.Error("no X-Request-Id")
+		}
+		if len(b) > 0 && h.Get("Content-Type") != "application/json;charset=UTF-8" {
+			t.Errorf("got Content-Type %q, want application/json;charset=UTF-8", h.Get("Content-Type"))
+		}
+		return b
+	}
+	t.Run("content types", func(t *testing.T) {
+		for _, ct := range []string{"application/json;charset=UTF-8", "application/json", "application/json; charset=utf-8", ""} {
+			r := newRawRequest(t, e, "POST", e.projectPath("describe-key"), describeBody)
+			if ct == "" {
+				r.Header.Del("Content-Type")
+			} else {
+				r.Header.Set("Content-Type", ct)
+			}
+			wantOK(t, r, describeBody, 200)
+		}
+	})
+	t.Run("query string on a POST", func(t *testing.T) {
+		r := newRawRequest(t, e, "POST", e.projectPath("describe-key")+"?x=1&y=", describeBody)
+		wantOK(t, r, describeBody, 200)
+	})
+	t.Run("chunked body", func(t *testing.T) {
+		r := newRawRequest(t, e, "POST", e.projectPath("describe-key"), describeBody)
+		r.ContentLength = -1 // sent chunked, without Content-Length
+		wantOK(t, r, describeBody, 200)
+	})
+	t.Run("chunked body over 12 MB", func(t *testing.T) {
+		body := paddedBody(api.GatewayMaxBody + 1)
+		r := newRawRequest(t, e, "POST", e.projectPath("describe-key"), body)
+		r.ContentLength = -1
+		signRaw(t, r, body, "", ak, sk, time.Now())
+		status, h, b := send(t, r)
+		wantRawError(t, status, h, b, 413, "APIGW.0201")
+	})
+	t.Run("body of exactly 64 KiB", func(t *testing.T) {
+		// The limit itself is allowed; the body is valid but for the
+		// missing key_id.
+		body := paddedBody(64 << 10)
+		status, h, b := rawCall(t, e, "POST", e.projectPath("describe-key"), body, ak, sk)
+		wantRawError(t, status, h, b, 400, "KMS.0204")
+	})
+	t.Run("204 answer", func(t *testing.T) {
+		body := []byte(`{"tag":{"key":"k","value":"v"}}` + "\n")
+		r := newRawRequest(t, e, "POST", e.projectPath(id+"/tags"), body)
+		if b := wantOK(t, r, body, 204); len(b) != 0 {
+			t.Errorf("204 with body %q", b)
+		}
+	})
+	t.Run("HEAD and OPTIONS", func(t *testing.T) {
+		for _, method := range []string{"HEAD", "OPTIONS"} {
+			r := newRawRequest(t, e, method, e.projectPath("user-instances"), nil)
+			signRaw(t, r, nil, "", ak, sk, time.Now())
+			status, h, b := send(t, r)
+			if status != 404 || h.Get("X-Request-Id") == "" {
+				t.Errorf("%s: got %d with X-Request-Id %q, want 404 with one", method, status, h.Get("X-Request-Id"))
+			}
+			if method == "OPTIONS" {
+				wantRawError(t, status, h, b, 404, "APIGW.0101")
+			}
+		}
+	})
+	t.Run("errors carry X-Request-Id", func(t *testing.T) {
+		for _, tt := range []struct {
+			method, path string
+			body         []byte
+			status       int
+			code         string
+		}{
+			{"POST", e.projectPath("no-such-operation"), []byte("{}"), 404, "APIGW.0101"},
+			{"DELETE", e.projectPath("describe-key"), nil, 404, "APIGW.0101"},
+			{"PATCH", e.projectPath("describe-key"), []byte("{}"), 404, "APIGW.0101"},
+			{"GET", "/v1.0/" + e.ids.ProjectID + "/keystores", nil, 501, "KMSD.0501"},
+			{"PUT", "/v2/" + e.ids.ProjectID + "/kms/keys/" + id + "/update-primary-region", []byte("{}"), 501, "KMSD.0501"},
+			{"POST", e.projectPath("describe-key"), paddedBody(api.GatewayMaxBody + 1), 413, "APIGW.0201"},
+		} {
+			status, h, b := rawCall(t, e, tt.method, tt.path, tt.body, ak, sk)
+			checkWireError(t, tt.method+" "+tt.path, status, h, b, tt.status, tt.code)
+		}
+	})
 }
