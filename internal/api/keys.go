@@ -177,7 +177,7 @@ func (h *Handler) listKeys(c *call) (any, error) {
 	if in.Spec, err = enum(f, "key_spec", specs...); err != nil {
 		return nil, err
 	}
-	if _, _, err := f.str("enterprise_project_id", false); err != nil {
+	if in.EnterpriseProjectID, _, err = f.str("enterprise_project_id", false); err != nil {
 		return nil, err
 	}
 	keys, total, err := h.kms.ListKeys(c.ctx, in)

@@ -302,20 +302,26 @@ type ListKeysInput struct {
 	ProjectID string
 	// Spec filters by key spec; "" means AES_256 (the reference's default)
 	// and "ALL" means every spec.
-	Spec   string
-	State  string
-	Offset int
-	Limit  int
+	Spec  string
+	State string
+	// EnterpriseProjectID filters by enterprise project; "" and "all"
+	// (the reference's default) mean every one.
+	EnterpriseProjectID string
+	Offset              int
+	Limit               int
 }
 
 // ListKeys returns one page of keys and the total number of matches.
 func (s *Service) ListKeys(ctx context.Context, in ListKeysInput) ([]store.Key, int, error) {
-	f := store.KeyFilter{State: in.State, Spec: in.Spec}
+	f := store.KeyFilter{State: in.State, Spec: in.Spec, EnterpriseProjectID: in.EnterpriseProjectID}
 	switch in.Spec {
 	case "":
 		f.Spec = "AES_256"
 	case "ALL":
 		f.Spec = ""
+	}
+	if f.EnterpriseProjectID == "all" {
+		f.EnterpriseProjectID = ""
 	}
 	if in.Offset < 0 {
 		return nil, 0, ErrInvalidMarker

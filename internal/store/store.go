@@ -401,6 +401,8 @@ type KeyVersion struct {
 type KeyFilter struct {
 	State string
 	Spec  string
+	// EnterpriseProjectID matches Key.EnterpriseProjectID exactly.
+	EnterpriseProjectID string
 }
 
 // KeyCounts are the per-project counters maintained by the store.

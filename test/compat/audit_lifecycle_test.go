@@ -579,3 +579,62 @@ func TestAuditDefaultKeyOps(t *testing.T) {
 		t.Errorf("got CMK used %d, want 0", got[0])
 	}
 }
+
+// TestAuditListKeysEnterpriseProject checks list-keys' enterprise_project_id
+// filter (reference §5.B ListKeys): "all" or absent lists every key, "0"
+// the keys of the default enterprise project, an id the keys of that one.
+func TestAuditListKeysEnterpriseProject(t *testing.T) {
+	e := start(t)
+	c := e.admin()
+	const eps1, eps2 = "3b8e3a0c-6f1e-4a8e-9c1d-2f7b9e5a4c11", "7d0f5b2e-1c3a-4e9b-8a6d-5e4c3b2a1f00"
+	k0 := newKey(t, c)
+	k1 := createKey(t, c, model.CreateKeyRequestBody{EnterpriseProjectId: ptr(eps1)})
+	k2 := createKey(t, c, model.CreateKeyRequestBody{EnterpriseProjectId: ptr(eps2)})
+	k1b := createKey(t, c, model.CreateKeyRequestBody{EnterpriseProjectId: ptr(eps1)})
+	if got := val(describe(t, c, k1).SysEnterpriseProjectId); got != eps1 {
+		t.Errorf("got sys_enterprise_project_id %q, want %q", got, eps1)
+	}
+	for _, tt := range []struct {
+		name string
+		eps  *string
+		want []string
+	}{
+		{"absent", nil, []string{k0, k1, k2, k1b}},
+		{"all", ptr("all"), []string{k0, k1, k2, k1b}},
+		{"0", ptr("0"), []string{k0}},
+		{"eps1", ptr(eps1), []string{k1, k1b}},
+		{"eps2", ptr(eps2), []string{k2}},
+		{"unused", ptr("00000000-0000-4000-8000-000000000000"), nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := listKeys(t, c, model.ListKeysRequestBody{EnterpriseProjectId: tt.eps, Limit: ptr("1")})
+			if resp.Total == nil || int(*resp.Total) != len(tt.want) {
+				t.Errorf("got total %v, want %d", val32(resp.Total), len(tt.want))
+			}
+			var got []string
+			marker := ""
+			for range 5 {
+				body := model.ListKeysRequestBody{EnterpriseProjectId: tt.eps, Limit: ptr("1")}
+				if marker != "" {
+					body.Marker = ptr(marker)
+				}
+				resp := listKeys(t, c, body)
+				got = append(got, listedIDs(t, resp)...)
+				if marker = val(resp.NextMarker); marker == "" {
+					break
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got keys %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// val32 returns *p as text, or "<absent>".
+func val32(p *int32) string {
+	if p == nil {
+		return "<absent>"
+	}
+	return strconv.Itoa(int(*p))
+}

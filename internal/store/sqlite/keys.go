@@ -59,6 +59,10 @@ func listKeysQueries(projectID string, f store.KeyFilter) (count, page string, a
 		where.WriteString(" AND spec = ?")
 		args = append(args, f.Spec)
 	}
+	if f.EnterpriseProjectID != "" {
+		where.WriteString(" AND enterprise_project_id = ?")
+		args = append(args, f.EnterpriseProjectID)
+	}
 	count = "SELECT COUNT(*)" + where.String()
 	page = "SELECT " + keyCols + where.String() + " ORDER BY created_at, key_id LIMIT ? OFFSET ?"
 	return count, page, args

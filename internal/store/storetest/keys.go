@@ -328,6 +328,9 @@ func testListKeys(t *testing.T, f *fixture) {
 		if i%2 == 1 {
 			k.Spec = "SM4"
 		}
+		if i%5 == 0 {
+			k.EnterpriseProjectID = "eps-1"
+		}
 		keys = append(keys, k)
 	}
 	shuffled := slices.Clone(keys)
@@ -367,7 +370,8 @@ func testListKeys(t *testing.T, f *fixture) {
 		match := func(f store.KeyFilter) []store.Key {
 			var out []store.Key
 			for _, k := range keys {
-				if (f.State == "" || k.State == f.State) && (f.Spec == "" || k.Spec == f.Spec) {
+				if (f.State == "" || k.State == f.State) && (f.Spec == "" || k.Spec == f.Spec) &&
+					(f.EnterpriseProjectID == "" || k.EnterpriseProjectID == f.EnterpriseProjectID) {
 					out = append(out, k)
 				}
 			}
@@ -382,6 +386,9 @@ func testListKeys(t *testing.T, f *fixture) {
 			{"spec", store.KeyFilter{Spec: "SM4"}},
 			{"state and spec", store.KeyFilter{State: store.StatePendingDeletion, Spec: "AES_256"}},
 			{"no match", store.KeyFilter{State: store.StatePendingImport}},
+			{"enterprise project", store.KeyFilter{EnterpriseProjectID: "eps-1"}},
+			{"enterprise project and spec", store.KeyFilter{EnterpriseProjectID: "eps-1", Spec: "SM4"}},
+			{"default enterprise project", store.KeyFilter{EnterpriseProjectID: "0"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				want := match(tc.filter)
