@@ -21,6 +21,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/def"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/region"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/request"
 	kms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 
@@ -832,4 +833,43 @@ func TestWireTolerance(t *testing.T) {
 		status, h, b := rawCall(t, e, "POST", path, []byte(`{"key_id":"`+fx.aes+`","key_id":"not-a-key-id"}`), ak, sk)
 		wantRawError(t, status, h, b, 400, "KMS.0205")
 	})
+}
+
+// TestDerivedSigning drives kmsd with the SDK's derived AK/SK signing
+// (V11-HMAC-SHA256, reference auth.md §3.6), which a client opts into with
+// a derived predicate, a region and a service name.
+func TestDerivedSigning(t *testing.T) {
+	e := start(t)
+	always := func(*request.DefaultHttpRequest) bool { return true }
+	newClient := func(sk string) *kms.KmsClient {
+		cred, err := basic.NewCredentialsBuilder().WithAk(e.ids.AdminAK).WithSk(sk).WithProjectId(e.ids.ProjectID).
+			WithDerivedPredicate(always).SafeBuild()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := &recorder{}
+		hc, err := kms.KmsClientBuilder().WithRegion(region.NewRegion(e.ids.ProjectName, e.url)).WithDerivedAuthServiceName("kms").
+			WithCredential(cred).WithHttpConfig(config.DefaultHttpConfig().WithHttpRoundTripper(rec)).SafeBuild()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if t.Failed() {
+				return
+			}
+			if got := rec.last(t).Header.Get("Authorization"); !strings.HasPrefix(got, "V11-HMAC-SHA256 Credential="+e.ids.AdminAK+"/") {
+				t.Errorf("the SDK sent Authorization %q, want V11-HMAC-SHA256", got)
+			}
+		})
+		return kms.NewKmsClient(hc)
+	}
+	c := newClient(e.ids.AdminSK)
+	id := newKey(t, c) // a body, so the payload hash counts
+	if got := val(describe(t, c, id).KeyId); got != id {
+		t.Errorf("got key_id %v, want %v", got, id)
+	}
+	wrongSK := "WrongSecretKey00000000000000000000000004"
+	addSecret(wrongSK)
+	_, err := newClient(wrongSK).ShowUserInstances(&model.ShowUserInstancesRequest{})
+	wantError(t, err, 401, "APIGW.0301")
 }
