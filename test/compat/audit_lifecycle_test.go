@@ -638,3 +638,39 @@ func val32(p *int32) string {
 	}
 	return strconv.Itoa(int(*p))
 }
+
+// TestAuditKeyDetailsReflectChanges checks that KeyDetails follows the
+// other areas' changes: key_rotation_enabled becomes the string "true",
+// and user-quotas' grant_per_CMK used is the most grants on one key.
+func TestAuditKeyDetailsReflectChanges(t *testing.T) {
+	e := start(t)
+	c := e.admin()
+	id := newKey(t, c)
+	other := newKey(t, c)
+	if _, err := c.EnableKeyRotation(&model.EnableKeyRotationRequest{Body: &model.OperateKeyRequestBody{KeyId: id}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := val(describe(t, c, id).KeyRotationEnabled); got != "true" {
+		t.Errorf("got key_rotation_enabled %q, want \"true\"", got)
+	}
+	for _, kd := range *listKeys(t, c, model.ListKeysRequestBody{}).KeyDetails {
+		want := "false"
+		if val(kd.KeyId) == id {
+			want = "true"
+		}
+		if got := val(kd.KeyRotationEnabled); got != want {
+			t.Errorf("list-keys key %s: got key_rotation_enabled %q, want %q", val(kd.KeyId), got, want)
+		}
+	}
+	for range 3 {
+		if _, err := c.CreateGrant(&model.CreateGrantRequest{Body: grantBody(id, e.ids.ReaderID, "describe-key")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.CreateGrant(&model.CreateGrantRequest{Body: grantBody(other, e.ids.ReaderID, "describe-key")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := quotas(t, c)["grant_per_CMK"]; got != [2]int32{3, 100} {
+		t.Errorf("got grant_per_CMK (used, quota) %v, want [3 100]", got)
+	}
+}
