@@ -26,7 +26,7 @@ func TestDataKeyPairCiphertextOpens(t *testing.T) {
 				Key:      Key{ProjectID: "0123456789abcdef0123456789abcdef", KeyID: testKeyID(100 + i), Spec: tc.spec, Usage: UsageEncryptDecrypt, State: StateEnabled, PrimaryVersion: 3},
 				material: map[int][]byte{3: tc.key},
 			}
-			s.cache.put(h, s.Now())
+			s.cache.put(h, s.cache.generation(), s.Now())
 			aad := []byte("context")
 			p, err := s.CreateDataKeyPair(t.Context(), DataKeyPairInput{ProjectID: h.ProjectID, KeyID: h.KeyID, Spec: "ECC_NIST_P256", AAD: aad})
 			if err != nil {

@@ -39,7 +39,7 @@ func TestMACKnownAnswers(t *testing.T) {
 				Key:      Key{ProjectID: "p", KeyID: testKeyID(i), Spec: v.KeySpec, Usage: UsageMAC, State: StateEnabled, PrimaryVersion: 1},
 				material: map[int][]byte{1: key},
 			}
-			s.cache.put(h, s.Now())
+			s.cache.put(h, s.cache.generation(), s.Now())
 			in := MACInput{ProjectID: "p", KeyID: h.KeyID, Algorithm: v.Algorithm, Message: msg}
 			got, err := s.GenerateMAC(t.Context(), in)
 			if err != nil {

@@ -76,6 +76,11 @@ type keyCache struct {
 	entries map[keyRef]cacheEntry
 	max     int
 	ttl     time.Duration
+	// gen counts invalidations. A loader notes it before reading the
+	// store and caches what it read only if no invalidation came in
+	// between, so a copy read before a change can never be cached after
+	// the change has invalidated the key.
+	gen uint64
 }
 
 type cacheEntry struct {
@@ -108,9 +113,20 @@ func (c *keyCache) get(projectID, keyID string, now time.Time) (*handle, bool) {
 	return e.h, true
 }
 
-func (c *keyCache) put(h *handle, now time.Time) {
+// generation returns the invalidation count to pass to put.
+func (c *keyCache) generation() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.gen
+}
+
+// put caches h unless a key was invalidated since gen was read.
+func (c *keyCache) put(h *handle, gen uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
 	if len(c.entries) >= c.max {
 		// Evict an arbitrary tenth; map order is random enough and keeps
 		// eviction O(1) amortized without an LRU list.
@@ -129,6 +145,7 @@ func (c *keyCache) put(h *handle, now time.Time) {
 func (c *keyCache) invalidate(projectID, keyID string) {
 	c.mu.Lock()
 	delete(c.entries, keyRef{projectID, keyID})
+	c.gen++
 	c.mu.Unlock()
 }
 
@@ -142,6 +159,7 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 	if h, ok := s.cache.get(projectID, keyID, now); ok {
 		return h, nil
 	}
+	gen := s.cache.generation()
 	var k Key
 	var versions []store.KeyVersion
 	err := s.store.View(ctx, func(tx store.Tx) error {
@@ -163,7 +181,7 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 		}
 		h.material[v.Version] = m
 	}
-	s.cache.put(h, now)
+	s.cache.put(h, gen, now)
 	return h, nil
 }
 

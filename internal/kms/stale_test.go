@@ -70,3 +70,40 @@ func TestModifyKeyRetriesStaleRevision(t *testing.T) {
 		t.Fatalf("got %v, want ErrDuplicateAlias", err)
 	}
 }
+
+// changingStore runs change after a read transaction has finished and
+// before its reader goes on: a change that commits and invalidates the key
+// while a request that read the old state is about to cache it.
+type changingStore struct {
+	store.Store
+	change func()
+}
+
+func (s *changingStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	err := s.Store.View(ctx, fn)
+	if c := s.change; c != nil {
+		s.change = nil
+		c()
+	}
+	return err
+}
+
+func TestCacheNeverKeepsStateReadBeforeAChange(t *testing.T) {
+	f := newFixture(t, "", 0)
+	k := f.create(t, "cache-race", "AES_256")
+	st := &changingStore{Store: f.st}
+	svc := kms.New(st, f.kr, kms.Config{Region: "cn-north-4"}, nil)
+	st.change = func() {
+		if _, err := svc.DisableKey(t.Context(), project, k.KeyID); err != nil {
+			t.Errorf("DisableKey: %v", err)
+		}
+	}
+	// This request read the key while it was enabled; the disable landed
+	// before it could cache what it read.
+	if _, err := svc.Encrypt(t.Context(), project, k.KeyID, []byte("x"), nil, ""); err != nil {
+		t.Fatalf("first encrypt (read before the disable): %v", err)
+	}
+	if _, err := svc.Encrypt(t.Context(), project, k.KeyID, []byte("x"), nil, ""); !errors.Is(err, kms.ErrKeyDisabled) {
+		t.Fatalf("encrypt after disable-key: got %v, want ErrKeyDisabled", err)
+	}
+}
