@@ -48,7 +48,7 @@ var errorTable = []wireError{
 	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
 	// IAM token endpoint.
 	{kind: errWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
-	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The request you have made requires authentication.", keystone: true},
+	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", keystone: true},
 	// KMS service: request shape.
 	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},
 	{kind: errBodyTooLong, status: 400, code: "KMS.0203", msg: "Request message too long."},
