@@ -14,10 +14,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,6 +87,8 @@ type call struct {
 	// call (X-Request-Id, Content-Type, Content-Length), so that they
 	// cost no allocation of their own.
 	headerValues [3]string
+	// wroteHeader is set once the response status is written.
+	wroteHeader bool
 }
 
 // project returns the project the call addresses.
@@ -95,7 +99,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	c := &call{ctx: r.Context(), r: r, w: w, requestID: h.ids.next()}
 	c.setHeader(headerRequestID, c.requestID)
-	status, code, err := h.serve(c)
+	status, code, err := h.serveRecovering(c)
 	// Successful requests log at debug level (an access log costs a write
 	// per request on the hot path); refused ones at info, failures at error.
 	level := slog.LevelDebug
@@ -134,6 +138,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs = append(attrs, slog.String("cause", err.Error()))
 	}
 	h.log.LogAttrs(c.ctx, level, "request", attrs...)
+}
+
+// serveRecovering is serve, answering a panic like any unmapped error —
+// a logged 500 KMS.0101 that carries the request id — rather than with a
+// connection closed without an answer, which the SDK reports as a
+// transport error.
+func (h *Handler) serveRecovering(c *call) (status int, code string, err error) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		err = fmt.Errorf("panic: %v", v)
+		h.log.ErrorContext(c.ctx, "panic", "request_id", c.requestID, "err", err.Error(), "stack", string(debug.Stack()))
+		if c.wroteHeader {
+			status, code = http.StatusInternalServerError, internalError.code
+			return
+		}
+		status, code, err = h.writeError(c, err)
+	}()
+	return h.serve(c)
 }
 
 // serve runs one call and writes its response; it returns what to log.
@@ -181,6 +209,7 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		status = http.StatusOK
 	}
 	if status == http.StatusNoContent || resp == nil {
+		c.wroteHeader = true
 		c.w.WriteHeader(status)
 		return status, "", nil
 	}
@@ -328,6 +357,7 @@ func (c *call) writeJSON(status int, v any) {
 	if len(b) > autoContentLength {
 		c.setHeader(headerContentLength, strconv.Itoa(len(b)))
 	}
+	c.wroteHeader = true
 	c.w.WriteHeader(status)
 	_, _ = c.w.Write(b)
 }
