@@ -249,12 +249,20 @@ func asymmetricDecrypt(h *handle, ct, aad []byte, algorithm string) ([]byte, err
 		if algorithm != EncryptionSM2 {
 			return nil, fmt.Errorf("%w: %s with an SM2 key", ErrInvalidParameter, algorithm)
 		}
-		// Only the ASN.1 encoding that Encrypt produces (GM/T 0009; first
-		// byte SEQUENCE); gmsm would also take the raw C1C3C2 form.
-		if len(ct) == 0 || ct[0] != 0x30 {
-			return nil, fmt.Errorf("%w: SM2 ciphertext is not ASN.1", ErrDecryptFailed)
+		// The ASN.1 encoding that Encrypt produces (GM/T 0009; first byte
+		// SEQUENCE), or the raw 04‖C1‖C3‖C2 of GB/T 32918.4 that gmsm's
+		// sm2.Encrypt and many other SM2 libraries make by default (first
+		// byte: an uncompressed point). The two cannot be confused.
+		var pt []byte
+		var err error
+		switch {
+		case len(ct) > 0 && ct[0] == 0x30:
+			pt, err = k.Decrypt(nil, ct, sm2.ASN1DecrypterOpts)
+		case len(ct) > 0 && ct[0] == 0x04:
+			pt, err = sm2.Decrypt(k, ct)
+		default:
+			err = errors.New("SM2 ciphertext is neither ASN.1 nor an uncompressed C1C3C2")
 		}
-		pt, err := k.Decrypt(nil, ct, sm2.ASN1DecrypterOpts)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrDecryptFailed, err)
 		}

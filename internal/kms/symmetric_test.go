@@ -481,8 +481,32 @@ func TestAsymmetricEncryption(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, pt, err := f.svc.Decrypt(ctx, project, raw, nil, sm2Key.KeyID, kms.EncryptionSM2); !errors.Is(err, kms.ErrDecryptFailed) {
-			t.Errorf("raw C1C3C2: got %q, %v; want ErrDecryptFailed (ASN.1 only)", pt, err)
+		if _, pt, err := f.svc.Decrypt(ctx, project, raw, nil, sm2Key.KeyID, kms.EncryptionSM2); err != nil || !bytes.Equal(pt, msg) {
+			t.Errorf("service decryption of a raw 04‖C1‖C3‖C2 ciphertext: %q, %v", pt, err)
+		}
+		for _, bad := range []struct {
+			name string
+			ct   []byte
+		}{
+			{"raw C1C2C3 order", func() []byte {
+				c, err := sm2.Encrypt(rand.Reader, &sm2Priv.PublicKey, msg, sm2.NewPlainEncrypterOpts(sm2.MarshalUncompressed, sm2.C1C2C3))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}()},
+			{"compressed point", func() []byte {
+				c, err := sm2.Encrypt(rand.Reader, &sm2Priv.PublicKey, msg, sm2.NewPlainEncrypterOpts(sm2.MarshalCompressed, sm2.C1C3C2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}()},
+			{"tampered raw", func() []byte { c := bytes.Clone(raw); c[len(c)-1] ^= 1; return c }()},
+		} {
+			if _, pt, err := f.svc.Decrypt(ctx, project, bad.ct, nil, sm2Key.KeyID, kms.EncryptionSM2); !errors.Is(err, kms.ErrDecryptFailed) {
+				t.Errorf("%s: got %q, %v; want ErrDecryptFailed", bad.name, pt, err)
+			}
 		}
 		tampered := bytes.Clone(local)
 		tampered[len(tampered)-1] ^= 1

@@ -359,6 +359,19 @@ func TestAsymmetricDataEncryption(t *testing.T) {
 		if text(resp.PlainText) != msg {
 			t.Errorf("DecryptData answered %d bytes", len(text(resp.PlainText)))
 		}
+		// gmsm's default form, raw 04‖C1‖C3‖C2, decrypts too.
+		raw, err := sm2.Encrypt(rand.Reader, pub, []byte(msg), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err = c.DecryptData(&model.DecryptDataRequest{Body: &model.DecryptDataRequestBody{
+			CipherText: base64.StdEncoding.EncodeToString(raw), KeyId: &keyID, EncryptionAlgorithm: &decAlg.SM2_ENCRYPT}})
+		if err != nil {
+			t.Fatalf("DecryptData of a raw C1C3C2 SM2 ciphertext: %v", err)
+		}
+		if text(resp.PlainText) != msg {
+			t.Errorf("DecryptData of a raw ciphertext answered %d bytes", len(text(resp.PlainText)))
+		}
 		enc, err := c.EncryptData(&model.EncryptDataRequest{Body: &model.EncryptDataRequestBody{KeyId: keyID, PlainText: msg, EncryptionAlgorithm: &encAlg.SM2_ENCRYPT}})
 		if err != nil {
 			t.Fatalf("EncryptData with SM2: %v", err)
