@@ -479,6 +479,19 @@ func TestWireBodies(t *testing.T) {
 				}
 			})
 			schema := sdkBodySchema(t, o.Name)
+			t.Run("empty", func(t *testing.T) {
+				// Every required member is missing; an operation without
+				// one runs with its defaults.
+				required := len(docRequired[o.Name]) > 0 || slices.ContainsFunc(schema, func(m bodyMember) bool { return m.required })
+				for _, body := range []string{"", "{}", " \n", "{ }\n"} {
+					status, h, b := call(t, []byte(body))
+					if required {
+						checkWireError(t, fmt.Sprintf("%q", body), status, h, b, 400, "KMS.0204")
+					} else if status != 200 {
+						t.Errorf("%q: got %d %s, want 200", body, status, b)
+					}
+				}
+			})
 			for _, m := range schema {
 				t.Run("wrong type "+m.name(), func(t *testing.T) {
 					for _, v := range m.kind.wrongValues() {
