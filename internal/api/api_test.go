@@ -228,7 +228,7 @@ func TestWireErrors(t *testing.T) {
 		{"length 0", `{"key_id":"` + id + `","datakey_length":"0"}`, 400, "KMS.1901"},
 		{"length 8200", `{"key_id":"` + id + `","datakey_length":"8200"}`, 400, "KMS.1901"},
 		{"length 12", `{"key_id":"` + id + `","datakey_length":"12"}`, 400, "KMS.1903"},
-		{"key_spec unknown", `{"key_id":"` + id + `","key_spec":"AES_512"}`, 400, "KMS.0308"},
+		{"key_spec unknown", `{"key_id":"` + id + `","key_spec":"AES_512"}`, 400, "KMS.1902"},
 		{"key_spec number", `{"key_id":"` + id + `","key_spec":256}`, 400, "KMS.0202"},
 		{"aad 129 bytes", `{"key_id":"` + id + `","additional_authenticated_data":"` + strings.Repeat("a", 129) + `"}`, 400, "KMS.0308"},
 		{"pin number", `{"key_id":"` + id + `","pin":1}`, 400, "KMS.0202"},

@@ -93,6 +93,8 @@ var errorTable = []wireError{
 	{kind: kms.ErrDecryptFailed, status: 400, code: "KMS.0308", msg: "Invalid parameter."},
 	{kind: kms.ErrRSADecryptFailed, status: 400, code: "KMS.0311", msg: "Failed to decrypt data using the RSA private key."},
 	{kind: kms.ErrRandomLength, status: 400, code: "KMS.1802", msg: "random_data_length must be a multiple of 8."},
+	// Huawei's message names only the AES specs of its day; kmsd's lists them all.
+	{kind: kms.ErrDataKeySpec, status: 400, code: "KMS.1902", msg: "key_spec can only be AES_256, AES_128, SM4, HMAC_256, HMAC_384, HMAC_512 or HMAC_SM3."},
 	{kind: kms.ErrDataKeyLengthRange, status: 400, code: "KMS.1901", msg: "datakey_length must be in the range 8 bits to 8,192 bits."},
 	{kind: kms.ErrDataKeyLengthMultiple, status: 400, code: "KMS.1903", msg: "datakey_length must be a multiple of 8."},
 	{kind: kms.ErrInvalidDataKeyPlaintext, status: 400, code: "KMS.2101", msg: "Invalid plain_text."},

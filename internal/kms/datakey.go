@@ -34,11 +34,6 @@ var dataKeySpecBits = map[string]int{
 	"HMAC_256": 256, "HMAC_384": 384, "HMAC_512": 512, "HMAC_SM3": 256,
 }
 
-// DataKeySpecs returns the key_spec values of create-datakey.
-func DataKeySpecs() []string {
-	return []string{"AES_256", "AES_128", "SM4", "HMAC_256", "HMAC_384", "HMAC_512", "HMAC_SM3"}
-}
-
 // CreateDataKeyInput are the parameters of create-datakey and
 // create-datakey-without-plaintext.
 type CreateDataKeyInput struct {
@@ -81,14 +76,14 @@ func dataKeyDigest(h *handle, dek []byte) []byte {
 // under the primary version of an enabled symmetric key with in.AAD bound.
 // The plaintext key is the caller's to clear.
 //
-// Errors, in order: an unknown key_spec → ErrInvalidParameter;
+// Errors, in order: an unknown key_spec → ErrDataKeySpec (KMS.1902);
 // datakey_length out of 8–8192 → ErrDataKeyLengthRange (KMS.1901), not a
 // multiple of 8 → ErrDataKeyLengthMultiple (KMS.1903); an AAD over 128
 // bytes → ErrInvalidParameter; the key's state (usableKey); a key that is
 // not symmetric (dataKeyCMK).
 func (s *Service) CreateDataKey(ctx context.Context, in CreateDataKeyInput) (plaintext, blob []byte, err error) {
 	if _, ok := dataKeySpecBits[in.KeySpec]; in.KeySpec != "" && !ok {
-		return nil, nil, fmt.Errorf("%w: key_spec %q", ErrInvalidParameter, in.KeySpec)
+		return nil, nil, fmt.Errorf("%w: key_spec %q", ErrDataKeySpec, in.KeySpec)
 	}
 	bits := DefaultDataKeyBits
 	switch {

@@ -53,6 +53,7 @@ var (
 	ErrRSAPlaintextTooLong      = errors.New("plaintext too long for RSA encryption")                 // KMS.2108
 	ErrRSADecryptFailed         = errors.New("RSA decryption failed")                                 // KMS.0311
 	ErrRandomLength             = errors.New("random length not a multiple of 8")                     // KMS.1802
+	ErrDataKeySpec              = errors.New("unknown data key spec")                                 // KMS.1902
 	ErrDataKeyLengthRange       = errors.New("data key length out of range")                          // KMS.1901
 	ErrDataKeyLengthMultiple    = errors.New("data key length not a multiple of 8")                   // KMS.1903
 	ErrInvalidDataKeyPlaintext  = errors.New("invalid data key plaintext")                            // KMS.2101

@@ -238,6 +238,8 @@ func TestAuditCryptoRequests(t *testing.T) {
 		{"datakey default key", "create-datakey", jsonObj("key_id", k.dflt), 200, ""},
 		{"datakey length number", "create-datakey", jsonObj("key_id", k.aes, "datakey_length", n("256")), 400, "KMS.0202"},
 		{"datakey key_spec number", "create-datakey", jsonObj("key_id", k.aes, "key_spec", n("1")), 400, "KMS.0202"},
+		{"datakey key_spec unknown", "create-datakey", jsonObj("key_id", k.aes, "key_spec", "AES_512"), 400, "KMS.1902"},
+		{"datakey-wp key_spec unknown", "create-datakey-without-plaintext", jsonObj("key_id", k.aes, "key_spec", "DES", "datakey_length", "64"), 400, "KMS.1902"},
 		{"datakey pin number", "create-datakey", jsonObj("key_id", k.aes, "pin", n("1")), 400, "KMS.0202"},
 		{"datakey pin_type unknown", "create-datakey", jsonObj("key_id", k.aes, "pin_type", "Other"), 400, "KMS.0308"},
 		{"datakey no key_id", "create-datakey", jsonObj("datakey_length", "256"), 400, "KMS.0204"},
