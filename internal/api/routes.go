@@ -121,7 +121,7 @@ func routeTable() []*route {
 		{op: "DeleteTag", method: "DELETE", pattern: p + "{key_id}/tags/{key}", rest: true, status: 204, action: "kms:cmkTag:delete", handler: (*Handler).deleteTag},
 		{op: "ShowKmsTags", method: "GET", pattern: p + "{key_id}/tags", action: "kms:cmkTag:list", handler: (*Handler).showKmsTags},
 		{op: "ListKmsTags", method: "GET", pattern: p + "tags", action: "kms:cmkTag:list", handler: (*Handler).listKmsTags},
-		{op: "ListKmsByTags", method: "POST", pattern: p + "{resource_instances}/action", fixed: map[string]string{"resource_instances": "resource_instances"}, action: "kms:cmkTag:listInstance", handler: (*Handler).listKmsByTags},
+		{op: "ListKmsByTags", method: "POST", pattern: p + "{resource_instances}/action", maxBody: 256 << 10, fixed: map[string]string{"resource_instances": "resource_instances"}, action: "kms:cmkTag:listInstance", handler: (*Handler).listKmsByTags},
 		// J. Rotation.
 		{op: "EnableKeyRotation", method: "POST", pattern: p + "enable-key-rotation", action: "kms:cmk:enableRotation", handler: (*Handler).enableKeyRotation},
 		{op: "DisableKeyRotation", method: "POST", pattern: p + "disable-key-rotation", action: "kms:cmk:disableRotation", handler: (*Handler).disableKeyRotation},
@@ -161,13 +161,15 @@ func routeTable() []*route {
 type Operation struct {
 	Name, Method, Pattern, Action string
 	Implemented                   bool
+	// MaxBody is the request body limit (KMS.0203 above it).
+	MaxBody int64
 }
 
 // Operations lists the route table.
 func Operations() []Operation {
 	var out []Operation
 	for _, rt := range routeTable() {
-		out = append(out, Operation{Name: rt.op, Method: rt.method, Pattern: rt.pattern, Action: rt.action, Implemented: rt.handler != nil})
+		out = append(out, Operation{Name: rt.op, Method: rt.method, Pattern: rt.pattern, Action: rt.action, Implemented: rt.handler != nil, MaxBody: rt.bodyLimit()})
 	}
 	return out
 }

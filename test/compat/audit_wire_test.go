@@ -447,13 +447,17 @@ func TestWireBodies(t *testing.T) {
 				return rawCall(t, e, o.Method, path, body, ak, sk)
 			}
 			t.Run("oversize", func(t *testing.T) {
-				// One byte over the operation's 64 KiB limit, as valid
-				// JSON, then one byte over the gateway's 12 MB.
+				// One byte over the operation's limit (64 KiB but for
+				// the resource search), as valid JSON, then one byte
+				// over the gateway's 12 MB.
+				if o.MaxBody < 64<<10 || o.MaxBody >= api.GatewayMaxBody {
+					t.Fatalf("body limit %d", o.MaxBody)
+				}
 				for _, tt := range []struct {
 					size   int
 					status int
 					code   string
-				}{{64<<10 + 1, 400, "KMS.0203"}, {api.GatewayMaxBody + 1, 413, "APIGW.0201"}} {
+				}{{int(o.MaxBody) + 1, 400, "KMS.0203"}, {api.GatewayMaxBody + 1, 413, "APIGW.0201"}} {
 					body := paddedBody(tt.size)
 					status, h, b := call(t, body)
 					wantRawError(t, status, h, b, tt.status, tt.code)
@@ -925,5 +929,35 @@ func TestTokenRequestErrors(t *testing.T) {
 				t.Errorf("got X-Request-Id %q and X-Subject-Token %q, want a request id and no token", h.Get("X-Request-Id"), h.Get("X-Subject-Token"))
 			}
 		})
+	}
+}
+
+// TestLargestValidBodies sends the largest requests the limits of the
+// reference allow, which must not meet kmsd's own body limit (KMS.0203):
+// a resource search with 20 tag keys of 36 characters, each with 20
+// values of 43 characters, all outside the Basic Multilingual Plane (4
+// bytes each in UTF-8, as the SDK sends them, and 12 as \u escapes).
+func TestLargestValidBodies(t *testing.T) {
+	e := start(t)
+	path := e.projectPath("resource_instances/action")
+	for _, escaped := range []bool{false, true} {
+		var tags []any
+		for i := range 20 {
+			key := fmt.Sprintf("%02d", i) + strings.Repeat("😀", 34)
+			var values []string
+			for j := range 20 {
+				values = append(values, fmt.Sprintf("%02d", j)+strings.Repeat("😀", 41))
+			}
+			tags = append(tags, map[string]any{"key": key, "values": values})
+		}
+		body := map[string]any{"action": "filter", "tags": tags, "matches": []any{map[string]any{"key": "resource_name", "value": strings.Repeat("😀", 255)}}}
+		b := mustJSON(t, body)
+		if escaped {
+			b = bytes.ReplaceAll(b, []byte("😀"), []byte(`\ud83d\ude00`))
+		}
+		status, _, resp := rawCall(t, e, "POST", path, b, e.ids.AdminAK, e.ids.AdminSK)
+		if status != 200 {
+			t.Errorf("%d-byte body (escaped %v): got %d %.200s, want 200", len(b), escaped, status, resp)
+		}
 	}
 }
