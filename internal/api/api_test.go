@@ -185,7 +185,8 @@ func TestWireErrors(t *testing.T) {
 	pairBody := func(kid, spec, extra string) string {
 		return `{"key_id":"` + kid + `","key_spec":"` + spec + `"` + extra + `}`
 	}
-	big := `{"key_id":"` + id + `","key_description":"` + strings.Repeat("a", 70<<10) + `"}`
+	// Over every operation's limit: 256 KiB for list-kms-by-tags, 64 KiB for the others.
+	big := `{"key_id":"` + id + `","key_description":"` + strings.Repeat("a", 300<<10) + `"}`
 	common := func(valid string) []wireCase {
 		return []wireCase{
 			{"malformed", `{"key_id":`, 400, "KMS.0202"},
