@@ -428,7 +428,7 @@ func (s *Service) unwrap(tok store.ImportToken, wrapped []byte) ([]byte, error) 
 		if !ok {
 			return nil, fmt.Errorf("token %s: %s with a %T", tok.TokenID, tok.WrappingAlgorithm, priv)
 		}
-		pt, err = sm2.Decrypt(k, wrapped)
+		pt, err = sm2Decrypt(k, wrapped)
 	default:
 		return nil, fmt.Errorf("token %s: unknown wrapping algorithm %q", tok.TokenID, tok.WrappingAlgorithm)
 	}

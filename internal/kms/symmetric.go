@@ -211,7 +211,7 @@ func encryptWith(h *handle, kind ciphertext.Kind, plaintext, aad []byte, algorit
 		if algorithm != EncryptionSM2 {
 			return nil, fmt.Errorf("%w: %s with an SM2 key", ErrInvalidParameter, algorithm)
 		}
-		return sm2.EncryptASN1(rand.Reader, &k.PublicKey, plaintext)
+		return sm2Encrypt(rand.Reader, &k.PublicKey, plaintext)
 	}
 	return nil, fmt.Errorf("%w: %s keys cannot encrypt", ErrAsymmetricKey, h.Spec)
 }
@@ -249,20 +249,10 @@ func asymmetricDecrypt(h *handle, ct, aad []byte, algorithm string) ([]byte, err
 		if algorithm != EncryptionSM2 {
 			return nil, fmt.Errorf("%w: %s with an SM2 key", ErrInvalidParameter, algorithm)
 		}
-		// The ASN.1 encoding that Encrypt produces (GM/T 0009; first byte
-		// SEQUENCE), or the raw 04‖C1‖C3‖C2 of GB/T 32918.4 that gmsm's
-		// sm2.Encrypt and many other SM2 libraries make by default (first
-		// byte: an uncompressed point). The two cannot be confused.
-		var pt []byte
-		var err error
-		switch {
-		case len(ct) > 0 && ct[0] == 0x30:
-			pt, err = k.Decrypt(nil, ct, sm2.ASN1DecrypterOpts)
-		case len(ct) > 0 && ct[0] == 0x04:
-			pt, err = sm2.Decrypt(k, ct)
-		default:
-			err = errors.New("SM2 ciphertext is neither ASN.1 nor an uncompressed C1C3C2")
-		}
+		// The ASN.1 encoding that Encrypt produces (GM/T 0009), or the raw
+		// 04‖C1‖C3‖C2 of GB/T 32918.4 that gmsm's sm2.Encrypt and many
+		// other SM2 libraries make by default (sm2Decrypt).
+		pt, err := sm2Decrypt(k, ct)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrDecryptFailed, err)
 		}
