@@ -36,9 +36,7 @@ func sm2Encrypt(random io.Reader, pub *ecdsa.PublicKey, msg []byte) ([]byte, err
 	if len(msg) == 0 {
 		return nil, errors.New("sm2: empty message")
 	}
-	curve := sm2.P256()
-	size := (curve.Params().BitSize + 7) / 8
-	if !curve.IsOnCurve(pub.X, pub.Y) {
+	if !sm2.P256().IsOnCurve(pub.X, pub.Y) {
 		return nil, errors.New("sm2: public key is not on the curve")
 	}
 	for range 16 {
@@ -47,28 +45,15 @@ func sm2Encrypt(random io.Reader, pub *ecdsa.PublicKey, msg []byte) ([]byte, err
 		if err != nil {
 			return nil, fmt.Errorf("sm2: %w", err)
 		}
-		// A4: (x2, y2) = [k]PB.
-		x2, y2 := curve.ScalarMult(pub.X, pub.Y, eph.D.FillBytes(make([]byte, size)))
-		z := make([]byte, 2*size)
-		x2.FillBytes(z[:size])
-		y2.FillBytes(z[size:])
-		// A5: t = KDF(x2‖y2, klen); all zero means another k.
-		t := sm3.Kdf(z, len(msg))
-		var nonzero byte
-		for _, b := range t {
-			nonzero |= b
-		}
-		if nonzero == 0 {
+		// A4–A5: (x2, y2) = [k]PB, t = KDF(x2‖y2, klen); all zero means
+		// another k.
+		t, mac, ok := sm2KeyStream(pub.X, pub.Y, eph.D, len(msg))
+		if !ok {
 			continue
 		}
 		// A6: C2 = M ⊕ t. A7: C3 = SM3(x2‖M‖y2).
 		subtle.XORBytes(t, t, msg)
-		h := sm3.New()
-		h.Write(z[:size])
-		h.Write(msg)
-		h.Write(z[size:])
-		clear(z)
-		return asn1.Marshal(sm2Ciphertext{X: eph.PublicKey.X, Y: eph.PublicKey.Y, Hash: h.Sum(nil), Cipher: t})
+		return asn1.Marshal(sm2Ciphertext{X: eph.PublicKey.X, Y: eph.PublicKey.Y, Hash: mac(msg), Cipher: t})
 	}
 	return nil, errors.New("sm2: no usable ephemeral key in 16 tries")
 }
@@ -109,31 +94,43 @@ func sm2Decrypt(k *sm2.PrivateKey, ct []byte) ([]byte, error) {
 	if x.Sign() < 0 || y.Sign() < 0 || len(c3) != sm3.Size || len(c2) == 0 || !curve.IsOnCurve(x, y) {
 		return nil, errSM2Decrypt
 	}
-	// B3: (x2, y2) = [d]C1.
-	x2, y2 := curve.ScalarMult(x, y, k.D.FillBytes(make([]byte, size)))
-	z := make([]byte, 2*size)
-	x2.FillBytes(z[:size])
-	y2.FillBytes(z[size:])
-	// B4: t = KDF(x2‖y2, klen), which must not be all zero.
-	t := sm3.Kdf(z, len(c2))
-	var nonzero byte
-	for _, b := range t {
-		nonzero |= b
-	}
-	if nonzero == 0 {
+	// B3–B4: (x2, y2) = [d]C1, t = KDF(x2‖y2, klen), which must not be
+	// all zero.
+	t, mac, ok := sm2KeyStream(x, y, k.D, len(c2))
+	if !ok {
 		return nil, errSM2Decrypt
 	}
 	// B5: M = C2 ⊕ t.
 	subtle.XORBytes(t, t, c2)
 	// B6: u = SM3(x2‖M‖y2) must equal C3.
-	h := sm3.New()
-	h.Write(z[:size])
-	h.Write(t)
-	h.Write(z[size:])
-	clear(z)
-	if subtle.ConstantTimeCompare(h.Sum(nil), c3) != 1 {
+	if subtle.ConstantTimeCompare(mac(t), c3) != 1 {
 		clear(t)
 		return nil, errSM2Decrypt
 	}
 	return t, nil
+}
+
+// sm2KeyStream computes (x2, y2) = [scalar](px, py) and the key stream
+// t = KDF(x2‖y2, n) of GB/T 32918.4; ok is false when t is all zero. mac
+// answers SM3(x2‖M‖y2) for a message M.
+func sm2KeyStream(px, py, scalar *big.Int, n int) (t []byte, mac func(m []byte) []byte, ok bool) {
+	curve := sm2.P256()
+	size := (curve.Params().BitSize + 7) / 8
+	x2, y2 := curve.ScalarMult(px, py, scalar.FillBytes(make([]byte, size)))
+	z := make([]byte, 2*size)
+	x2.FillBytes(z[:size])
+	y2.FillBytes(z[size:])
+	t = sm3.Kdf(z, n)
+	var nonzero byte
+	for _, b := range t {
+		nonzero |= b
+	}
+	mac = func(m []byte) []byte {
+		h := sm3.New()
+		h.Write(z[:size])
+		h.Write(m)
+		h.Write(z[size:])
+		return h.Sum(nil)
+	}
+	return t, mac, nonzero != 0
 }
