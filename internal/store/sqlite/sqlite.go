@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -40,7 +41,8 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 // Open opens the database at path, creating it if it does not exist, and
-// applies the migrations it lacks. It fails with an error wrapping
+// applies the migrations it lacks. A new database file is created with
+// mode 0600, and SQLite gives its -wal and -shm files the same mode. It fails with an error wrapping
 // ErrSchemaTooNew when the database was migrated by a newer kmsd, and when
 // the file system cannot give the durability settings described in the
 // package documentation. ctx bounds only the work done by Open.
@@ -49,6 +51,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	// SQLite would create the file with mode 0644 less the umask, and its
+	// -wal and -shm files with the database's mode; create it for the
+	// owner alone first. An existing file keeps its mode.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	f.Close()
 	w, err := sql.Open("sqlite", dsn(abs, true))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
