@@ -42,10 +42,11 @@ var _ store.Store = (*Store)(nil)
 
 // Open opens the database at path, creating it if it does not exist, and
 // applies the migrations it lacks. A new database file is created with
-// mode 0600, and SQLite gives its -wal and -shm files the same mode. It fails with an error wrapping
-// ErrSchemaTooNew when the database was migrated by a newer kmsd, and when
-// the file system cannot give the durability settings described in the
-// package documentation. ctx bounds only the work done by Open.
+// mode 0600, and SQLite gives its -wal and -shm files the same mode. It
+// fails with an error wrapping ErrSchemaTooNew when the database was
+// migrated by a newer kmsd, and when the file system cannot give the
+// durability settings described in the package documentation. ctx bounds
+// only the work done by Open.
 func Open(ctx context.Context, path string) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
