@@ -105,7 +105,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *dev {
 		env := server.DevEnv(ids, endpoint)
 		envFile := filepath.Join(cfg.DataDir, "dev.env")
-		if err := os.WriteFile(envFile, []byte(env), 0o600); err != nil {
+		if err := writePrivateFile(envFile, []byte(env)); err != nil {
 			ln.Close()
 			return err
 		}
@@ -180,4 +180,24 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	}
 	fmt.Fprintf(stdout, "database %s ready\n", cfg.Database.Path)
 	return st.Close()
+}
+
+// writePrivateFile writes b to path, readable and writable by the owner
+// only: a new file is created with mode 0600, and an existing one (which
+// os.WriteFile would leave at its mode) is set to 0600 before it is
+// written.
+func writePrivateFile(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
