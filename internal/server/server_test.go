@@ -196,3 +196,77 @@ func TestDevEnvOverrides(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSSettings checks what the TLS listener negotiates: TLS 1.2 and
+// 1.3 only, TLS 1.2 with forward-secret AEAD suites only (no CBC, no RSA
+// key exchange), and HTTP/1.1 even when the client offers HTTP/2.
+func TestTLSSettings(t *testing.T) {
+	dir := t.TempDir()
+	_, _, pool := selfSigned(t, dir)
+	cfg, err := config.Parse(strings.NewReader("listen: 127.0.0.1:0\ndata_dir: data\ntls: {cert_file: tls.crt, key_file: tls.key}\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.InitDataDir(cfg); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(t.Context(), cfg, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	tests := []struct {
+		name    string
+		min     uint16
+		max     uint16
+		suites  []uint16
+		ok      bool
+		wantVer uint16
+	}{
+		{"TLS 1.3", tls.VersionTLS13, tls.VersionTLS13, nil, true, tls.VersionTLS13},
+		{"TLS 1.2 default suites", tls.VersionTLS12, tls.VersionTLS12, nil, true, tls.VersionTLS12},
+		{"TLS 1.2 AES-GCM", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384}, true, tls.VersionTLS12},
+		{"TLS 1.2 ChaCha20-Poly1305", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}, true, tls.VersionTLS12},
+		{"TLS 1.2 CBC-SHA1", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA}, false, 0},
+		{"TLS 1.2 CBC-SHA256", tls.VersionTLS12, tls.VersionTLS12, []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256}, false, 0},
+		{"TLS 1.1", tls.VersionTLS10, tls.VersionTLS11, nil, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{
+				RootCAs: pool, MinVersion: tt.min, MaxVersion: tt.max, CipherSuites: tt.suites,
+				NextProtos: []string{"h2", "http/1.1"},
+			})
+			if !tt.ok {
+				if err == nil {
+					conn.Close()
+					t.Fatalf("handshake succeeded, want it refused")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("handshake: %v", err)
+			}
+			defer conn.Close()
+			st := conn.ConnectionState()
+			if st.Version != tt.wantVer {
+				t.Errorf("version %x, want %x", st.Version, tt.wantVer)
+			}
+			if st.NegotiatedProtocol == "h2" {
+				t.Errorf("negotiated HTTP/2, want HTTP/1.1 only")
+			}
+		})
+	}
+}
