@@ -2,6 +2,7 @@ package iam_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -226,5 +227,36 @@ func TestBootstrap(t *testing.T) {
 	b.Accounts[0].Users[0].AccessKeys[0].SKEnv = "MISSING"
 	if err := s.ApplyBootstrap(ctx, b, func(k string) string { return env[k] }); err == nil {
 		t.Error("bootstrap with an empty secret variable succeeded")
+	}
+}
+
+// TestPasswordLoginBounded checks that password checks, which cost an
+// Argon2id hash of 19 MiB each on an endpoint open to anyone, run a
+// bounded number at a time: with every slot taken, a login waits and
+// gives up when its request ends, whether or not the user exists.
+func TestPasswordLoginBounded(t *testing.T) {
+	s, _, _ := newService(t)
+	ctx := t.Context()
+	a, _ := s.CreateAccount(ctx, "acme", "")
+	if _, err := s.CreateUser(ctx, a.ID, "carol", "", "carol-pw", nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ account, user, password string }{
+		{"acme", "carol", "carol-pw"},
+		{"acme", "carol", "wrong"},
+		{"acme", "nobody", "carol-pw"},
+		{"other", "carol", "carol-pw"},
+	}
+	release := iam.HoldLoginSlots(s)
+	for _, tt := range tests {
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := s.PasswordLogin(cctx, tt.account, tt.user, tt.password); !errors.Is(err, context.Canceled) {
+			t.Errorf("login %v with every slot taken and the request ended: %v, want context.Canceled", tt, err)
+		}
+	}
+	release()
+	if _, err := s.PasswordLogin(ctx, "acme", "carol", "carol-pw"); err != nil {
+		t.Errorf("login after the slots were freed: %v", err)
 	}
 }
