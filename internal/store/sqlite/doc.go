@@ -22,6 +22,11 @@
 //     deletions cascade (users with their account, versions with their key).
 //   - busy_timeout, so that a connection waits for a lock held by another
 //     connection instead of failing at once with SQLITE_BUSY.
+//   - secure_delete=ON, so that deleted rows (the sealed versions of a
+//     destroyed key, spent import tokens) are overwritten with zeros
+//     rather than left in free pages of the file. Page images written
+//     before the deletion may stay in the -wal file until the log is
+//     checkpointed and reused; Close checkpoints it and removes it.
 //
 // # Concurrency
 //

@@ -102,6 +102,9 @@ func dsn(abs string, write bool) string {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
+	// Overwrite deleted content with zeros, so the free pages of the
+	// file keep no sealed material of a destroyed key.
+	q.Add("_pragma", "secure_delete(1)")
 	if write {
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Set("_txlock", "immediate")
