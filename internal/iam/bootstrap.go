@@ -110,12 +110,16 @@ func secret(env, file string, getenv func(string) string) (string, error) {
 
 // ApplyBootstrap creates what b describes and does not exist yet. Existing
 // users get the configured password (if any), existing access keys the
-// configured secret, and the policies named in b are attached.
+// configured secret, and the policies named in b are attached. An account,
+// project or user that exists with another id than the one b declares is
+// an ErrExists error.
 func (s *Service) ApplyBootstrap(ctx context.Context, b Bootstrap, getenv func(string) string) error {
 	for _, ba := range b.Accounts {
 		a, err := s.Account(ctx, ba.Name)
 		if errors.Is(err, ErrNotFound) {
 			a, err = s.CreateAccount(ctx, ba.Name, ba.ID)
+		} else if err == nil {
+			err = sameID("account "+ba.Name, a.ID, ba.ID)
 		}
 		if err != nil {
 			return fmt.Errorf("bootstrap account %s: %w", ba.Name, err)
@@ -154,6 +158,9 @@ func (s *Service) ensureProject(ctx context.Context, accountID string, bp Bootst
 			id = p.ID
 		}
 	}
+	if err := sameID("project "+bp.Name, id, bp.ID); err != nil {
+		return err
+	}
 	if id == "" {
 		p, err := s.CreateProject(ctx, accountID, bp.Name, bp.ID)
 		if err != nil {
@@ -173,6 +180,9 @@ func (s *Service) ensureUser(ctx context.Context, accountID string, bu Bootstrap
 	if errors.Is(err, ErrNotFound) {
 		u, err = s.CreateUser(ctx, accountID, bu.Name, bu.ID, password, bu.Policies)
 	} else if err == nil {
+		if err := sameID("user "+bu.Name, u.ID, bu.ID); err != nil {
+			return err
+		}
 		if password != "" {
 			if err := s.SetPassword(ctx, u.ID, password); err != nil {
 				return err
@@ -200,4 +210,14 @@ func (s *Service) ensureUser(ctx context.Context, accountID string, bu Bootstrap
 		}
 	}
 	return nil
+}
+
+// sameID refuses a declared id that differs from the id of what already
+// exists under that name: keeping the old id silently would leave callers
+// using the declared one with an unknown id.
+func sameID(what, existing, declared string) error {
+	if existing == "" || declared == "" || existing == declared {
+		return nil
+	}
+	return fmt.Errorf("%w: %s has id %s, not the declared %s (ids cannot change: declare %s, or delete the %s first)", ErrExists, what, existing, declared, existing, strings.Fields(what)[0])
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,6 +228,50 @@ func TestBootstrap(t *testing.T) {
 	b.Accounts[0].Users[0].AccessKeys[0].SKEnv = "MISSING"
 	if err := s.ApplyBootstrap(ctx, b, func(k string) string { return env[k] }); err == nil {
 		t.Error("bootstrap with an empty secret variable succeeded")
+	}
+}
+
+// TestBootstrapDeclaredIDs checks that a bootstrap whose declared id
+// differs from the id of the existing account, project or user of that
+// name is refused and names both ids, instead of keeping the old id while
+// the operator (or dev.env) relies on the declared one.
+func TestBootstrapDeclaredIDs(t *testing.T) {
+	const first = `accounts:
+  - name: acme
+    id: 0f5c2d1e3b4a59687766554433221100
+    projects: [{name: cn-north-4, id: 3e1a0000000000000000000000000001}]
+    users: [{name: app, id: 5a000000000000000000000000000001}]
+`
+	tests := []struct {
+		name, yaml, oldID, newID string
+	}{
+		{"account", strings.Replace(first, "0f5c2d1e3b4a59687766554433221100", "0f5c2d1e3b4a59687766554433221199", 1),
+			"0f5c2d1e3b4a59687766554433221100", "0f5c2d1e3b4a59687766554433221199"},
+		{"project", strings.Replace(first, "3e1a0000000000000000000000000001", "3e1a0000000000000000000000000099", 1),
+			"3e1a0000000000000000000000000001", "3e1a0000000000000000000000000099"},
+		{"user", strings.Replace(first, "5a000000000000000000000000000001", "5a000000000000000000000000000099", 1),
+			"5a000000000000000000000000000001", "5a000000000000000000000000000099"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, _ := newService(t)
+			for i, y := range []string{first, first, tt.yaml} {
+				b, err := iam.ParseBootstrap(strings.NewReader(y))
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = s.ApplyBootstrap(t.Context(), b, func(string) string { return "" })
+				if i < 2 {
+					if err != nil {
+						t.Fatalf("apply %d: %v", i, err)
+					}
+					continue
+				}
+				if !errors.Is(err, iam.ErrExists) || !strings.Contains(fmt.Sprint(err), tt.oldID) || !strings.Contains(fmt.Sprint(err), tt.newID) {
+					t.Errorf("got %v, want ErrExists naming %s and %s", err, tt.oldID, tt.newID)
+				}
+			}
+		})
 	}
 }
 
