@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -182,5 +183,60 @@ func TestInitAndConfig(t *testing.T) {
 	}
 	if _, err := kmsd(t, env, "init", "--config", cfgPath); err == nil || !strings.Contains(err.Error(), "unknown_key") {
 		t.Errorf("unknown config key: got %v, want an error naming it", err)
+	}
+}
+
+// TestServeRefuses checks that serve stops before serving when something
+// is wrong, with an error that says what to do about it.
+func TestServeRefuses(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "kmsd.yaml")
+	if err := os.WriteFile(cfgPath, []byte("listen: "+taken.Addr().String()+"\ndata_dir: data\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustKmsd(t, nil, "init", "--config", cfgPath)
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string // in the error
+	}{
+		{"dev port taken", []string{"serve", "--dev", "--data", filepath.Join(dir, "dev"), "--listen", taken.Addr().String()}, nil,
+			[]string{taken.Addr().String(), "--listen ADDR", "127.0.0.1:0"}},
+		{"config port taken", []string{"serve", "--config", cfgPath}, nil,
+			[]string{taken.Addr().String(), "--listen ADDR", "listen in " + cfgPath}},
+		{"dev data dir is a file", []string{"serve", "--dev", "--data", file, "--listen", "127.0.0.1:0"}, nil,
+			[]string{file, "--data DIR"}},
+		{"--data with --config", []string{"serve", "--config", cfgPath, "--data", dir}, nil,
+			[]string{"--data", "data_dir"}},
+		{"--cmk-quota with --config", []string{"serve", "--config", cfgPath, "--cmk-quota", "5"}, nil,
+			[]string{"--cmk-quota", "quotas.cmk"}},
+		// The data directory "dev" holds the default dev identities,
+		// made by the first case before it failed to listen.
+		{"dev project id changed", []string{"serve", "--dev", "--data", filepath.Join(dir, "dev"), "--listen", taken.Addr().String()},
+			map[string]string{"KMSD_DEV_PROJECT_ID": "11112222333344445555666677778888"},
+			[]string{"0123456789abcdef0123456789abcdef", "11112222333344445555666677778888", "KMSD_DEV_", "--data DIR"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := kmsd(t, tt.env, tt.args...)
+			if err == nil {
+				t.Fatalf("serve succeeded: %s", out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("got error %q, want it to contain %q", err, w)
+				}
+			}
+		})
 	}
 }

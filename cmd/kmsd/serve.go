@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/keyring"
@@ -39,6 +40,22 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *dev == (*cfgPath != "") {
 		return errors.New("serve: give exactly one of --dev and --config FILE")
 	}
+	if !*dev {
+		var devOnly []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "data" || f.Name == "cmk-quota" {
+				devOnly = append(devOnly, "--"+f.Name)
+			}
+		})
+		if len(devOnly) > 0 {
+			return fmt.Errorf("serve: %s only apply to --dev; with --config set data_dir and quotas.cmk in %s", strings.Join(devOnly, " and "), *cfgPath)
+		}
+	}
+	// What to change when the address is unusable.
+	listenHint := "--listen ADDR (--listen 127.0.0.1:0 picks a free port)"
+	if !*dev {
+		listenHint = "listen in " + *cfgPath + " or --listen ADDR"
+	}
 	var cfg config.Config
 	if *dev {
 		if *listen == "" {
@@ -56,7 +73,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return err
 		}
 		if _, err := server.InitDataDir(cfg); err != nil {
-			return err
+			return fmt.Errorf("data directory %s: %w; choose a directory this user can create and write with --data DIR", abs, err)
 		}
 	} else {
 		var err error
@@ -90,12 +107,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *dev {
 		ids = server.DefaultDevIdentities(getenv)
 		if err := srv.EnsureDevIdentities(ctx, ids); err != nil {
-			return err
+			return fmt.Errorf("dev identities: %w; ids cannot change in an existing data directory: unset the KMSD_DEV_* variables that differ from its first start, or start afresh with another --data DIR", err)
 		}
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot listen on %s: %w; stop what uses it, or choose another address with %s", cfg.Listen, err, listenHint)
 	}
 	scheme := "http"
 	if cfg.TLS.CertFile != "" {
