@@ -69,7 +69,10 @@ func openAdmin(ctx context.Context, name string, args []string, stderr io.Writer
 		if cfg, err = config.Load(*cfgPath); err != nil {
 			return nil, nil, err
 		}
+		// The admin commands serve nothing and apply no bootstrap: they
+		// need neither the TLS key nor the bootstrap's secrets.
 		cfg.Bootstrap = ""
+		cfg.TLS = config.TLS{}
 	} else {
 		if *data == "" {
 			*data = devDataDir

@@ -36,6 +36,7 @@ type Server struct {
 	cfg     config.Config
 	log     *slog.Logger
 	store   store.Store
+	tls     *tls.Config // nil: plain HTTP
 	KMS     *kms.Service
 	IAM     *iam.Service
 	Handler *api.Handler
@@ -59,6 +60,16 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if opt.Getenv == nil {
 		opt.Getenv = os.Getenv
 	}
+	// The certificate is loaded here, not in Serve, so that a bad one
+	// stops the start before the server says it listens.
+	var tlsConfig *tls.Config
+	if cfg.TLS.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, CipherSuites: tls12Suites}
+	}
 	root, err := LoadRootKey(cfg, opt.Getenv)
 	if err != nil {
 		return nil, err
@@ -77,7 +88,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: opt.Logger, store: st}
+	s := &Server{cfg: cfg, log: opt.Logger, store: st, tls: tlsConfig}
 	s.IAM = iam.New(st, kr, opt.Logger)
 	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
@@ -184,13 +195,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	if s.cfg.TLS.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)
-		if err != nil {
-			return fmt.Errorf("tls: %w", err)
-		}
-		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, CipherSuites: tls12Suites}
-		ln = tls.NewListener(ln, hs.TLSConfig)
+	if s.tls != nil {
+		hs.TLSConfig = s.tls
+		ln = tls.NewListener(ln, s.tls)
 	}
 	// Background jobs stop with Serve, and Serve waits for them, so the
 	// store is never closed under a running job.

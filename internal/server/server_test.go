@@ -270,3 +270,37 @@ func TestTLSSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestNewRefusesBadTLS checks that an unusable certificate or key stops
+// New, before the server announces that it listens, rather than Serve.
+func TestNewRefusesBadTLS(t *testing.T) {
+	dir := t.TempDir()
+	selfSigned(t, dir)
+	if err := os.WriteFile(filepath.Join(dir, "not.pem"), []byte("not PEM\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, tls, want string }{
+		{"missing certificate", "{cert_file: missing.crt, key_file: tls.key}", "missing.crt"},
+		{"missing key", "{cert_file: tls.crt, key_file: missing.key}", "missing.key"},
+		{"not PEM", "{cert_file: not.pem, key_file: tls.key}", "tls"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse(strings.NewReader("listen: 127.0.0.1:0\ndata_dir: data\ntls: "+tt.tls+"\n"), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := server.InitDataDir(cfg); err != nil {
+				t.Fatal(err)
+			}
+			srv, err := server.New(t.Context(), cfg, server.Options{})
+			if err == nil {
+				srv.Close()
+				t.Fatal("New accepted an unusable TLS certificate or key")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error naming %s", err, tt.want)
+			}
+		})
+	}
+}
