@@ -140,20 +140,23 @@ func LoadRootKey(cfg config.Config, getenv func(string) string) ([]byte, error) 
 // variable or file cfg names.
 func LoadPassphrase(cfg config.Config, getenv func(string) string) ([]byte, error) {
 	var pass []byte
+	var source string // where the passphrase comes from, for errors
 	switch rk := cfg.RootKey; {
 	case rk.PassphraseEnv != "":
 		pass = []byte(getenv(rk.PassphraseEnv))
+		source = "the environment variable " + rk.PassphraseEnv
 	case rk.PassphraseFile != "":
 		b, err := os.ReadFile(rk.PassphraseFile)
 		if err != nil {
 			return nil, fmt.Errorf("root key passphrase: %w", err)
 		}
 		pass = []byte(trimNewline(string(b)))
+		source = "the file " + rk.PassphraseFile
 	default:
 		return nil, errors.New("no root key source configured")
 	}
 	if len(pass) == 0 {
-		return nil, errors.New("root key passphrase is empty")
+		return nil, fmt.Errorf("root key passphrase is empty: put it in %s (root_key in the configuration)", source)
 	}
 	return pass, nil
 }

@@ -304,3 +304,28 @@ func TestNewRefusesBadTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadPassphraseEmpty checks that an empty passphrase names the
+// variable or file to fill.
+func TestLoadPassphraseEmpty(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "pass"), []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, rootKey, want string }{
+		{"env", "{passphrase_env: KMSD_ROOT_PASSPHRASE}", "environment variable KMSD_ROOT_PASSPHRASE"},
+		{"file", "{passphrase_file: pass}", filepath.Join(dir, "pass")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse(strings.NewReader("data_dir: data\nroot_key: "+tt.rootKey+"\n"), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = server.LoadPassphrase(cfg, func(string) string { return "" })
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error naming %s", err, tt.want)
+			}
+		})
+	}
+}
