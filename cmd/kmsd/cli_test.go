@@ -246,3 +246,25 @@ func TestServeRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestHelpMatchesDocs checks that docs/configuration.md shows the commands
+// and flags that kmsd's help shows, so neither drifts.
+func TestHelpMatchesDocs(t *testing.T) {
+	b, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for name, help := range map[string]string{"iam": iamUsage, "key": keyUsage} {
+		// The commands: the usage text between its first two blank lines.
+		commands := strings.Split(help, "\n\n")[1]
+		if !strings.Contains(doc, commands) {
+			t.Errorf("docs/configuration.md lacks the %s commands of kmsd %s help:\n%s", name, name, commands)
+		}
+	}
+	for _, line := range strings.Split(usage, "\n") {
+		if strings.HasPrefix(line, "  kmsd serve") && !strings.Contains(doc, "`"+strings.TrimSpace(line)+"`") {
+			t.Errorf("docs/configuration.md lacks `%s`", strings.TrimSpace(line))
+		}
+	}
+}

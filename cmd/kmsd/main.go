@@ -36,8 +36,8 @@ func main() {
 const usage = `kmsd — a key management service that speaks the Huawei Cloud KMS API
 
 Usage:
-  kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N]
-  kmsd serve --config FILE
+  kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L]
+  kmsd serve --config FILE [--listen ADDR] [--log-level L]
   kmsd init --config FILE
   kmsd iam SUBCOMMAND ...   (kmsd iam help)
   kmsd key SUBCOMMAND ...   (kmsd key help)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -303,5 +304,42 @@ func TestPasswordLoginBounded(t *testing.T) {
 	release()
 	if _, err := s.PasswordLogin(ctx, "acme", "carol", "carol-pw"); err != nil {
 		t.Errorf("login after the slots were freed: %v", err)
+	}
+}
+
+// TestBootstrapDocExample applies the bootstrap example of
+// docs/configuration.md as written, but for the SK file's directory.
+func TestBootstrapDocExample(t *testing.T) {
+	b, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(b), -1)
+	if len(blocks) < 2 {
+		t.Fatalf("docs/configuration.md has %d yaml blocks, want the configuration and the bootstrap file", len(blocks))
+	}
+	skFile := filepath.Join(t.TempDir(), "acme-admin-sk")
+	if err := os.WriteFile(skFile, []byte("AcmeAdminSecret000000000000000000000001\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.ReplaceAll(blocks[1][1], "/run/secrets/acme-admin-sk", skFile)
+	bs, err := iam.ParseBootstrap(strings.NewReader(doc))
+	if err != nil {
+		t.Fatalf("the documented bootstrap does not parse: %v", err)
+	}
+	s, _, _ := newService(t)
+	env := map[string]string{"ACME_ADMIN_PASSWORD": "acme-admin-password", "ACME_APP_SK": "AcmeAppSecret00000000000000000000000001"}
+	if err := s.ApplyBootstrap(t.Context(), bs, func(k string) string { return env[k] }); err != nil {
+		t.Fatalf("the documented bootstrap does not apply: %v", err)
+	}
+	_, id, err := s.AccessKey(t.Context(), "ACMEAPPAK00000000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !auth.Allowed(id.Policies, "kms:cmk:crypto") || auth.Allowed(id.Policies, "kms:cmk:create") {
+		t.Errorf("app's policies %v: want crypto-only", id.Policies)
+	}
+	if _, err := s.PasswordLogin(t.Context(), "acme", "admin", "acme-admin-password"); err != nil {
+		t.Errorf("admin login: %v", err)
 	}
 }
