@@ -226,6 +226,12 @@ func TestServeRefuses(t *testing.T) {
 			[]string{"--data", "data_dir"}},
 		{"--cmk-quota with --config", []string{"serve", "--config", cfgPath, "--cmk-quota", "5"}, nil,
 			[]string{"--cmk-quota", "quotas.cmk"}},
+		{"dev off loopback", []string{"serve", "--dev", "--data", filepath.Join(dir, "dev2"), "--listen", "0.0.0.0:0"}, nil,
+			[]string{"0.0.0.0:0", "loopback", "--config"}},
+		{"dev quota below 1", []string{"serve", "--dev", "--data", filepath.Join(dir, "dev2"), "--cmk-quota", "0"}, nil,
+			[]string{"--cmk-quota"}},
+		{"bad log level", []string{"serve", "--dev", "--data", filepath.Join(dir, "dev2"), "--log-level", "loud"}, nil,
+			[]string{"--log-level"}},
 		// The data directory "dev" holds the default dev identities,
 		// made by the first case before it failed to listen.
 		{"dev project id changed", []string{"serve", "--dev", "--data", filepath.Join(dir, "dev"), "--listen", taken.Addr().String()},

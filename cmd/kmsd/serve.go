@@ -70,7 +70,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 		cfg = server.DevConfig(abs, *listen, *cmkQuota)
 		if err := cfg.Validate(); err != nil {
-			return err
+			return fmt.Errorf("serve --dev --listen %s --cmk-quota %d: %w (dev mode takes a loopback address and a quota of at least 1; anything else needs kmsd serve --config FILE)", *listen, *cmkQuota, err)
 		}
 		if _, err := server.InitDataDir(cfg); err != nil {
 			return fmt.Errorf("data directory %s: %w; choose a directory this user can create and write with --data DIR", abs, err)
@@ -93,7 +93,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *logLevel != "" {
 		cfg.Log.Level = *logLevel
 		if err := cfg.Validate(); err != nil {
-			return err
+			return fmt.Errorf("--log-level %s: %w", *logLevel, err)
 		}
 	}
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
