@@ -236,6 +236,22 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		if err != nil {
 			return err
 		}
+		// A flag not given keeps the project's current value.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["cmk"] && !set["grants"] {
+			return errors.New("project quota: give --cmk N, --grants N or both (0 = the server's default)")
+		}
+		cur, err := s.Project(ctx, p[0])
+		if err != nil {
+			return err
+		}
+		if !set["cmk"] {
+			*cmk = cur.CMKQuota
+		}
+		if !set["grants"] {
+			*grants = cur.GrantQuota
+		}
 		return s.SetProjectQuotas(ctx, p[0], *cmk, *grants)
 	case "user create":
 		p, err := subFlags(fs, rest[2:], 2)

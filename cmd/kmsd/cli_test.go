@@ -89,6 +89,32 @@ func TestIAMCommands(t *testing.T) {
 	if _, err := kmsd(t, env, append(d, "policy", "put", "acme", "bad", policy)...); err == nil {
 		t.Error("a policy with Version 1.0 was accepted")
 	}
+	// project quota changes only the quotas it is given.
+	const pid = "11112222333344445555666677778888"
+	quotas := func() string {
+		t.Helper()
+		out := mustKmsd(t, env, append(d, "project", "list", "acme")...)
+		m := regexp.MustCompile(pid + `\s+(\d+)\s+(\d+)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("project list printed %q", out)
+		}
+		return m[1] + "/" + m[2]
+	}
+	mustKmsd(t, env, append(d, "project", "quota", pid, "--cmk", "7", "--grants", "9")...)
+	if got := quotas(); got != "7/9" {
+		t.Errorf("after --cmk 7 --grants 9: quotas %s, want 7/9", got)
+	}
+	mustKmsd(t, env, append(d, "project", "quota", pid, "--cmk", "5")...)
+	if got := quotas(); got != "5/9" {
+		t.Errorf("after --cmk 5 alone: quotas %s, want 5/9 (grants kept)", got)
+	}
+	mustKmsd(t, env, append(d, "project", "quota", pid, "--grants", "0")...)
+	if got := quotas(); got != "5/0" {
+		t.Errorf("after --grants 0 alone: quotas %s, want 5/0", got)
+	}
+	if _, err := kmsd(t, env, append(d, "project", "quota", pid)...); err == nil {
+		t.Error("project quota without --cmk or --grants succeeded")
+	}
 	out = mustKmsd(t, env, append(d, "account", "list")...)
 	for _, want := range []string{"acme", "dev", "dev2"} {
 		if !strings.Contains(out, want) {
