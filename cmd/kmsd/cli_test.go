@@ -300,3 +300,28 @@ func TestHelpMatchesDocs(t *testing.T) {
 		}
 	}
 }
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		args []string
+		want int
+	}{
+		{[]string{"version"}, 0},
+		{[]string{"--help"}, 0},
+		{[]string{"serve", "--help"}, 0},
+		{[]string{"serve", "-h"}, 0},
+		{[]string{"iam", "help"}, 0},
+		{[]string{"key", "--data", "/nonexistent", "help"}, 0},
+		{nil, 2},
+		{[]string{"iam"}, 2},
+		{[]string{"no-such-command"}, 2},
+		{[]string{"serve", "--no-such-flag"}, 2},
+	}
+	for _, tt := range tests {
+		var out, errOut strings.Builder
+		err := run(t.Context(), tt.args, &out, &errOut, func(string) string { return "" })
+		if got := exitCode(err, tt.args); got != tt.want {
+			t.Errorf("kmsd %q: exit %d (err %v), want %d", tt.args, got, err, tt.want)
+		}
+	}
+}

@@ -25,12 +25,27 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "kmsd:", err)
-		}
-		os.Exit(2)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "kmsd:", err)
 	}
+	os.Exit(exitCode(err, os.Args[1:]))
+}
+
+// exitCode is 0 for success and for help that was asked for (-h, --help,
+// help), and 2 for an error or for usage printed because a command was
+// incomplete.
+func exitCode(err error, args []string) int {
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		for _, a := range args {
+			if a == "-h" || a == "-help" || a == "--help" || a == "help" {
+				return 0
+			}
+		}
+	}
+	return 2
 }
 
 const usage = `kmsd — a key management service that speaks the Huawei Cloud KMS API
