@@ -104,3 +104,37 @@ func TestMatchAllocations(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMatch routes arbitrary request URIs: match never panics, and a
+// match names a route whose parameters are all set.
+func FuzzMatch(f *testing.F) {
+	h := &Handler{routes: routeTable()}
+	h.index = indexRoutes(h.routes)
+	const p = "/v1.0/0123456789abcdef0123456789abcdef/kms/"
+	for _, s := range []string{
+		p + "encrypt-data", p + "x/tags/a%2Fb", p + "x/tags/team/app", p + "x/tags//", p + "tags",
+		p + "x%2Fy/tags", "/", "/v1.0", "/v1.0/p/kms/1/2/3/4/5/6/7/8/9", "/%zz", p + "aliases",
+	} {
+		f.Add("DELETE", s)
+		f.Add("POST", s)
+		f.Add("GET", s)
+	}
+	f.Fuzz(func(t *testing.T, method, uri string) {
+		u, err := url.ParseRequestURI(uri)
+		if err != nil {
+			return
+		}
+		rt, _, params, err := h.match(method, u)
+		if err != nil {
+			return
+		}
+		if rt == nil {
+			t.Fatalf("%s %q: no route and no error", method, uri)
+		}
+		for k, v := range params {
+			if k == "" {
+				t.Errorf("%s %q: empty parameter name (value %q)", method, uri, v)
+			}
+		}
+	})
+}
