@@ -64,7 +64,14 @@ func setupCryptoAudit(t *testing.T, e *env) cryptoAuditKeys {
 	k.otherProject = newKey(t, e.admin2())
 
 	pt := secretText(t, "audit")
-	k.aesCT = encryptData(t, c, k.aes, pt, nil)
+	// A ciphertext with a '+' or '/' in it, so that its URL-safe spelling
+	// differs (one in about 80 has neither).
+	for i := 0; i < 20 && !strings.ContainsAny(k.aesCT, "+/"); i++ {
+		k.aesCT = encryptData(t, c, k.aes, pt, nil)
+	}
+	if !strings.ContainsAny(k.aesCT, "+/") {
+		t.Fatal("20 ciphertexts without '+' or '/'")
+	}
 	k.disabledCT = encryptData(t, c, k.disabled, pt, nil)
 	k.pendingCT = encryptData(t, c, k.pendingDeletion, pt, nil)
 	k.dfltCT = encryptData(t, c, k.dflt, pt, nil)
