@@ -635,13 +635,24 @@ func TestWireCheckOrder(t *testing.T) {
 // uses the one project it gets. kmsd is both the IAM and the KMS endpoint.
 func TestRegionClientFindsProject(t *testing.T) {
 	e := start(t)
-	// The SDK caches a project id by AK and region, so each algorithm
-	// runs with an AK of its own.
-	for _, tt := range []struct {
-		alg    algorithm.SigningAlgorithm
-		ak, sk string
-	}{{algorithm.HmacSHA256, e.ids.AdminAK, e.ids.AdminSK}, {algorithm.HmacSM3, e.ids.ReaderAK, e.ids.ReaderSK}} {
-		t.Run(string(tt.alg), func(t *testing.T) {
+	// The SDK caches a project id by AK and region for the life of the
+	// process, so each algorithm (and each run, under -count) uses a fresh
+	// AK of its own.
+	user, err := e.srv.IAM.CreateUser(t.Context(), e.ids.AccountID, "region-client", "", "", []string{"KMS CMKReadOnlyAccess"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, alg := range []algorithm.SigningAlgorithm{algorithm.HmacSHA256, algorithm.HmacSM3} {
+		t.Run(string(alg), func(t *testing.T) {
+			ak, sk, err := e.srv.IAM.CreateAccessKey(t.Context(), user.ID, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addSecret(sk)
+			tt := struct {
+				alg    algorithm.SigningAlgorithm
+				ak, sk string
+			}{alg, ak, sk}
 			cred, err := basic.NewCredentialsBuilder().WithAk(tt.ak).WithSk(tt.sk).
 				WithIamEndpointOverride(e.url).SafeBuild()
 			if err != nil {
