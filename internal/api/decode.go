@@ -417,7 +417,7 @@ func (c *call) request() (fields, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTypes(f, requestSchemas[c.route.op]); err != nil {
+	if err := checkTypes(f, c.route.schema); err != nil {
 		return nil, err
 	}
 	return f, f.sequence()

@@ -59,6 +59,9 @@ type route struct {
 	rest bool
 
 	segs []string
+	// schema is requestSchemas[op], looked up once when the table is
+	// built rather than on every request.
+	schema map[string]member
 }
 
 // routeTable returns every operation kmsd serves: the 61 operations of the
@@ -153,6 +156,7 @@ func routeTable() []*route {
 	}
 	for _, rt := range rs {
 		rt.segs = splitPath(rt.pattern)
+		rt.schema = requestSchemas[rt.op]
 	}
 	return rs
 }
