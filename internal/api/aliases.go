@@ -32,15 +32,6 @@ func (h *Handler) aliasEntity(a kms.Alias) aliasEntity {
 // 2024-04-01T00:00:00Z.
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// nonEmptyStr reads a required string member that must not be empty.
-func nonEmptyStr(f fields, name string) (string, error) {
-	s, _, err := f.str(name, true)
-	if err == nil && s == "" {
-		err = fmt.Errorf("%w: %s", errMissingParameter, name)
-	}
-	return s, err
-}
-
 func (h *Handler) createAlias(c *call) (any, error) {
 	f, err := c.request()
 	if err != nil {
@@ -50,7 +41,7 @@ func (h *Handler) createAlias(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	alias, err := nonEmptyStr(f, "alias")
+	alias, err := requiredText(f, "alias")
 	if err != nil {
 		return nil, err
 	}
@@ -66,11 +57,11 @@ func (h *Handler) associateAlias(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	alias, err := nonEmptyStr(f, "alias")
+	alias, err := requiredText(f, "alias")
 	if err != nil {
 		return nil, err
 	}
-	target, err := nonEmptyStr(f, "target_key_id")
+	target, err := requiredText(f, "target_key_id")
 	if err != nil {
 		return nil, err
 	}

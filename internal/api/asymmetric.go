@@ -14,19 +14,6 @@ import (
 // (get-publickey, sign, verify, derive-shared-secret) and the data key
 // pairs of §5.D (create-rsa-datakey-pair, create-ec-datakey-pair).
 
-// requiredText reads a required string member; an empty string counts as
-// missing (KMS.0204), as for key_id.
-func requiredText(f fields, name string) (string, error) {
-	s, _, err := f.str(name, true)
-	if err != nil {
-		return "", err
-	}
-	if s == "" {
-		return "", fmt.Errorf("%w: %s", errMissingParameter, name)
-	}
-	return s, nil
-}
-
 // requiredBase64 reads a required member holding standard, padded base64
 // and returns the decoded bytes; text that is not base64 is KMS.0308.
 func requiredBase64(f fields, name string) ([]byte, error) {

@@ -24,9 +24,9 @@ var (
 	reEncryptionAlgorithms = []string{kms.EncryptionSymmetricDefault, kms.EncryptionRSAOAEPSHA1, kms.EncryptionRSAOAEPSHA256, kms.EncryptionSM2}
 )
 
-// textField reads a required string member; the empty string counts as
+// requiredText reads a required string member; the empty string counts as
 // missing (KMS.0204), as for key_id.
-func textField(f fields, name string) (string, error) {
+func requiredText(f fields, name string) (string, error) {
 	s, _, err := f.str(name, true)
 	if err == nil && s == "" {
 		err = fmt.Errorf("%w: %s is empty", errMissingParameter, name)
@@ -34,7 +34,7 @@ func textField(f fields, name string) (string, error) {
 	return s, err
 }
 
-// textBytes is textField returning bytes that may alias the body (see
+// textBytes is requiredText returning bytes that may alias the body (see
 // fields.bytes).
 func textBytes(f fields, name string) ([]byte, error) {
 	b, _, err := f.bytes(name, true)
@@ -130,7 +130,7 @@ func (h *Handler) decryptData(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := textField(f, "cipher_text")
+	s, err := requiredText(f, "cipher_text")
 	if err != nil {
 		return nil, err
 	}
@@ -180,16 +180,13 @@ func reEncryptInput(c *call) (kms.ReEncryptInput, error) {
 	if err != nil {
 		return in, err
 	}
-	if in.DestinationKeyID, _, err = f.str("destination_key_id", true); err != nil {
+	if in.DestinationKeyID, err = requiredText(f, "destination_key_id"); err != nil {
 		return in, err
-	}
-	if in.DestinationKeyID == "" {
-		return in, fmt.Errorf("%w: destination_key_id", errMissingParameter)
 	}
 	if err := kms.ValidateKeyID(in.DestinationKeyID); err != nil {
 		return in, err
 	}
-	s, err := textField(f, "cipher_text")
+	s, err := requiredText(f, "cipher_text")
 	if err != nil {
 		return in, err
 	}

@@ -91,7 +91,7 @@ func (h *Handler) encryptDataKey(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := textField(f, "plain_text")
+	s, err := requiredText(f, "plain_text")
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func (h *Handler) decryptDataKey(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := textField(f, "cipher_text")
+	s, err := requiredText(f, "cipher_text")
 	if err != nil {
 		return nil, err
 	}

@@ -253,7 +253,7 @@ func (h *Handler) createGrant(c *call) (any, error) {
 		return nil, err
 	}
 	in := kms.CreateGrantInput{ProjectID: c.project(), KeyID: id, IssuingPrincipal: c.principal.UserID}
-	if in.GranteePrincipal, err = nonEmptyStr(f, "grantee_principal"); err != nil {
+	if in.GranteePrincipal, err = requiredText(f, "grantee_principal"); err != nil {
 		return nil, err
 	}
 	if in.GranteePrincipalType, err = enum(f, "grantee_principal_type", "user", "domain"); err != nil {
@@ -332,7 +332,7 @@ func grantRequest(c *call) (key, grantID string, err error) {
 	if key, err = keyID(f); err != nil {
 		return "", "", err
 	}
-	if grantID, err = nonEmptyStr(f, "grant_id"); err != nil {
+	if grantID, err = requiredText(f, "grant_id"); err != nil {
 		return "", "", err
 	}
 	return key, grantID, nil

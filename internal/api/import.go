@@ -25,12 +25,9 @@ func (h *Handler) getParametersForImport(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	alg, _, err := f.str("wrapping_algorithm", true)
+	alg, err := requiredText(f, "wrapping_algorithm")
 	if err != nil {
 		return nil, err
-	}
-	if alg == "" {
-		return nil, fmt.Errorf("%w: wrapping_algorithm", errMissingParameter)
 	}
 	// wrapping_key_spec is kmsd's own optional member (RSA_2048 by
 	// default, as Huawei's).
@@ -56,10 +53,10 @@ func (h *Handler) importKeyMaterial(c *call) (any, error) {
 		return nil, err
 	}
 	in := kms.ImportMaterialInput{ProjectID: c.project(), KeyID: id}
-	if in.Token, err = requiredString(f, "import_token"); err != nil {
+	if in.Token, err = requiredText(f, "import_token"); err != nil {
 		return nil, err
 	}
-	wrapped, err := requiredString(f, "encrypted_key_material")
+	wrapped, err := requiredText(f, "encrypted_key_material")
 	if err != nil {
 		return nil, err
 	}
@@ -93,18 +90,6 @@ func (h *Handler) deleteImportedKeyMaterial(c *call) (any, error) {
 		return nil, err
 	}
 	return nil, nil
-}
-
-// requiredString reads a string member that must be present and not empty.
-func requiredString(f fields, name string) (string, error) {
-	s, _, err := f.str(name, true)
-	if err != nil {
-		return "", err
-	}
-	if s == "" {
-		return "", fmt.Errorf("%w: %s", errMissingParameter, name)
-	}
-	return s, nil
 }
 
 // integer returns a member the reference types as a JSON integer (int64 in
