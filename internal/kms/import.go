@@ -281,10 +281,22 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in ImportMaterialInput)
 	if err := ValidateKeyID(in.KeyID); err != nil {
 		return Key{}, err
 	}
+	// Parsing the token asks no store, so it comes first and the key and
+	// the token's row are read in one transaction; its error is still
+	// reported in the documented order.
+	tok, tokErr := s.parseImportToken(in.Token)
+	tokenID := hex.EncodeToString(tok.id[:])
 	var k Key
+	var row store.ImportToken
+	var rowErr error
 	err := s.store.View(ctx, func(tx store.Tx) (err error) {
-		k, err = tx.GetKey(in.ProjectID, in.KeyID)
-		return mapNotFound(err)
+		if k, err = tx.GetKey(in.ProjectID, in.KeyID); err != nil {
+			return mapNotFound(err)
+		}
+		if tokErr == nil {
+			row, rowErr = tx.GetImportToken(in.ProjectID, in.KeyID, tokenID)
+		}
+		return nil
 	})
 	if err != nil {
 		return Key{}, err
@@ -295,9 +307,8 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in ImportMaterialInput)
 	if len(in.EncryptedPrivateKey) > 0 {
 		return Key{}, fmt.Errorf("%w: encrypted_privatekey with a %s key", ErrInvalidParameter, k.Spec)
 	}
-	tok, err := s.parseImportToken(in.Token)
-	if err != nil {
-		return Key{}, err
+	if tokErr != nil {
+		return Key{}, tokErr
 	}
 	if tok.projectID != in.ProjectID || tok.keyID != in.KeyID {
 		return Key{}, fmt.Errorf("%w: token of key %s, request for key %s", ErrImportTokenKey, tok.keyID, in.KeyID)
@@ -314,17 +325,11 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in ImportMaterialInput)
 			return Key{}, fmt.Errorf("%w: expiration_time after %v", ErrInvalidParameter, maxMaterialExpiry)
 		}
 	}
-	tokenID := hex.EncodeToString(tok.id[:])
-	var row store.ImportToken
-	err = s.store.View(ctx, func(tx store.Tx) (err error) {
-		row, err = tx.GetImportToken(in.ProjectID, in.KeyID, tokenID)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(rowErr, store.ErrNotFound) {
 		return Key{}, fmt.Errorf("%w: token %s is spent or unknown", ErrImportTokenInvalid, tokenID)
 	}
-	if err != nil {
-		return Key{}, err
+	if rowErr != nil {
+		return Key{}, rowErr
 	}
 	if row.WrappingAlgorithm != tok.algorithm || row.WrappingKeySpec != tok.keySpec {
 		return Key{}, fmt.Errorf("%w: token %s does not match its row", ErrImportTokenInvalid, tokenID)
