@@ -33,11 +33,7 @@ func (h *Handler) aliasEntity(a kms.Alias) aliasEntity {
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 func (h *Handler) createAlias(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	id, err := keyID(f)
+	id, f, err := keyRequest(c)
 	if err != nil {
 		return nil, err
 	}
@@ -74,11 +70,7 @@ func (h *Handler) associateAlias(c *call) (any, error) {
 
 // deleteAlias serves DELETE with a JSON body (reference kms-api.md §1).
 func (h *Handler) deleteAlias(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	id, err := keyID(f)
+	id, f, err := keyRequest(c)
 	if err != nil {
 		return nil, err
 	}

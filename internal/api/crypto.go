@@ -90,11 +90,7 @@ type encryptDataResponse struct {
 }
 
 func (h *Handler) encryptData(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	id, err := keyID(f)
+	id, f, err := keyRequest(c)
 	if err != nil {
 		return nil, err
 	}

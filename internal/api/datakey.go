@@ -12,14 +12,11 @@ import (
 // (reference kms-api.md §5.D). pin and pin_type serve Huawei's level-4
 // assessment flows only; they are type-checked and otherwise ignored.
 func dataKeyInput(c *call) (kms.CreateDataKeyInput, error) {
-	in := kms.CreateDataKeyInput{ProjectID: c.project()}
-	f, err := c.request()
+	id, f, err := keyRequest(c)
 	if err != nil {
-		return in, err
+		return kms.CreateDataKeyInput{}, err
 	}
-	if in.KeyID, err = keyID(f); err != nil {
-		return in, err
-	}
+	in := kms.CreateDataKeyInput{ProjectID: c.project(), KeyID: id}
 	// kms checks the value: an unknown key_spec is KMS.1902.
 	if in.KeySpec, _, err = f.str("key_spec", false); err != nil {
 		return in, err
@@ -83,11 +80,7 @@ type encryptDataKeyResponse struct {
 }
 
 func (h *Handler) encryptDataKey(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	id, err := keyID(f)
+	id, f, err := keyRequest(c)
 	if err != nil {
 		return nil, err
 	}
@@ -131,11 +124,7 @@ type decryptDataKeyResponse struct {
 }
 
 func (h *Handler) decryptDataKey(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	id, err := keyID(f)
+	id, f, err := keyRequest(c)
 	if err != nil {
 		return nil, err
 	}

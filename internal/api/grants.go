@@ -244,11 +244,7 @@ func paging(f fields) (offset, limit int, err error) {
 }
 
 func (h *Handler) createGrant(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	id, err := keyID(f)
+	id, f, err := keyRequest(c)
 	if err != nil {
 		return nil, err
 	}
@@ -281,11 +277,7 @@ func (h *Handler) createGrant(c *call) (any, error) {
 }
 
 func (h *Handler) listGrants(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	id, err := keyID(f)
+	id, f, err := keyRequest(c)
 	if err != nil {
 		return nil, err
 	}
@@ -325,11 +317,8 @@ func (h *Handler) listRetirableGrants(c *call) (any, error) {
 // grantRequest decodes the key_id and grant_id of revoke-grant and
 // retire-grant.
 func grantRequest(c *call) (key, grantID string, err error) {
-	f, err := c.request()
+	key, f, err := keyRequest(c)
 	if err != nil {
-		return "", "", err
-	}
-	if key, err = keyID(f); err != nil {
 		return "", "", err
 	}
 	if grantID, err = requiredText(f, "grant_id"); err != nil {

@@ -122,7 +122,8 @@ func (h *Handler) createKey(c *call) (any, error) {
 	return map[string]any{"key_info": map[string]string{"key_id": k.KeyID, "domain_id": k.AccountID, "region_id": h.kms.Region()}}, nil
 }
 
-// keyRequest decodes a body whose only operand is key_id.
+// keyRequest decodes the call's body (see call.request) and reads its
+// required key_id.
 func keyRequest(c *call) (string, fields, error) {
 	f, err := c.request()
 	if err != nil {
