@@ -133,10 +133,7 @@ func (h *Handler) deriveSharedSecret(c *call) (any, error) {
 		return nil, err
 	}
 	if raw, ok := f["recipient"]; ok && string(raw) != "null" {
-		if len(raw) == 0 || raw[0] != '{' {
-			return nil, fmt.Errorf("%w: recipient must be a JSON object", errMalformedJSON)
-		}
-		// A recipient is a Qingtian enclave's attestation document; kmsd
+		// The schema made it an object. A recipient is a Qingtian enclave's attestation document; kmsd
 		// has no enclave attestation to check it against.
 		return nil, fmt.Errorf("%w: derive-shared-secret with a recipient", kms.ErrNotImplemented)
 	}
@@ -189,14 +186,14 @@ func (h *Handler) createRSADataKeyPair(c *call) (any, error) {
 	return h.createDataKeyPair(c, rsaPairSpecs)
 }
 
+// createECDataKeyPair ignores pin and pin_type, which the schema types.
 func (h *Handler) createECDataKeyPair(c *call) (any, error) {
-	return h.createDataKeyPair(c, ecPairSpecs, "pin", "pin_type")
+	return h.createDataKeyPair(c, ecPairSpecs)
 }
 
 // createDataKeyPair serves both data key pair operations; specs are the
-// operation's key_spec values and ignored the members it accepts (typed
-// strings) but does not use.
-func (h *Handler) createDataKeyPair(c *call, specs []string, ignored ...string) (any, error) {
+// operation's key_spec values.
+func (h *Handler) createDataKeyPair(c *call, specs []string) (any, error) {
 	id, f, err := keyRequest(c)
 	if err != nil {
 		return nil, err
@@ -215,11 +212,6 @@ func (h *Handler) createDataKeyPair(c *call, specs []string, ignored ...string) 
 	aad, _, err := f.str("additional_authenticated_data", false)
 	if err != nil {
 		return nil, err
-	}
-	for _, name := range ignored {
-		if _, _, err := f.str(name, false); err != nil {
-			return nil, err
-		}
 	}
 	p, err := h.kms.CreateDataKeyPair(c.ctx, kms.DataKeyPairInput{ProjectID: c.project(), KeyID: id, Spec: spec, AAD: []byte(aad)})
 	if err != nil {

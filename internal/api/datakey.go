@@ -10,7 +10,7 @@ import (
 
 // dataKeyInput decodes create-datakey and create-datakey-without-plaintext
 // (reference kms-api.md §5.D). pin and pin_type serve Huawei's level-4
-// assessment flows only; they are type-checked and otherwise ignored.
+// assessment flows only; pin_type is checked, pin only typed (schema.go).
 func dataKeyInput(c *call) (kms.CreateDataKeyInput, error) {
 	id, f, err := keyRequest(c)
 	if err != nil {
@@ -25,9 +25,6 @@ func dataKeyInput(c *call) (kms.CreateDataKeyInput, error) {
 		return in, err
 	}
 	if in.AAD, err = aadField(f, "additional_authenticated_data"); err != nil {
-		return in, err
-	}
-	if _, _, err = f.str("pin", false); err != nil {
 		return in, err
 	}
 	if _, err = enum(f, "pin_type", "CipherText", "PlainText"); err != nil {
@@ -94,12 +91,6 @@ func (h *Handler) encryptDataKey(c *call) (any, error) {
 	}
 	aad, err := aadField(f, "additional_authenticated_data")
 	if err != nil {
-		return nil, err
-	}
-	if _, _, err = f.str("pin", false); err != nil {
-		return nil, err
-	}
-	if _, _, err = f.str("pin_type", false); err != nil {
 		return nil, err
 	}
 	if _, err = enum(f, "key_spec", "SM2", "RSA"); err != nil {

@@ -110,9 +110,6 @@ func (h *Handler) createKey(c *call) (any, error) {
 	if in.KeystoreID, _, err = f.str("keystore_id", false); err != nil {
 		return nil, err
 	}
-	if _, _, err = f.str("vm_id", false); err != nil {
-		return nil, err
-	}
 	k, err := h.kms.CreateKey(c.ctx, in)
 	if err != nil {
 		return nil, err

@@ -303,13 +303,8 @@ func (h *Handler) listKmsByTags(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	// limit and offset are strings; they are type-checked always and read
-	// only for filter (reference §5.I: ignored for count).
-	for _, name := range []string{"limit", "offset"} {
-		if _, _, err := f.str(name, false); err != nil {
-			return nil, err
-		}
-	}
+	// limit and offset are typed always (schema.go) and read only for
+	// filter (reference §5.I: ignored for count).
 	switch action {
 	case searchCount:
 		n, err := h.kms.CountKeysByTags(c.ctx, c.project(), q)
