@@ -52,25 +52,21 @@ func (s *Service) URN(a Alias) string {
 	return "kms:" + s.cfg.Region + ":" + a.AccountID + ":alias:" + a.Name
 }
 
-// aliasTarget checks that a key may take an alias: it must exist, not be a
-// default key (KMS.0211, reference kms-api.md §2.3), not be pending
-// deletion, and hold fewer than MaxAliasesPerKey aliases.
-func aliasTarget(tx store.Tx, projectID, keyID string) (store.Key, error) {
-	k, err := tx.GetKey(projectID, keyID)
-	if err != nil {
-		return store.Key{}, mapNotFound(err)
+// aliasTarget checks that k, read in tx, may take another alias: it must
+// not be a default key (KMS.0211, reference kms-api.md §2.3), not be
+// pending deletion, and hold fewer than MaxAliasesPerKey aliases.
+func aliasTarget(tx store.Tx, k *store.Key) error {
+	if err := updatable(k); err != nil {
+		return err
 	}
-	if err := updatable(&k); err != nil {
-		return store.Key{}, err
-	}
-	as, err := tx.ListAliases(projectID, keyID, "", MaxAliasesPerKey)
+	as, err := tx.ListAliases(k.ProjectID, k.KeyID, "", MaxAliasesPerKey)
 	if err != nil {
-		return store.Key{}, err
+		return err
 	}
 	if len(as) >= MaxAliasesPerKey {
-		return store.Key{}, fmt.Errorf("%w: key %s has %d aliases", ErrTooManyAliases, keyID, len(as))
+		return fmt.Errorf("%w: key %s has %d aliases", ErrTooManyAliases, k.KeyID, len(as))
 	}
-	return k, nil
+	return nil
 }
 
 // CreateAlias gives the key of the project an extra name. Errors: a bad
@@ -88,8 +84,11 @@ func (s *Service) CreateAlias(ctx context.Context, projectID, keyID, alias strin
 	row := store.Alias{ProjectID: projectID, Alias: alias, KeyID: keyID, CreatedAt: now, UpdatedAt: now}
 	var a Alias
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		k, err := aliasTarget(tx, projectID, keyID)
+		k, err := tx.GetKey(projectID, keyID)
 		if err != nil {
+			return mapNotFound(err)
+		}
+		if err := aliasTarget(tx, &k); err != nil {
 			return err
 		}
 		a = aliasOf(row, k.AccountID)
@@ -126,7 +125,8 @@ func (s *Service) AssociateAlias(ctx context.Context, projectID, alias, targetKe
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		// The target key first: another project's key is a missing key
 		// (KMS.0207), whatever the alias names in the caller's project.
-		if _, err := tx.GetKey(projectID, targetKeyID); err != nil {
+		k, err := tx.GetKey(projectID, targetKeyID)
+		if err != nil {
 			return mapNotFound(err)
 		}
 		cur, err := tx.GetAlias(projectID, alias)
@@ -136,16 +136,13 @@ func (s *Service) AssociateAlias(ctx context.Context, projectID, alias, targetKe
 		if err != nil {
 			return err
 		}
-		var k store.Key
 		if cur.KeyID == targetKeyID {
-			// No new alias for the key: only its existence and state.
-			if k, err = tx.GetKey(projectID, targetKeyID); err != nil {
-				return mapNotFound(err)
-			}
-			if err := updatable(&k); err != nil {
-				return err
-			}
-		} else if k, err = aliasTarget(tx, projectID, targetKeyID); err != nil {
+			// No new alias for the key: only its state.
+			err = updatable(&k)
+		} else {
+			err = aliasTarget(tx, &k)
+		}
+		if err != nil {
 			return err
 		}
 		cur.KeyID = targetKeyID
