@@ -213,29 +213,30 @@ func reEncryptInput(c *call) (kms.ReEncryptInput, error) {
 		return in, fmt.Errorf("%w: datakey_cipher_length %d", kms.ErrInvalidParameter, n)
 	}
 	in.DataKeyLength = n
-	switch {
-	case hasLength:
+	if hasLength {
 		if in.Ciphertext, err = hex.DecodeString(s); err != nil {
 			return in, fmt.Errorf("%w: cipher_text is not hex", kms.ErrInvalidDataKeyCiphertext)
 		}
-	case !asymmetricSource && isDataKeyHex(s):
-		in.Ciphertext, _ = hex.DecodeString(s)
-	default:
-		if in.Ciphertext, err = decodeCipherText(s); err != nil {
-			return in, err
+		return in, nil
+	}
+	if !asymmetricSource {
+		if b, ok := dataKeyHex(s); ok {
+			in.Ciphertext = b
+			return in, nil
 		}
 	}
-	return in, nil
+	in.Ciphertext, err = decodeCipherText(s)
+	return in, err
 }
 
-// isDataKeyHex reports whether s is the hex form of a data key blob.
-func isDataKeyHex(s string) bool {
+// dataKeyHex decodes s when it is the hex form of a data key blob.
+func dataKeyHex(s string) ([]byte, bool) {
 	b, err := hex.DecodeString(s)
 	if err != nil {
-		return false
+		return nil, false
 	}
 	blob, err := ciphertext.Parse(b)
-	return err == nil && blob.Kind == ciphertext.KindDataKey
+	return b, err == nil && blob.Kind == ciphertext.KindDataKey
 }
 
 func (h *Handler) reEncrypt(c *call) (any, error) {
