@@ -211,6 +211,33 @@ func testCascades(t *testing.T, f *fixture) {
 	})
 }
 
+// startReaders starts n readers, each running check in a View over and
+// over, until the returned stop is called; stop waits for them. A View that
+// fails fails the test and ends its reader.
+func (f *fixture) startReaders(t *testing.T, n int, check func(store.Tx) error) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for {
+				if err := f.s.View(t.Context(), check); err != nil {
+					t.Errorf("reader: %v", err)
+					return
+				}
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
+		})
+	}
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
+
 // testConcurrentWriters runs many writers and readers at once. Writers must
 // all succeed (a backend retries or serializes internally; "database is
 // locked" must not reach the caller), and every reader must see a
@@ -228,37 +255,20 @@ func testConcurrentWriters(t *testing.T, f *fixture) {
 	}
 
 	ctx := t.Context()
-	done := make(chan struct{})
-	var readerWG sync.WaitGroup
-	for range readers {
-		readerWG.Go(func() {
-			for {
-				err := f.s.View(ctx, func(tx store.Tx) error {
-					c, err := tx.KeyCounts(p.ID)
-					if err != nil {
-						return err
-					}
-					_, total, err := tx.ListKeys(p.ID, store.KeyFilter{}, 0, 1)
-					if err != nil {
-						return err
-					}
-					if c.Custom != total {
-						t.Errorf("in one View: KeyCounts.Custom = %d, ListKeys total = %d", c.Custom, total)
-					}
-					return nil
-				})
-				if err != nil {
-					t.Errorf("reader: %v", err)
-					return
-				}
-				select {
-				case <-done:
-					return
-				default:
-				}
-			}
-		})
-	}
+	stopReaders := f.startReaders(t, readers, func(tx store.Tx) error {
+		c, err := tx.KeyCounts(p.ID)
+		if err != nil {
+			return err
+		}
+		_, total, err := tx.ListKeys(p.ID, store.KeyFilter{}, 0, 1)
+		if err != nil {
+			return err
+		}
+		if c.Custom != total {
+			t.Errorf("in one View: KeyCounts.Custom = %d, ListKeys total = %d", c.Custom, total)
+		}
+		return nil
+	})
 
 	var writerWG sync.WaitGroup
 	for w := range writers {
@@ -272,8 +282,7 @@ func testConcurrentWriters(t *testing.T, f *fixture) {
 		})
 	}
 	writerWG.Wait()
-	close(done)
-	readerWG.Wait()
+	stopReaders()
 
 	var got []store.Key
 	var total int
@@ -435,37 +444,20 @@ func testConcurrentKeyManagement(t *testing.T, f *fixture) {
 	}
 
 	ctx := t.Context()
-	done := make(chan struct{})
-	var readerWG sync.WaitGroup
-	for range readers {
-		readerWG.Go(func() {
-			for {
-				err := f.s.View(ctx, func(tx store.Tx) error {
-					n, err := tx.CountGrants(p.ID, k.KeyID)
-					if err != nil {
-						return err
-					}
-					list, total, err := tx.ListGrants(p.ID, k.KeyID, 0, 0)
-					if err != nil {
-						return err
-					}
-					if n != total || len(list) != total {
-						t.Errorf("in one View: CountGrants = %d, ListGrants total = %d, listed %d", n, total, len(list))
-					}
-					return nil
-				})
-				if err != nil {
-					t.Errorf("reader: %v", err)
-					return
-				}
-				select {
-				case <-done:
-					return
-				default:
-				}
-			}
-		})
-	}
+	stopReaders := f.startReaders(t, readers, func(tx store.Tx) error {
+		n, err := tx.CountGrants(p.ID, k.KeyID)
+		if err != nil {
+			return err
+		}
+		list, total, err := tx.ListGrants(p.ID, k.KeyID, 0, 0)
+		if err != nil {
+			return err
+		}
+		if n != total || len(list) != total {
+			t.Errorf("in one View: CountGrants = %d, ListGrants total = %d, listed %d", n, total, len(list))
+		}
+		return nil
+	})
 
 	var won [names]atomic.Int32
 	var writerWG sync.WaitGroup
@@ -491,8 +483,7 @@ func testConcurrentKeyManagement(t *testing.T, f *fixture) {
 		})
 	}
 	writerWG.Wait()
-	close(done)
-	readerWG.Wait()
+	stopReaders()
 
 	for i := range names {
 		if n := won[i].Load(); n != 1 {
