@@ -171,11 +171,8 @@ func (s *Service) CreateGrant(ctx context.Context, in CreateGrantInput) (Grant, 
 		if err != nil {
 			return mapNotFound(err)
 		}
-		if k.Default {
-			return ErrDefaultKey
-		}
-		if k.State == StatePendingDeletion {
-			return ErrKeyPendingDeletion
+		if err := updatable(&k); err != nil {
+			return err
 		}
 		if err := principalExists(tx, g.GranteePrincipal, g.GranteePrincipalType); err != nil {
 			return err
