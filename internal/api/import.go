@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/base64"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/kmsd/kmsd/internal/kms"
@@ -70,7 +69,7 @@ func (h *Handler) importKeyMaterial(c *call) (any, error) {
 			return nil, fmt.Errorf("%w: encrypted_privatekey is not base64", kms.ErrInvalidParameter)
 		}
 	}
-	if sec, ok, err := f.integer("expiration_time"); err != nil {
+	if sec, ok, err := intMember(f, "expiration_time", false, 64, kms.ErrInvalidParameter); err != nil {
 		return nil, err
 	} else if ok {
 		in.ExpiresAt = time.Unix(sec, 0)
@@ -90,23 +89,4 @@ func (h *Handler) deleteImportedKeyMaterial(c *call) (any, error) {
 		return nil, err
 	}
 	return nil, nil
-}
-
-// integer returns a member the reference types as a JSON integer (int64 in
-// the SDK). Absent or null is (0, false). A string, boolean or other JSON
-// type is errMalformedJSON; a number that is not a 64-bit integer (1.5,
-// 1e3, 1e30) is kms.ErrInvalidParameter.
-func (f fields) integer(name string) (int64, bool, error) {
-	raw, ok := f[name]
-	if !ok || string(raw) == "null" {
-		return 0, false, nil
-	}
-	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
-		return 0, false, fmt.Errorf("%w: %s must be a JSON number", errMalformedJSON, name)
-	}
-	v, err := strconv.ParseInt(string(raw), 10, 64)
-	if err != nil {
-		return 0, false, fmt.Errorf("%w: %s is not a 64-bit integer", kms.ErrInvalidParameter, name)
-	}
-	return v, true, nil
 }

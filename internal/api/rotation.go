@@ -1,9 +1,8 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
+	"strconv"
 
 	"github.com/kmsd/kmsd/internal/kms"
 )
@@ -20,11 +19,11 @@ type rotationStatus struct {
 }
 
 // intMember returns a member the reference types as a JSON integer (e.g.
-// "rotation_interval": 30). Absent or null is ("", false), and
-// errMissingParameter when required; a string, boolean or other JSON type
-// is errMalformedJSON; a number that is not an int32 (30.5, 1e2,
-// 9999999999) is badValue.
-func intMember(f fields, name string, required bool, badValue error) (int, bool, error) {
+// "rotation_interval": 30, int32 in the SDK; "expiration_time", int64).
+// Absent or null is (0, false), and errMissingParameter when required; a
+// string, boolean or other JSON type is errMalformedJSON; a number that is
+// not an integer of bits bits (30.5, 1e2, 9999999999 for 32) is badValue.
+func intMember(f fields, name string, required bool, bits int, badValue error) (int64, bool, error) {
 	raw, ok := f[name]
 	if !ok || string(raw) == "null" {
 		if required {
@@ -32,14 +31,14 @@ func intMember(f fields, name string, required bool, badValue error) (int, bool,
 		}
 		return 0, false, nil
 	}
-	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
 		return 0, false, fmt.Errorf("%w: %s must be a JSON number", errMalformedJSON, name)
 	}
-	n, err := json.Number(raw).Int64()
-	if err != nil || n < math.MinInt32 || n > math.MaxInt32 {
-		return 0, false, fmt.Errorf("%w: %s is not an integer", badValue, name)
+	n, err := strconv.ParseInt(string(raw), 10, bits)
+	if err != nil {
+		return 0, false, fmt.Errorf("%w: %s is not a %d-bit integer", badValue, name, bits)
 	}
-	return int(n), true, nil
+	return n, true, nil
 }
 
 func (h *Handler) enableKeyRotation(c *call) (any, error) {
@@ -65,11 +64,11 @@ func (h *Handler) updateKeyRotationInterval(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	days, _, err := intMember(f, "rotation_interval", true, kms.ErrInvalidRotationInterval)
+	days, _, err := intMember(f, "rotation_interval", true, 32, kms.ErrInvalidRotationInterval)
 	if err != nil {
 		return nil, err
 	}
-	_, err = h.kms.UpdateKeyRotationInterval(c.ctx, c.project(), id, days)
+	_, err = h.kms.UpdateKeyRotationInterval(c.ctx, c.project(), id, int(days))
 	return nil, err
 }
 
