@@ -21,14 +21,7 @@ func alias(k store.Key, name string, i int) store.Alias {
 // createAliases creates as in one transaction.
 func (f *fixture) createAliases(t *testing.T, as ...store.Alias) {
 	t.Helper()
-	f.update(t, func(tx store.Tx) error {
-		for _, a := range as {
-			if err := tx.CreateAlias(a); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	createAll(t, f, store.Tx.CreateAlias, as...)
 }
 
 // listAliases returns one page of ListAliases and fails the test on an

@@ -43,14 +43,7 @@ func (f *fixture) grant(k store.Key, grantee string, i int) store.Grant {
 // createGrants creates gs in one transaction.
 func (f *fixture) createGrants(t *testing.T, gs ...store.Grant) {
 	t.Helper()
-	f.update(t, func(tx store.Tx) error {
-		for _, g := range gs {
-			if err := tx.CreateGrant(g); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	createAll(t, f, store.Tx.CreateGrant, gs...)
 }
 
 func testGrants(t *testing.T, f *fixture) {

@@ -160,17 +160,24 @@ func (f *fixture) key(p store.Project, i int) store.Key {
 	}
 }
 
-// createKeys creates ks in one transaction.
-func (f *fixture) createKeys(t *testing.T, ks ...store.Key) {
+// createAll creates xs in one transaction with create, a Tx method such
+// as store.Tx.CreateKey.
+func createAll[T any](t *testing.T, f *fixture, create func(store.Tx, T) error, xs ...T) {
 	t.Helper()
 	f.update(t, func(tx store.Tx) error {
-		for _, k := range ks {
-			if err := tx.CreateKey(k); err != nil {
+		for _, x := range xs {
+			if err := create(tx, x); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// createKeys creates ks in one transaction.
+func (f *fixture) createKeys(t *testing.T, ks ...store.Key) {
+	t.Helper()
+	createAll(t, f, store.Tx.CreateKey, ks...)
 }
 
 // getKey reads one key and fails the test when that fails.
