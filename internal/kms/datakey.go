@@ -47,17 +47,22 @@ type CreateDataKeyInput struct {
 	AAD     []byte
 }
 
-// dataKeyCMK checks that h can protect data keys: only symmetric keys do.
-// An HMAC key is ErrHMACKey (KMS.0341), an asymmetric one ErrAsymmetricKey
-// (KMS.0325) — kmsd does not wrap data keys with RSA keys.
-func dataKeyCMK(h *handle) error {
+// dataKeyCMK returns the enabled key keyID (usableKey) if it can protect
+// data keys: only symmetric keys do. An HMAC key is ErrHMACKey
+// (KMS.0341), an asymmetric one ErrAsymmetricKey (KMS.0325) — kmsd does
+// not wrap data keys with RSA keys.
+func (s *Service) dataKeyCMK(ctx context.Context, projectID, keyID string) (*handle, error) {
+	h, err := s.usableKey(ctx, projectID, keyID)
+	if err != nil {
+		return nil, err
+	}
 	switch specs[h.Spec].class {
 	case classSymmetric:
-		return nil
+		return h, nil
 	case classHMAC:
-		return ErrHMACKey
+		return nil, ErrHMACKey
 	}
-	return fmt.Errorf("%w: data keys need a symmetric key", ErrAsymmetricKey)
+	return nil, fmt.Errorf("%w: data keys need a symmetric key", ErrAsymmetricKey)
 }
 
 // dataKeyDigest returns the digest of a data key under the CMK h: SM3 for
@@ -101,11 +106,8 @@ func (s *Service) CreateDataKey(ctx context.Context, in CreateDataKeyInput) (pla
 	if err := checkAAD(in.AAD); err != nil {
 		return nil, nil, err
 	}
-	h, err := s.usableKey(ctx, in.ProjectID, in.KeyID)
+	h, err := s.dataKeyCMK(ctx, in.ProjectID, in.KeyID)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := dataKeyCMK(h); err != nil {
 		return nil, nil, err
 	}
 	dek := make([]byte, bits/8)
@@ -134,11 +136,8 @@ func (s *Service) EncryptDataKey(ctx context.Context, projectID, keyID string, p
 	if err := checkAAD(aad); err != nil {
 		return nil, err
 	}
-	h, err := s.usableKey(ctx, projectID, keyID)
+	h, err := s.dataKeyCMK(ctx, projectID, keyID)
 	if err != nil {
-		return nil, err
-	}
-	if err := dataKeyCMK(h); err != nil {
 		return nil, err
 	}
 	if len(plainWithDigest) != plainLength+DataKeyDigestSize {
@@ -169,11 +168,8 @@ func (s *Service) DecryptDataKey(ctx context.Context, projectID, keyID string, b
 	if err := checkAAD(aad); err != nil {
 		return nil, nil, err
 	}
-	h, err := s.usableKey(ctx, projectID, keyID)
+	h, err := s.dataKeyCMK(ctx, projectID, keyID)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := dataKeyCMK(h); err != nil {
 		return nil, nil, err
 	}
 	b, err := parseBlob(blob, ciphertext.KindDataKey)
