@@ -99,30 +99,14 @@ func (t *tx) ListGrants(projectID, keyID string, offset, limit int) ([]store.Gra
 	if err := t.keyExists(op, projectID, keyID); err != nil {
 		return nil, 0, err
 	}
-	var total int
-	if err := t.tx.QueryRowContext(t.ctx, grantsCountQuery, projectID, keyID).Scan(&total); err != nil {
-		return nil, 0, wrap(op, err)
-	}
-	gs, err := query(t, scanGrant, grantsListQuery, projectID, keyID, sqlLimit(limit), max(offset, 0))
-	if err != nil {
-		return nil, 0, wrap(op, err)
-	}
-	return gs, total, nil
+	return countedPage(t, op, scanGrant, grantsCountQuery, grantsListQuery, []any{projectID, keyID}, offset, limit)
 }
 
 // ListGrantsByRetiringPrincipal pages through the grants of any project
 // that retiringPrincipal may retire, in creation order.
 func (t *tx) ListGrantsByRetiringPrincipal(retiringPrincipal string, offset, limit int) ([]store.Grant, int, error) {
-	const op = "list grants by retiring principal"
-	var total int
-	if err := t.tx.QueryRowContext(t.ctx, grantsRetiringCountQuery, retiringPrincipal).Scan(&total); err != nil {
-		return nil, 0, wrap(op, err)
-	}
-	gs, err := query(t, scanGrant, grantsRetiringQuery, retiringPrincipal, sqlLimit(limit), max(offset, 0))
-	if err != nil {
-		return nil, 0, wrap(op, err)
-	}
-	return gs, total, nil
+	return countedPage(t, "list grants by retiring principal", scanGrant,
+		grantsRetiringCountQuery, grantsRetiringQuery, []any{retiringPrincipal}, offset, limit)
 }
 
 func (t *tx) DeleteGrant(projectID, keyID, grantID string) error {

@@ -199,17 +199,8 @@ func (t *tx) DeleteKey(projectID, keyID string) error {
 // ListKeys pages through the project's keys matching f. A negative offset
 // counts as 0; a limit of 0 or less means no limit.
 func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([]store.Key, int, error) {
-	const op = "list keys"
-	count, page, args := listKeysQueries(projectID, f)
-	var total int
-	if err := t.tx.QueryRowContext(t.ctx, count, args...).Scan(&total); err != nil {
-		return nil, 0, wrap(op, err)
-	}
-	keys, err := query(t, scanKey, page, append(args, sqlLimit(limit), max(offset, 0))...)
-	if err != nil {
-		return nil, 0, wrap(op, err)
-	}
-	return keys, total, nil
+	count, pageQuery, args := listKeysQueries(projectID, f)
+	return countedPage(t, "list keys", scanKey, count, pageQuery, args, offset, limit)
 }
 
 // KeyCounts reads the project's counters row. It fails with

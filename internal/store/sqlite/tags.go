@@ -121,17 +121,9 @@ func findKeysQueries(projectID string, q store.TagQuery) (count, page string, ar
 // order.
 func (t *tx) FindKeysByTags(projectID string, q store.TagQuery, offset, limit int) ([]store.Key, int, error) {
 	const op = "find keys by tags"
-	count, page, args, err := findKeysQueries(projectID, q)
+	count, pageQuery, args, err := findKeysQueries(projectID, q)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	var total int
-	if err := t.tx.QueryRowContext(t.ctx, count, args...).Scan(&total); err != nil {
-		return nil, 0, wrap(op, err)
-	}
-	keys, err := query(t, scanKey, page, append(args, sqlLimit(limit), max(offset, 0))...)
-	if err != nil {
-		return nil, 0, wrap(op, err)
-	}
-	return keys, total, nil
+	return countedPage(t, op, scanKey, count, pageQuery, args, offset, limit)
 }

@@ -88,6 +88,22 @@ func query[T any](t *tx, scan func(scanner) (T, error), q string, args ...any) (
 	return out, rows.Err()
 }
 
+// countedPage runs countQuery with args and then pageQuery, which takes
+// args followed by limit and offset, and returns the page and the count.
+// A negative offset counts as 0; a limit of 0 or less means no limit.
+// Errors are named after op.
+func countedPage[T any](t *tx, op string, scan func(scanner) (T, error), countQuery, pageQuery string, args []any, offset, limit int) ([]T, int, error) {
+	var total int
+	if err := t.tx.QueryRowContext(t.ctx, countQuery, args...).Scan(&total); err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	out, err := query(t, scan, pageQuery, append(args, sqlLimit(limit), max(offset, 0))...)
+	if err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	return out, total, nil
+}
+
 // Times are stored as Unix milliseconds and read back in UTC.
 
 func millis(t time.Time) int64 { return t.UnixMilli() }
