@@ -52,15 +52,7 @@ func (t *tx) ListKeyTags(projectID, keyID string) ([]store.Tag, error) {
 // CountTags counts the key's tags; a key holds at most the tag limit of
 // them.
 func (t *tx) CountTags(projectID, keyID string) (int, error) {
-	const op = "count tags"
-	if err := t.keyExists(op, projectID, keyID); err != nil {
-		return 0, err
-	}
-	var n int
-	if err := t.tx.QueryRowContext(t.ctx, tagCountQuery, projectID, keyID).Scan(&n); err != nil {
-		return 0, wrap(op, err)
-	}
-	return n, nil
+	return t.countOfKey("count tags", tagCountQuery, projectID, keyID)
 }
 
 // ListProjectTags reads the project's distinct (tag key, value) pairs in
