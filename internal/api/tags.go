@@ -145,14 +145,20 @@ func pathKeyID(c *call) (string, error) {
 	return id, kms.ValidateKeyID(id)
 }
 
-func (h *Handler) createKmsTag(c *call) (any, error) {
-	// The body is checked before the path's key id, in the order of the
-	// operations that carry key_id in the body.
+// pathKeyRequest is keyRequest for the tag operations, whose key id is in
+// the path: the body is checked first, in the order of the operations
+// that carry key_id in the body.
+func pathKeyRequest(c *call) (string, fields, error) {
 	f, err := c.request()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	id, err := pathKeyID(c)
+	return id, f, err
+}
+
+func (h *Handler) createKmsTag(c *call) (any, error) {
+	id, f, err := pathKeyRequest(c)
 	if err != nil {
 		return nil, err
 	}
@@ -171,13 +177,7 @@ func (h *Handler) createKmsTag(c *call) (any, error) {
 }
 
 func (h *Handler) batchCreateKmsTags(c *call) (any, error) {
-	// The body is checked before the path's key id, in the order of the
-	// operations that carry key_id in the body.
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	id, err := pathKeyID(c)
+	id, f, err := pathKeyRequest(c)
 	if err != nil {
 		return nil, err
 	}
