@@ -232,7 +232,7 @@ type Tx interface {
 
 	// Tags (reference kms-api.md §5.I) are key/value pairs on a key; a key
 	// has at most one value per tag key. The store does not enforce the
-	// tag limits: the caller compares CountTags in the same transaction.
+	// tag limits: the caller compares ListKeyTags in the same transaction.
 	// Tag keys and values compare byte for byte.
 	//
 	// PutTag sets the tag key of the key to value, inserting or
@@ -245,9 +245,6 @@ type Tx interface {
 	// ListKeyTags returns the key's tags ordered by tag key. It fails with
 	// ErrNotFound when the key does not exist in the project.
 	ListKeyTags(projectID, keyID string) ([]Tag, error)
-	// CountTags returns the number of tags on the key. It fails with
-	// ErrNotFound when the key does not exist in the project.
-	CountTags(projectID, keyID string) (int, error)
 	// ListProjectTags returns every tag key used on a key of the project,
 	// ordered by tag key, each with its distinct values in ascending order.
 	ListProjectTags(projectID string) ([]TagValues, error)

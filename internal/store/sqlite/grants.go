@@ -118,7 +118,15 @@ func (t *tx) DeleteGrant(projectID, keyID, grantID string) error {
 // CountGrants counts the key's grants on the index grants_key; a key holds
 // at most the grant quota of them.
 func (t *tx) CountGrants(projectID, keyID string) (int, error) {
-	return t.countOfKey("count grants", grantsCountQuery, projectID, keyID)
+	const op = "count grants"
+	if err := t.keyExists(op, projectID, keyID); err != nil {
+		return 0, err
+	}
+	var n int
+	if err := t.tx.QueryRowContext(t.ctx, grantsCountQuery, projectID, keyID).Scan(&n); err != nil {
+		return 0, wrap(op, err)
+	}
+	return n, nil
 }
 
 // MaxGrantsPerKey returns the largest number of grants on one key of the

@@ -248,20 +248,6 @@ func (t *tx) keyExists(op, projectID, keyID string) error {
 	return nil
 }
 
-// countOfKey returns the count that q, taking the project and key ids,
-// reads. It fails with store.ErrNotFound, named after op, when the key
-// does not exist in the project.
-func (t *tx) countOfKey(op, q, projectID, keyID string) (int, error) {
-	if err := t.keyExists(op, projectID, keyID); err != nil {
-		return 0, err
-	}
-	var n int
-	if err := t.tx.QueryRowContext(t.ctx, q, projectID, keyID).Scan(&n); err != nil {
-		return 0, wrap(op, err)
-	}
-	return n, nil
-}
-
 const keyVersionCols = "project_id, key_id, version, sealed, created_at"
 
 func scanKeyVersion(s scanner) (store.KeyVersion, error) {

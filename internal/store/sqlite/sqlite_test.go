@@ -351,7 +351,6 @@ func TestQueryPlans(t *testing.T) {
 		{"ListAliases", aliasesListQuery, []any{"p", "", 10}, "SEARCH aliases USING INDEX sqlite_autoindex_aliases_1 (project_id=? AND alias>?)"},
 		{"ListAliases of key", aliasesOfKeyQuery, []any{"p", "k", "", 10}, "SEARCH aliases USING INDEX aliases_key"},
 		{"ListKeyTags", keyTagsQuery, []any{"p", "k"}, "SEARCH key_tags USING INDEX sqlite_autoindex_key_tags_1 (project_id=? AND key_id=?)"},
-		{"CountTags", tagCountQuery, []any{"p", "k"}, "SEARCH key_tags USING COVERING INDEX"},
 		{"ListProjectTags", projectTagsQuery, []any{"p"}, "SEARCH key_tags USING COVERING INDEX key_tags_project"},
 		{"FindKeysByTags", findPage, append(findArgs, 10, 0), "SEARCH k USING INDEX keys_list (project_id=?)"},
 		{"FindKeysByTags tag lookup", findPage, append(findArgs, 10, 0), "SEARCH t USING INDEX sqlite_autoindex_key_tags_1 (project_id=? AND key_id=? AND tag_key=?)"},

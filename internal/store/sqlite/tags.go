@@ -15,8 +15,6 @@ const (
 	keyTagsQuery = "SELECT tag_key, tag_value FROM key_tags WHERE project_id = ? AND key_id = ? ORDER BY tag_key"
 	// projectTagsQuery walks the covering index key_tags_project.
 	projectTagsQuery = "SELECT DISTINCT tag_key, tag_value FROM key_tags WHERE project_id = ? ORDER BY tag_key, tag_value"
-	// tagCountQuery counts on the primary key of key_tags.
-	tagCountQuery = "SELECT COUNT(*) FROM key_tags WHERE project_id = ? AND key_id = ?"
 )
 
 func scanTag(s scanner) (store.Tag, error) {
@@ -47,12 +45,6 @@ func (t *tx) ListKeyTags(projectID, keyID string) ([]store.Tag, error) {
 	}
 	tags, err := query(t, scanTag, keyTagsQuery, projectID, keyID)
 	return tags, wrap(op, err)
-}
-
-// CountTags counts the key's tags; a key holds at most the tag limit of
-// them.
-func (t *tx) CountTags(projectID, keyID string) (int, error) {
-	return t.countOfKey("count tags", tagCountQuery, projectID, keyID)
 }
 
 // ListProjectTags reads the project's distinct (tag key, value) pairs in

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -53,17 +52,6 @@ func testTags(t *testing.T, f *fixture) {
 		want := []store.Tag{{Key: "empty", Value: ""}, {Key: "env", Value: "prod"}, {Key: "team", Value: "payments"}, {Key: "成本中心", Value: "研发-01"}}
 		diff(t, "ListKeyTags", f.keyTags(t, k1), want)
 		diff(t, "ListKeyTags of an untagged key", f.keyTags(t, k2), []store.Tag(nil))
-		f.view(t, func(tx store.Tx) error {
-			n, err := tx.CountTags(p.ID, k1.KeyID)
-			if n != len(want) {
-				t.Errorf("CountTags: got %d, want %d", n, len(want))
-			}
-			m, err2 := tx.CountTags(p.ID, k2.KeyID)
-			if m != 0 {
-				t.Errorf("CountTags of an untagged key: got %d, want 0", m)
-			}
-			return cmp.Or(err, err2)
-		})
 	})
 
 	t.Run("Errors", func(t *testing.T) {
@@ -79,10 +67,6 @@ func testTags(t *testing.T, f *fixture) {
 			}, store.ErrNotFound},
 			{"list of key of another project", func(tx store.Tx) error {
 				_, err := tx.ListKeyTags(q.ID, k1.KeyID)
-				return err
-			}, store.ErrNotFound},
-			{"count of missing key", func(tx store.Tx) error {
-				_, err := tx.CountTags(p.ID, f.keyID())
 				return err
 			}, store.ErrNotFound},
 		})

@@ -404,10 +404,11 @@ func testDeleteKeyCascade(t *testing.T, f *fixture) {
 		if err != nil {
 			return err
 		}
-		m, err := tx.CountTags(p.ID, k.KeyID)
+		tags, err := tx.ListKeyTags(p.ID, k.KeyID)
 		if err != nil {
 			return err
 		}
+		m := len(tags)
 		vs, err := tx.ListKeyVersions(p.ID, k.KeyID)
 		if err != nil {
 			return err
