@@ -106,16 +106,10 @@ func TestProductionServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	addr, stop := startServe(t, srv)
 
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	url := "https://" + ln.Addr().String()
+	url := "https://" + addr
 	resp, err := client.Get(url + "/v1.0")
 	if err != nil {
 		t.Fatal(err)
@@ -135,20 +129,38 @@ func TestProductionServe(t *testing.T) {
 		t.Fatalf("token: %d", resp.StatusCode)
 	}
 	// Plain HTTP to the TLS port fails.
-	if resp, err := http.Get("http://" + ln.Addr().String() + "/"); err == nil {
+	if resp, err := http.Get("http://" + addr + "/"); err == nil {
 		resp.Body.Close()
 		if resp.StatusCode < 400 {
 			t.Errorf("plain HTTP answered %d on the TLS port", resp.StatusCode)
 		}
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("graceful stop: %v", err)
+	if err := stop(); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+}
+
+// startServe serves srv on a new loopback listener and returns its address
+// and stop, which ends Serve and returns what Serve returned. stop fails
+// the test when Serve does not return within 15 seconds.
+func startServe(t *testing.T, srv *server.Server) (addr string, stop func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	return ln.Addr().String(), func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(15 * time.Second):
+			t.Fatal("Serve did not return after its context ended")
+			return nil
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("Serve did not return after its context ended")
 	}
 }
 
@@ -215,17 +227,8 @@ func TestTLSSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	addr, stop := startServe(t, srv)
+	defer stop()
 
 	tests := []struct {
 		name    string
@@ -245,7 +248,7 @@ func TestTLSSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{
+			conn, err := tls.Dial("tcp", addr, &tls.Config{
 				RootCAs: pool, MinVersion: tt.min, MaxVersion: tt.max, CipherSuites: tt.suites,
 				NextProtos: []string{"h2", "http/1.1"},
 			})
