@@ -119,6 +119,19 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
+// iamArgs is the number of positional arguments of each iam command.
+// "account list" takes neither arguments nor flags: its words are not
+// parsed.
+var iamArgs = map[string]int{
+	"account create": 1, "account list": 0, "account delete": 1,
+	"project create": 2, "project list": 1, "project delete": 1, "project quota": 1,
+	"user create": 2, "user list": 1,
+	"user delete": 2, "user disable": 2, "user enable": 2, "user passwd": 2,
+	"accesskey create": 2, "accesskey list": 2,
+	"accesskey delete": 1, "accesskey disable": 1, "accesskey enable": 1,
+	"policy put": 3, "policy list": 1, "policy attach": 3, "policy detach": 3,
+}
+
 func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	srv, rest, err := openAdmin(ctx, "iam", args, stderr, getenv, iamUsage)
 	if err != nil {
@@ -164,12 +177,20 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		return u.ID, err
 	}
 
-	switch rest[0] + " " + rest[1] {
-	case "account create":
-		p, err := subFlags(fs, rest[2:], 1)
-		if err != nil {
+	cmd := rest[0] + " " + rest[1]
+	n, ok := iamArgs[cmd]
+	if !ok {
+		fmt.Fprint(stderr, iamUsage)
+		return fmt.Errorf("unknown iam command %q", cmd)
+	}
+	var p []string
+	if n > 0 {
+		if p, err = subFlags(fs, rest[2:], n); err != nil {
 			return err
 		}
+	}
+	switch cmd {
+	case "account create":
 		a, err := s.CreateAccount(ctx, p[0], *id)
 		if err != nil {
 			return err
@@ -185,20 +206,12 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			fmt.Fprintf(tw, "%s\t%s\n", a.Name, a.ID)
 		}
 	case "account delete":
-		p, err := subFlags(fs, rest[2:], 1)
-		if err != nil {
-			return err
-		}
 		aid, err := account(p[0])
 		if err != nil {
 			return err
 		}
 		return s.DeleteAccount(ctx, aid)
 	case "project create":
-		p, err := subFlags(fs, rest[2:], 2)
-		if err != nil {
-			return err
-		}
 		aid, err := account(p[0])
 		if err != nil {
 			return err
@@ -209,10 +222,6 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		}
 		fmt.Fprintf(tw, "project\t%s\nid\t%s\n", pr.Name, pr.ID)
 	case "project list":
-		p, err := subFlags(fs, rest[2:], 1)
-		if err != nil {
-			return err
-		}
 		aid, err := account(p[0])
 		if err != nil {
 			return err
@@ -226,16 +235,8 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\n", pr.Name, pr.ID, pr.CMKQuota, pr.GrantQuota)
 		}
 	case "project delete":
-		p, err := subFlags(fs, rest[2:], 1)
-		if err != nil {
-			return err
-		}
 		return s.DeleteProject(ctx, p[0])
 	case "project quota":
-		p, err := subFlags(fs, rest[2:], 1)
-		if err != nil {
-			return err
-		}
 		// A flag not given keeps the project's current value.
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -254,10 +255,6 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		}
 		return s.SetProjectQuotas(ctx, p[0], *cmk, *grants)
 	case "user create":
-		p, err := subFlags(fs, rest[2:], 2)
-		if err != nil {
-			return err
-		}
 		aid, err := account(p[0])
 		if err != nil {
 			return err
@@ -272,10 +269,6 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		}
 		fmt.Fprintf(tw, "user\t%s\nid\t%s\npolicies\t%s\n", u.Name, u.ID, strings.Join(u.Policies, ", "))
 	case "user list":
-		p, err := subFlags(fs, rest[2:], 1)
-		if err != nil {
-			return err
-		}
 		aid, err := account(p[0])
 		if err != nil {
 			return err
@@ -289,10 +282,6 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", u.Name, u.ID, u.Disabled, strings.Join(u.Policies, ", "))
 		}
 	case "user delete", "user disable", "user enable", "user passwd":
-		p, err := subFlags(fs, rest[2:], 2)
-		if err != nil {
-			return err
-		}
 		uid, err := user(p[0], p[1])
 		if err != nil {
 			return err
@@ -313,10 +302,6 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			return s.SetPassword(ctx, uid, pw)
 		}
 	case "accesskey create", "accesskey list":
-		p, err := subFlags(fs, rest[2:], 2)
-		if err != nil {
-			return err
-		}
 		uid, err := user(p[0], p[1])
 		if err != nil {
 			return err
@@ -339,19 +324,11 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			fmt.Fprintf(tw, "%s\t%v\t%s\n", k.AK, k.Disabled, k.CreatedAt.Format("2006-01-02T15:04:05Z"))
 		}
 	case "accesskey delete", "accesskey disable", "accesskey enable":
-		p, err := subFlags(fs, rest[2:], 1)
-		if err != nil {
-			return err
-		}
 		if rest[1] == "delete" {
 			return s.DeleteAccessKey(ctx, p[0])
 		}
 		return s.SetAccessKeyDisabled(ctx, p[0], rest[1] == "disable")
 	case "policy put":
-		p, err := subFlags(fs, rest[2:], 3)
-		if err != nil {
-			return err
-		}
 		aid, err := account(p[0])
 		if err != nil {
 			return err
@@ -362,10 +339,6 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		}
 		return s.PutPolicy(ctx, aid, p[1], doc)
 	case "policy list":
-		p, err := subFlags(fs, rest[2:], 1)
-		if err != nil {
-			return err
-		}
 		aid, err := account(p[0])
 		if err != nil {
 			return err
@@ -379,10 +352,6 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			fmt.Fprintf(tw, "%s\t%s\n", pol.Name, pol.Document)
 		}
 	case "policy attach", "policy detach":
-		p, err := subFlags(fs, rest[2:], 3)
-		if err != nil {
-			return err
-		}
 		uid, err := user(p[0], p[1])
 		if err != nil {
 			return err
@@ -391,9 +360,6 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			return s.AttachPolicy(ctx, uid, p[2])
 		}
 		return s.DetachPolicy(ctx, uid, p[2])
-	default:
-		fmt.Fprint(stderr, iamUsage)
-		return fmt.Errorf("unknown iam command %q", rest[0]+" "+rest[1])
 	}
 	return nil
 }
