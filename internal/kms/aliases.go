@@ -83,7 +83,7 @@ func (s *Service) CreateAlias(ctx context.Context, projectID, keyID, alias strin
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	row := store.Alias{ProjectID: projectID, Alias: alias, KeyID: keyID, CreatedAt: now, UpdatedAt: now}
 	var a Alias
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		k, err := tx.GetKey(projectID, keyID)
 		if err != nil {
 			return mapNotFound(err)
@@ -122,7 +122,7 @@ func (s *Service) AssociateAlias(ctx context.Context, projectID, alias, targetKe
 		return Alias{}, err
 	}
 	var a Alias
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		// The target key first: another project's key is a missing key
 		// (KMS.0207), whatever the alias names in the caller's project.
 		k, err := tx.GetKey(projectID, targetKeyID)
@@ -175,7 +175,7 @@ func (s *Service) DeleteAliases(ctx context.Context, projectID, keyID string, al
 	names := slices.Clone(aliases)
 	slices.Sort(names)
 	names = slices.Compact(names)
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetKey(projectID, keyID); err != nil {
 			return mapNotFound(err)
 		}

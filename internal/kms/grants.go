@@ -166,7 +166,7 @@ func (s *Service) CreateGrant(ctx context.Context, in CreateGrantInput) (Grant, 
 		Operations: ops, IssuingPrincipal: in.IssuingPrincipal, RetiringPrincipal: in.RetiringPrincipal,
 		CreatedAt: s.Now().UTC().Truncate(time.Millisecond),
 	}
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		k, err := tx.GetKey(g.ProjectID, g.KeyID)
 		if err != nil {
 			return mapNotFound(err)
@@ -322,7 +322,7 @@ func (s *Service) RevokeGrant(ctx context.Context, projectID, keyID, grantID str
 	if err != nil {
 		return err
 	}
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetKey(projectID, keyID); err != nil {
 			return mapNotFound(err)
 		}
@@ -360,7 +360,7 @@ func (s *Service) RetireGrant(ctx context.Context, caller Caller, keyID, grantID
 		return err
 	}
 	var g Grant
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		var err error
 		g, err = tx.GetGrantByID(grantID)
 		if errors.Is(err, store.ErrNotFound) {

@@ -176,7 +176,7 @@ func (s *Service) GetParametersForImport(ctx context.Context, in ImportParameter
 		WrappingAlgorithm: in.WrappingAlgorithm, WrappingKeySpec: in.WrappingKeySpec,
 		SealedPrivateKey: sealed, ExpiresAt: expires, CreatedAt: now.Truncate(time.Millisecond),
 	}
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		k, err := tx.GetKey(in.ProjectID, in.KeyID)
 		if err != nil {
 			return mapNotFound(err)
@@ -357,7 +357,7 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in ImportMaterialInput)
 	}
 	nowMillis := now.UTC().Truncate(time.Millisecond)
 	var out Key
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		cur, err := tx.GetKey(in.ProjectID, in.KeyID)
 		if err != nil {
 			return mapNotFound(err)
@@ -471,7 +471,7 @@ func (s *Service) DeleteImportedKeyMaterial(ctx context.Context, projectID, keyI
 		return Key{}, err
 	}
 	var out Key
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		k, err := tx.GetKey(projectID, keyID)
 		if err != nil {
 			return mapNotFound(err)
@@ -527,7 +527,7 @@ func (s *Service) ExpireImportedMaterial(ctx context.Context) (keys, tokens int,
 		}
 		for _, k := range due {
 			expired := false
-			err := s.store.Update(ctx, func(tx store.Tx) error {
+			err := s.update(ctx, func(tx store.Tx) error {
 				expired = false
 				cur, err := tx.GetKey(k.ProjectID, k.KeyID)
 				if err != nil {
@@ -560,7 +560,7 @@ func (s *Service) ExpireImportedMaterial(ctx context.Context) (keys, tokens int,
 			break
 		}
 	}
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		var err error
 		tokens, err = tx.DeleteExpiredImportTokens(now)
 		return err

@@ -215,7 +215,7 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 		k.PrimaryVersion = 1
 		version = store.KeyVersion{ProjectID: k.ProjectID, KeyID: k.KeyID, Version: 1, Sealed: sealed, CreatedAt: now}
 	}
-	err = s.store.Update(ctx, func(tx store.Tx) error {
+	err = s.update(ctx, func(tx store.Tx) error {
 		p, err := tx.GetProject(k.ProjectID)
 		if err != nil {
 			return err
@@ -339,13 +339,29 @@ func (s *Service) ListKeys(ctx context.Context, in ListKeysInput) ([]store.Key, 
 	return keys, total, err
 }
 
-// maxStaleRetries bounds how often modifyKey redoes a read-modify-write
-// that lost a race with another writer.
+// maxStaleRetries bounds how often update redoes a transaction that lost
+// an optimistic-revision race with another writer.
 const maxStaleRetries = 5
 
+// update runs fn in a write transaction, and runs it again, on a fresh
+// transaction, when the store reports a stale revision: another writer
+// changed a row between fn's read and its write (possible on a backend
+// that does not serialize transactions). Every write of the service goes
+// through it, so fn must set what it returns from what it reads, as a
+// rolled-back attempt leaves nothing behind.
+func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
+	var err error
+	for range maxStaleRetries {
+		if err = s.store.Update(ctx, fn); !errors.Is(err, store.ErrStale) {
+			return err
+		}
+	}
+	return err
+}
+
 // modifyKey loads a key, lets fn change it and stores it, all in one
-// transaction. fn returns an error to refuse the change; fn may run more
-// than once, each time on a freshly read key.
+// transaction (update). fn returns an error to refuse the change; fn may
+// run more than once, each time on a freshly read key.
 func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn func(k *store.Key) error) (store.Key, error) {
 	if err := ValidateKeyID(keyID); err != nil {
 		return store.Key{}, err
@@ -369,15 +385,7 @@ func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn fun
 		out = k
 		return nil
 	}
-	// A stale revision means another writer changed the key between the
-	// read and the write (possible on a backend that does not serialize
-	// transactions): read it again and re-apply fn to the new state.
-	var err error
-	for range maxStaleRetries {
-		if err = s.store.Update(ctx, update); !errors.Is(err, store.ErrStale) {
-			break
-		}
-	}
+	err := s.update(ctx, update)
 	// Invalidate after the commit (and on failure, harmlessly), so no
 	// request can use the key's old state once the change is visible.
 	s.cache.invalidate(projectID, keyID)
@@ -559,7 +567,7 @@ func (s *Service) DestroyDueKeys(ctx context.Context) (int, error) {
 		}
 		for _, k := range due {
 			destroyed := false
-			err := s.store.Update(ctx, func(tx store.Tx) error {
+			err := s.update(ctx, func(tx store.Tx) error {
 				destroyed = false
 				cur, err := tx.GetKey(k.ProjectID, k.KeyID)
 				if err != nil {

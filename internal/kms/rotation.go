@@ -163,7 +163,7 @@ func (s *Service) RotateKey(ctx context.Context, projectID, keyID string) (Key, 
 		return Key{}, err
 	}
 	var out Key
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		k, err := tx.GetKey(projectID, keyID)
 		if err != nil {
 			return mapNotFound(err)
@@ -284,7 +284,7 @@ func (s *Service) RotateDueKeys(ctx context.Context) (int, error) {
 // the transaction, and reports whether it did and the new version.
 func (s *Service) rotateIfDue(ctx context.Context, projectID, keyID string, now time.Time) (bool, int, error) {
 	var rotated Key
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		rotated = Key{}
 		k, err := tx.GetKey(projectID, keyID)
 		if err != nil {

@@ -63,6 +63,17 @@ func TestModifyKeyRetriesStaleRevision(t *testing.T) {
 		t.Errorf("retries left %d stale answers: want a bounded number of attempts", racing.stale)
 	}
 
+	// Every write of the service retries, not only modifyKey's: a manual
+	// rotation that loses two races still rotates, once.
+	racing.stale = 2
+	rotated, err := svc.RotateKey(t.Context(), project, k.KeyID)
+	if err != nil {
+		t.Fatalf("RotateKey after two stale revisions: %v", err)
+	}
+	if rotated.PrimaryVersion != k.PrimaryVersion+1 {
+		t.Errorf("primary version %d after one rotation, want %d", rotated.PrimaryVersion, k.PrimaryVersion+1)
+	}
+
 	// A taken alias is still reported as such.
 	f.create(t, "taken", "AES_256")
 	racing.stale = 0

@@ -115,7 +115,7 @@ func (s *Service) PutTags(ctx context.Context, projectID, keyID string, tags []T
 			return err
 		}
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		have, err := tx.ListKeyTags(projectID, keyID)
 		if err != nil {
 			return mapNotFound(err)
@@ -159,7 +159,7 @@ func (s *Service) DeleteTags(ctx context.Context, projectID, keyID string, keys 
 			return err
 		}
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		have, err := tx.ListKeyTags(projectID, keyID)
 		if err != nil {
 			return mapNotFound(err)
@@ -187,7 +187,7 @@ func (s *Service) DeleteTag(ctx context.Context, projectID, keyID, key string) e
 	if err := ValidateKeyID(keyID); err != nil {
 		return err
 	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	err := s.update(ctx, func(tx store.Tx) error {
 		if _, err := tx.GetKey(projectID, keyID); err != nil {
 			return mapNotFound(err)
 		}
