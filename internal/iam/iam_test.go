@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/iam"
@@ -295,8 +296,11 @@ func TestPasswordLoginBounded(t *testing.T) {
 	}
 	release := iam.HoldLoginSlots(s)
 	for _, tt := range tests {
+		// The request ends after the user lookup, while the login waits
+		// for a slot: ended before the lookup, it would fail there and
+		// test nothing of the slots.
 		cctx, cancel := context.WithCancel(ctx)
-		cancel()
+		time.AfterFunc(50*time.Millisecond, cancel)
 		if _, err := s.PasswordLogin(cctx, tt.account, tt.user, tt.password); !errors.Is(err, context.Canceled) {
 			t.Errorf("login %v with every slot taken and the request ended: %v, want context.Canceled", tt, err)
 		}
