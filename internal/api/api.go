@@ -78,8 +78,13 @@ type call struct {
 	pathProject string
 	params      map[string]string
 	body        []byte
-	principal   auth.Principal
-	requestID   string
+	// decoded and decodeErr hold decodeObject(body), made once by
+	// fields: a call that a grant authorizes reads its body to find the
+	// key, and may run its handler twice (grants.go).
+	decoded   fields
+	decodeErr error
+	principal auth.Principal
+	requestID string
 	// grant is set when a grant, not IAM, authorized the call; the
 	// principal's ProjectID is then the project of the granted key.
 	grant *kms.GrantAccess

@@ -410,10 +410,19 @@ func (f fields) sequence() error {
 	return nil
 }
 
+// fields returns the call's body decoded by decodeObject, decoding it
+// once.
+func (c *call) fields() (fields, error) {
+	if c.decoded == nil && c.decodeErr == nil {
+		c.decoded, c.decodeErr = decodeObject(c.body)
+	}
+	return c.decoded, c.decodeErr
+}
+
 // request decodes the call's body, checks the JSON type of every member
 // the operation's request has (schema.go), and checks the sequence member.
 func (c *call) request() (fields, error) {
-	f, err := decodeObject(c.body)
+	f, err := c.fields()
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func (rt *route) grantable() bool { return rt.grant != "" || rt.grantKeys != nil
 // needs: route.grantKeys, or else the body's key_id with route.grant. It
 // is nil when the body names no key.
 func (c *call) grantUses() []kms.GrantUse {
-	f, err := decodeObject(c.body)
+	f, err := c.fields()
 	if err != nil {
 		return nil
 	}
