@@ -119,7 +119,7 @@ func (s *Service) ApplyBootstrap(ctx context.Context, b Bootstrap, getenv func(s
 		if errors.Is(err, ErrNotFound) {
 			a, err = s.CreateAccount(ctx, ba.Name, ba.ID)
 		} else if err == nil {
-			err = sameID("account "+ba.Name, a.ID, ba.ID)
+			err = sameID("account", ba.Name, a.ID, ba.ID)
 		}
 		if err != nil {
 			return fmt.Errorf("bootstrap account %s: %w", ba.Name, err)
@@ -158,7 +158,7 @@ func (s *Service) ensureProject(ctx context.Context, accountID string, bp Bootst
 			id = p.ID
 		}
 	}
-	if err := sameID("project "+bp.Name, id, bp.ID); err != nil {
+	if err := sameID("project", bp.Name, id, bp.ID); err != nil {
 		return err
 	}
 	if id == "" {
@@ -180,7 +180,7 @@ func (s *Service) ensureUser(ctx context.Context, accountID string, bu Bootstrap
 	if errors.Is(err, ErrNotFound) {
 		u, err = s.CreateUser(ctx, accountID, bu.Name, bu.ID, password, bu.Policies)
 	} else if err == nil {
-		if err := sameID("user "+bu.Name, u.ID, bu.ID); err != nil {
+		if err := sameID("user", bu.Name, u.ID, bu.ID); err != nil {
 			return err
 		}
 		if password != "" {
@@ -212,12 +212,13 @@ func (s *Service) ensureUser(ctx context.Context, accountID string, bu Bootstrap
 	return nil
 }
 
-// sameID refuses a declared id that differs from the id of what already
-// exists under that name: keeping the old id silently would leave callers
-// using the declared one with an unknown id.
-func sameID(what, existing, declared string) error {
+// sameID refuses a declared id that differs from existing, the id of the
+// account, project or user (kind) that already exists under name: keeping
+// the old id silently would leave callers using the declared one with an
+// unknown id.
+func sameID(kind, name, existing, declared string) error {
 	if existing == "" || declared == "" || existing == declared {
 		return nil
 	}
-	return fmt.Errorf("%w: %s has id %s, not the declared %s (ids cannot change: declare %s, or delete the %s first)", ErrExists, what, existing, declared, existing, strings.Fields(what)[0])
+	return fmt.Errorf("%w: %s %s has id %s, not the declared %s (ids cannot change: declare %s, or delete the %s first)", ErrExists, kind, name, existing, declared, existing, kind)
 }
