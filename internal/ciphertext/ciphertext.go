@@ -138,7 +138,7 @@ func (b Blob) checkHeader() error {
 		return fmt.Errorf("algorithm %#02x", byte(b.Algorithm))
 	case b.KeyVersion == 0:
 		return errors.New("key version 0")
-	case !validKeyID(b.KeyID):
+	case !ValidKeyID(b.KeyID):
 		return fmt.Errorf("key id %q", b.KeyID)
 	case !validProjectID(b.ProjectID):
 		return fmt.Errorf("project id %q", b.ProjectID)
@@ -146,9 +146,10 @@ func (b Blob) checkHeader() error {
 	return nil
 }
 
-// validKeyID reports whether s has the key id shape of the reference,
-// ^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$.
-func validKeyID(s string) bool {
+// ValidKeyID reports whether s has the key id shape of the reference,
+// ^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$. It is a
+// loop rather than a regexp because every key operation checks one.
+func ValidKeyID(s string) bool {
 	if len(s) != KeyIDSize {
 		return false
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kmsd/kmsd/internal/ciphertext"
 	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/store"
 )
@@ -98,25 +99,12 @@ func ValidateAlias(alias string) error {
 }
 
 // ValidateKeyID checks the shape of a key id (reference kms-api.md:
-// ^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$). Every
-// key operation checks one, so it is a loop rather than a regexp
-// (FuzzValidateKeyID compares the two).
+// ^[0-9a-z]{8}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{12}$), the
+// check the ciphertext format applies to the key id it carries
+// (FuzzValidateKeyID compares it with the regexp).
 func ValidateKeyID(id string) error {
-	if len(id) != 36 {
+	if !ciphertext.ValidKeyID(id) {
 		return ErrInvalidKeyID
-	}
-	for i := range len(id) {
-		c := id[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return ErrInvalidKeyID
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z') {
-				return ErrInvalidKeyID
-			}
-		}
 	}
 	return nil
 }
