@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,12 +45,16 @@ const (
 	keyExistsQuery = "SELECT EXISTS (SELECT 1 FROM keys WHERE project_id = ? AND key_id = ?)"
 )
 
-// listKeysQueries returns the queries of ListKeys for f: one counting the
-// matches and one selecting a page of them (it takes two more arguments,
-// limit and offset), and the arguments they share.
-func listKeysQueries(projectID string, f store.KeyFilter) (count, page string, args []any) {
+// listKeysQueries returns the queries of ListKeys for f and the arguments
+// they share: count sums the matching rows of key_list_counts (a few rows
+// per project, kept by the triggers of migration 0004); page selects a
+// page in list order and reverse the same page counted from the end, in
+// reverse order; both take two more arguments, limit and offset. Each
+// filter walks the index of migration 0004 that starts with it, so the
+// rows skipped to reach the offset are index entries only.
+func listKeysQueries(projectID string, f store.KeyFilter) (count, page, reverse string, args []any) {
 	var where strings.Builder
-	where.WriteString(" FROM keys WHERE project_id = ?")
+	where.WriteString(" WHERE project_id = ?")
 	args = []any{projectID}
 	if f.State != "" {
 		where.WriteString(" AND state = ?")
@@ -63,9 +68,10 @@ func listKeysQueries(projectID string, f store.KeyFilter) (count, page string, a
 		where.WriteString(" AND enterprise_project_id = ?")
 		args = append(args, f.EnterpriseProjectID)
 	}
-	count = "SELECT COUNT(*)" + where.String()
-	page = "SELECT " + keyCols + where.String() + " ORDER BY created_at, key_id LIMIT ? OFFSET ?"
-	return count, page, args
+	count = "SELECT COALESCE(SUM(n), 0) FROM key_list_counts" + where.String()
+	page = "SELECT " + keyCols + " FROM keys" + where.String() + " ORDER BY created_at, key_id LIMIT ? OFFSET ?"
+	reverse = "SELECT " + keyCols + " FROM keys" + where.String() + " ORDER BY created_at DESC, key_id DESC LIMIT ? OFFSET ?"
+	return count, page, reverse, args
 }
 
 func scanKey(s scanner) (store.Key, error) {
@@ -197,10 +203,37 @@ func (t *tx) DeleteKey(projectID, keyID string) error {
 }
 
 // ListKeys pages through the project's keys matching f. A negative offset
-// counts as 0; a limit of 0 or less means no limit.
+// counts as 0; a limit of 0 or less means no limit. The total comes from
+// key_list_counts, read in the same snapshot as the page; a page in the
+// second half of the list is read from the end, so that the index entries
+// skipped are at most half of the matches and a page near the end costs
+// no more than the first.
 func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([]store.Key, int, error) {
-	count, pageQuery, args := listKeysQueries(projectID, f)
-	return countedPage(t, "list keys", scanKey, count, pageQuery, args, offset, limit)
+	const op = "list keys"
+	count, pageQuery, reverseQuery, args := listKeysQueries(projectID, f)
+	var total int
+	if err := t.tx.QueryRowContext(t.ctx, count, args...).Scan(&total); err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	offset = max(offset, 0)
+	if offset >= total {
+		return nil, total, nil
+	}
+	if limit <= 0 || offset <= total/2 {
+		keys, err := query(t, scanKey, pageQuery, append(args, sqlLimit(limit), offset)...)
+		if err != nil {
+			return nil, 0, wrap(op, err)
+		}
+		return keys, total, nil
+	}
+	// The page [offset, end) counted from the end starts total-end rows in.
+	end := min(offset+limit, total)
+	keys, err := query(t, scanKey, reverseQuery, append(args, end-offset, total-end)...)
+	if err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	slices.Reverse(keys)
+	return keys, total, nil
 }
 
 // KeyCounts reads the project's counters row. It fails with
