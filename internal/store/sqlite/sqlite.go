@@ -34,8 +34,9 @@ const maxBusyAttempts = 5
 // connections, which in WAL mode run concurrently with the writer, each on
 // its own snapshot.
 type Store struct {
-	w *sql.DB // the single write connection; BEGIN IMMEDIATE
-	r *sql.DB // read-only connections for View
+	w      *sql.DB // the single write connection; BEGIN IMMEDIATE
+	r      *sql.DB // read-only connections for View
+	counts *countCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -90,7 +91,13 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{w: w, r: r}, nil
+	counts, err := newCountCache(ctx, abs)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return &Store{w: w, r: r, counts: counts}, nil
 }
 
 // dsn returns the modernc.org/sqlite data source name for the database
@@ -192,9 +199,9 @@ func (s *Store) update(ctx context.Context, fn func(store.Tx) error) error {
 	return nil
 }
 
-// Close closes both connection pools. Transactions still running fail.
+// Close closes the connection pools. Transactions still running fail.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	return errors.Join(s.counts.close(), s.r.Close(), s.w.Close())
 }
 
 // isBusy reports whether err is SQLite's "try again later": the database
