@@ -125,14 +125,14 @@ func (t *tx) CreateKey(k store.Key) error {
 }
 
 func (t *tx) GetKey(projectID, keyID string) (store.Key, error) {
-	k, err := scanKey(t.tx.QueryRowContext(t.ctx,
+	k, err := scanKey(t.queryRow(
 		"SELECT "+keyCols+" FROM keys WHERE project_id = ? AND key_id = ?", projectID, keyID))
 	return k, wrap("get key", err)
 }
 
 // FindKeyByID finds a key in whichever project holds it.
 func (t *tx) FindKeyByID(keyID string) (store.Key, error) {
-	k, err := scanKey(t.tx.QueryRowContext(t.ctx, keyByIDQuery, keyID))
+	k, err := scanKey(t.queryRow(keyByIDQuery, keyID))
 	return k, wrap("find key by id", err)
 }
 
@@ -142,7 +142,7 @@ func (t *tx) GetKeyByAlias(projectID, alias string) (store.Key, error) {
 	if alias == "" {
 		return store.Key{}, notFound("get key by alias")
 	}
-	k, err := scanKey(t.tx.QueryRowContext(t.ctx, keyByAliasQuery, projectID, alias))
+	k, err := scanKey(t.queryRow(keyByAliasQuery, projectID, alias))
 	return k, wrap("get key by alias", err)
 }
 
@@ -177,7 +177,7 @@ func (t *tx) UpdateKey(k store.Key) error {
 	}
 	// Nothing matched: either the key is missing or the revision is stale.
 	var stored int64
-	err = t.tx.QueryRowContext(t.ctx,
+	err = t.queryRow(
 		"SELECT revision FROM keys WHERE project_id = ? AND key_id = ?", k.ProjectID, k.KeyID).Scan(&stored)
 	if err != nil {
 		return wrap(op, err)
@@ -191,7 +191,7 @@ func (t *tx) DeleteKey(projectID, keyID string) error {
 	const op = "delete key"
 	return t.atomic(func() error {
 		var isDefault bool
-		err := t.tx.QueryRowContext(t.ctx,
+		err := t.queryRow(
 			"DELETE FROM keys WHERE project_id = ? AND key_id = ? RETURNING is_default",
 			projectID, keyID).Scan(&isDefault)
 		if err != nil {
@@ -212,7 +212,7 @@ func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([
 	const op = "list keys"
 	count, pageQuery, reverseQuery, args := listKeysQueries(projectID, f)
 	var total int
-	if err := t.tx.QueryRowContext(t.ctx, count, args...).Scan(&total); err != nil {
+	if err := t.queryRow(count, args...).Scan(&total); err != nil {
 		return nil, 0, wrap(op, err)
 	}
 	offset = max(offset, 0)
@@ -240,7 +240,7 @@ func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([
 // store.ErrNotFound when the project does not exist.
 func (t *tx) KeyCounts(projectID string) (store.KeyCounts, error) {
 	var c store.KeyCounts
-	err := t.tx.QueryRowContext(t.ctx, keyCountsQuery, projectID).Scan(&c.Custom, &c.Default)
+	err := t.queryRow(keyCountsQuery, projectID).Scan(&c.Custom, &c.Default)
 	if err != nil {
 		return store.KeyCounts{}, wrap("key counts", err)
 	}
@@ -272,7 +272,7 @@ func (t *tx) KeysWithExpiredMaterial(now time.Time, limit int) ([]store.Key, err
 // not exist in the project.
 func (t *tx) keyExists(op, projectID, keyID string) error {
 	var exists bool
-	if err := t.tx.QueryRowContext(t.ctx, keyExistsQuery, projectID, keyID).Scan(&exists); err != nil {
+	if err := t.queryRow(keyExistsQuery, projectID, keyID).Scan(&exists); err != nil {
 		return wrap(op, err)
 	}
 	if !exists {
@@ -305,7 +305,7 @@ func (t *tx) PutKeyVersion(v store.KeyVersion) error {
 }
 
 func (t *tx) GetKeyVersion(projectID, keyID string, version int) (store.KeyVersion, error) {
-	v, err := scanKeyVersion(t.tx.QueryRowContext(t.ctx,
+	v, err := scanKeyVersion(t.queryRow(
 		"SELECT "+keyVersionCols+" FROM key_versions WHERE project_id = ? AND key_id = ? AND version = ?",
 		projectID, keyID, version))
 	return v, wrap("get key version", err)
