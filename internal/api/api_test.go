@@ -27,11 +27,18 @@ type testServer struct {
 
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
+	return newTestServerWith(t, server.Options{})
+}
+
+// newTestServerWith is newTestServer with opt (its Getenv is replaced).
+func newTestServerWith(t testing.TB, opt server.Options) *testServer {
+	t.Helper()
 	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 1000)
 	if _, err := server.InitDataDir(cfg); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(t.Context(), cfg, server.Options{Getenv: func(string) string { return "" }})
+	opt.Getenv = func(string) string { return "" }
+	srv, err := server.New(t.Context(), cfg, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
