@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-5s}
 RUNS=${RUNS:-3}
 KEYS=${KEYS:-"10 10000 100000"}
-PHASES=${PHASES:-"instances lists create logging"}
+PHASES=${PHASES:-"instances lists create logging"} # lists before create: create adds keys
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -27,7 +27,9 @@ fi
 PIN_SERVER="taskset -c 0"; PIN_LOAD="taskset -c 1"
 command -v taskset >/dev/null || { PIN_SERVER=""; PIN_LOAD=""; echo "taskset not found: running unpinned"; }
 bench() { $PIN_LOAD "$work/kmsd-bench" "$@"; }
-rps() { sed -n 's/.* rps=\([0-9]*\).*/\1/p'; }
+# phase ARGS... runs one load phase, prints its line and leaves its
+# requests per second in $r.
+phase() { local line; line=$(bench load "$@"); echo "$line"; r=$(sed -n 's/.* rps=\([0-9]*\).*/\1/p' <<<"$line"); }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 
 # start NAME LEVEL starts a dev server with its own data directory and
@@ -53,13 +55,13 @@ instances)
 	bench load --endpoint "$INFO" --op user-instances --duration 2s >/dev/null
 	: >"$work/r"
 	for i in $(seq "$RUNS"); do
-		b=$(bench load --endpoint "$BASE" --baseline --op user-instances --concurrency 64 --duration "$DURATION" | tee /dev/stderr | rps)
-		k=$(bench load --endpoint "$INFO" --op user-instances --concurrency 64 --duration "$DURATION" | tee /dev/stderr | rps)
+		phase --endpoint "$BASE" --baseline --op user-instances --concurrency 64 --duration "$DURATION"; b=$r
+		phase --endpoint "$INFO" --op user-instances --concurrency 64 --duration "$DURATION"; k=$r
 		echo "run $i: user-instances kmsd/baseline = $(ratio "$k" "$b") (target >= 0.5)"
 	done
 	;;
 lists)
-	have=1
+	have=1 # the key bench-aes
 	for n in $KEYS; do
 		if [ "$n" -gt "$have" ]; then
 			"$work/kmsd-bench" prepare --data "$work/info" --project "$CLOUD_SDK_PROJECT_ID" --keys $((n - have)) >/dev/null
@@ -80,8 +82,8 @@ logging)
 	daes=$("$KMSD" key --data "$work/debug" create --project "$CLOUD_SDK_PROJECT_ID" --alias bench-aes --spec AES_256 | awk '/^key_id/{print $2}')
 	bench load --endpoint "$DEBUG" --op encrypt-data --key-id "$daes" --duration 2s >/dev/null
 	for i in $(seq "$RUNS"); do
-		k=$(bench load --endpoint "$INFO" --op encrypt-data --key-id "$aes" --duration "$DURATION" | tee /dev/stderr | rps)
-		d=$(bench load --endpoint "$DEBUG" --op encrypt-data --key-id "$daes" --duration "$DURATION" | tee /dev/stderr | rps)
+		phase --endpoint "$INFO" --op encrypt-data --key-id "$aes" --duration "$DURATION"; k=$r
+		phase --endpoint "$DEBUG" --op encrypt-data --key-id "$daes" --duration "$DURATION"; d=$r
 		echo "run $i: encrypt-data debug/info = $(ratio "$d" "$k") (target >= 0.90)"
 	done
 	;;

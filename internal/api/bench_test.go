@@ -264,3 +264,12 @@ func BenchmarkEncryptDataLogging(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUserInstances measures user-instances (GET, no body): the
+// request path around one counter read.
+func BenchmarkUserInstances(b *testing.B) {
+	s := newTestServer(b)
+	req := httptest.NewRequest("GET", s.kms("user-instances"), nil)
+	signBench(b, s, req, nil)
+	serveLoop(b, s.srv.Handler, req, nil)
+}
