@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -300,4 +301,68 @@ func deref[T any](p *[]T) []T {
 		return nil
 	}
 	return *p
+}
+
+// TestVersionsWire checks GET / and GET /{version_id} on the wire:
+// they answer without authentication, every ApiVersionDetail member is a
+// JSON string and links is an array of {href, rel}.
+func TestVersionsWire(t *testing.T) {
+	e := start(t)
+	check := func(t *testing.T, v map[string]any) {
+		t.Helper()
+		wantStrings(t, "version "+strings.TrimSpace(strconv.Quote(val(ptrString(v["id"])))), v, "id", "version", "status", "updated", "min_version")
+		links, ok := v["links"].([]any)
+		if !ok || len(links) == 0 {
+			t.Errorf("got links %#v, want a non-empty array", v["links"])
+			return
+		}
+		for _, l := range links {
+			lm, ok := l.(map[string]any)
+			if !ok {
+				t.Errorf("got link %#v, want an object", l)
+				continue
+			}
+			wantStrings(t, "link", lm, "href", "rel")
+		}
+	}
+	for _, path := range []string{"/", "/v1.0", "/v1.0/", "/v2"} {
+		t.Run(path, func(t *testing.T) {
+			r := newRawRequest(t, e, "GET", path, nil)
+			r.Header.Del("X-Project-Id")
+			status, h, b := send(t, r)
+			if status != 200 {
+				t.Fatalf("got %d %s, want 200", status, b)
+			}
+			if h.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id")
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			if path == "/" {
+				vs, ok := m["versions"].([]any)
+				if !ok || len(vs) == 0 {
+					t.Fatalf("got %s, want versions", b)
+				}
+				for _, v := range vs {
+					check(t, v.(map[string]any))
+				}
+				return
+			}
+			v, ok := m["version"].(map[string]any)
+			if !ok {
+				t.Fatalf("got %s, want one version object", b)
+			}
+			check(t, v)
+			if want := strings.Trim(path, "/"); v["id"] != want {
+				t.Errorf("got id %v, want %s", v["id"], want)
+			}
+		})
+	}
+	for _, path := range []string{"/v3", "/v1", "/favicon.ico"} {
+		r := newRawRequest(t, e, "GET", path, nil)
+		status, h, b := send(t, r)
+		wantRawError(t, status, h, b, 404, "APIGW.0101")
+	}
 }
