@@ -819,3 +819,54 @@ func TestLargestValidBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestWireHygiene checks the answers to malformed requests: bad JSON,
+// wrong JSON types, missing members, oversize bodies, unknown paths and
+// methods.
+func TestWireHygiene(t *testing.T) {
+	e := start(t)
+	describePath := e.projectPath("describe-key")
+	tests := []struct {
+		name         string
+		method, path string
+		body         []byte
+		status       int
+		code         string
+	}{
+		{"malformed JSON", "POST", describePath, []byte(`{"key_id":`), 400, "KMS.0202"},
+		{"not an object", "POST", describePath, []byte(`["key_id"]`), 400, "KMS.0202"},
+		{"null", "POST", describePath, []byte(`null`), 400, "KMS.0202"},
+		{"two objects", "POST", describePath, []byte(`{"key_id":"` + unknownKeyID + `"}{}`), 400, "KMS.0202"},
+		{"key_id a number", "POST", describePath, []byte(`{"key_id": 5}`), 400, "KMS.0202"},
+		{"key_id a boolean", "POST", describePath, []byte(`{"key_id": true}`), 400, "KMS.0202"},
+		{"pending_days a number", "POST", e.projectPath("schedule-key-deletion"), []byte(`{"key_id":"` + unknownKeyID + `","pending_days":7}`), 400, "KMS.0202"},
+		{"missing key_id", "POST", describePath, []byte(`{}`), 400, "KMS.0204"},
+		{"empty body", "POST", describePath, nil, 400, "KMS.0204"},
+		{"key_id null", "POST", describePath, []byte(`{"key_id":null}`), 400, "KMS.0204"},
+		{"missing key_alias", "POST", e.projectPath("create-key"), []byte(`{"key_spec":"AES_256"}`), 400, "KMS.0204"},
+		{"body over 64 KiB", "POST", describePath, append([]byte(`{"key_id":"`+unknownKeyID+`","sequence":"`), append(bytes.Repeat([]byte("a"), 64<<10), []byte(`"}`)...)...), 400, "KMS.0203"},
+		{"unknown path", "POST", e.projectPath("no-such-operation"), []byte(`{}`), 404, "APIGW.0101"},
+		{"unknown version", "GET", "/v9/" + e.ids.ProjectID + "/kms/user-instances", nil, 404, "APIGW.0101"},
+		{"known path, wrong method", "GET", describePath, nil, 404, "APIGW.0101"},
+		{"known path, PUT", "PUT", e.projectPath("user-instances"), []byte(`{}`), 404, "APIGW.0101"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, h, b := rawCall(t, e, tt.method, tt.path, tt.body, e.ids.AdminAK, e.ids.AdminSK)
+			wantRawError(t, status, h, b, tt.status, tt.code)
+		})
+	}
+	t.Run("unknown path without credentials", func(t *testing.T) {
+		status, h, b := send(t, newRawRequest(t, e, "GET", e.projectPath("no-such-operation"), nil))
+		wantRawError(t, status, h, b, 404, "APIGW.0101")
+	})
+	// A well-formed request still works, with the SDK's compact body and
+	// with extra whitespace.
+	id := newKey(t, e.admin())
+	for _, body := range []string{`{"key_id":"` + id + `"}` + "\n", " {\n \"key_id\" : \"" + id + "\" } "} {
+		status, _, b := rawCall(t, e, "POST", describePath, []byte(body), e.ids.AdminAK, e.ids.AdminSK)
+		if status != 200 {
+			t.Errorf("body %q: got %d %s, want 200", body, status, b)
+		}
+	}
+}
