@@ -461,22 +461,18 @@ func TestAliasWireBodies(t *testing.T) {
 	c := e.admin()
 	key := newKey(t, c)
 	k := `"key_id":"` + key + `"`
-	call := func(method, op, body string, wantStatus int) []byte {
-		t.Helper()
-		return rawStatus(t, e, method, op, body, wantStatus)
-	}
 	aliasFields := map[string]string{"domain_id": "string", "key_id": "string", "alias": "string", "alias_urn": "string", "create_time": "string", "update_time": "string"}
-	body := call("POST", "aliases", `{`+k+`,"alias":"wire-alias"}`, 201)
+	body := rawStatus(t, e, "POST", "aliases", `{`+k+`,"alias":"wire-alias"}`, 201)
 	if got := jsonTypes(t, body); !reflect.DeepEqual(got, aliasFields) {
 		t.Errorf("create-alias members %v (%s)", got, body)
 	}
 	key2 := newKey(t, c)
-	body = call("POST", "alias/associate", `{"alias":"wire-alias","target_key_id":"`+key2+`"}`, 200)
+	body = rawStatus(t, e, "POST", "alias/associate", `{"alias":"wire-alias","target_key_id":"`+key2+`"}`, 200)
 	if got := jsonTypes(t, body); !reflect.DeepEqual(got, aliasFields) {
 		t.Errorf("associate-alias members %v (%s)", got, body)
 	}
 
-	if body := call("DELETE", "aliases", `{"key_id":"`+key2+`","aliases":["wire-alias"]}`, 204); len(body) != 0 {
+	if body := rawStatus(t, e, "DELETE", "aliases", `{"key_id":"`+key2+`","aliases":["wire-alias"]}`, 204); len(body) != 0 {
 		t.Errorf("DELETE aliases body %q", body)
 	}
 }

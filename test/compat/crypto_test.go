@@ -506,7 +506,7 @@ func TestRSAEncryption(t *testing.T) {
 		t.Run(spec, func(t *testing.T) {
 			t.Parallel()
 			id := sdkKey(t, c, spec, "ENCRYPT_DECRYPT")
-			pub := asymStdPublicKey(t, c, id).(*rsa.PublicKey)
+			pub := stdPublicKey(t, c, id).(*rsa.PublicKey)
 			pt := strings.Repeat("p", limit)
 			addSecret(pt)
 			enc, err := c.EncryptData(&model.EncryptDataRequest{Body: &model.EncryptDataRequestBody{KeyId: id, PlainText: pt, EncryptionAlgorithm: &encAlg.RSAES_OAEP_SHA_256}})

@@ -776,19 +776,15 @@ func TestGrantWireBodies(t *testing.T) {
 	c := e.admin()
 	key := newKey(t, c)
 	k := `"key_id":"` + key + `"`
-	call := func(method, op, body string, wantStatus int) []byte {
-		t.Helper()
-		return rawStatus(t, e, method, op, body, wantStatus)
-	}
 	grantFields := map[string]string{"key_id": "string", "grant_id": "string", "grantee_principal": "string", "grantee_principal_type": "string",
 		"operations": "array", "issuing_principal": "string", "creation_date": "string", "name": "string", "retiring_principal": "string"}
 
-	body := call("POST", "create-grant", `{`+k+`,"grantee_principal":"`+e.ids.ReaderID+`","operations":["describe-key","encrypt-data"],"name":"g-1","retiring_principal":"`+e.ids.AdminID+`"}`, 200)
+	body := rawStatus(t, e, "POST", "create-grant", `{`+k+`,"grantee_principal":"`+e.ids.ReaderID+`","operations":["describe-key","encrypt-data"],"name":"g-1","retiring_principal":"`+e.ids.AdminID+`"}`, 200)
 	if got := jsonTypes(t, body); len(got) != 1 || got["grant_id"] != "string" {
 		t.Errorf("create-grant body %s", body)
 	}
 	for _, op := range []string{"list-grants", "list-retirable-grants"} {
-		body = call("POST", op, `{`+k+`}`, 200)
+		body = rawStatus(t, e, "POST", op, `{`+k+`}`, 200)
 		want := map[string]string{"grants": "array", "next_marker": "string", "truncated": "string", "total": "number"}
 		if got := jsonTypes(t, body); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s members %v, want %v (%s)", op, got, want, body)

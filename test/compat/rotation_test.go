@@ -387,20 +387,16 @@ func TestRotationWireBodies(t *testing.T) {
 	c := e.admin()
 	key := newKey(t, c)
 	k := `"key_id":"` + key + `"`
-	call := func(method, op, body string, wantStatus int) []byte {
-		t.Helper()
-		return rawStatus(t, e, method, op, body, wantStatus)
-	}
 	for _, op := range []string{"enable-key-rotation", "disable-key-rotation"} {
-		if body := call("POST", op, `{`+k+`}`, 200); len(bytes.TrimSpace(body)) != 0 && string(body) != "{}" {
+		if body := rawStatus(t, e, "POST", op, `{`+k+`}`, 200); len(bytes.TrimSpace(body)) != 0 && string(body) != "{}" {
 			t.Errorf("%s body %q", op, body)
 		}
 	}
-	call("POST", "enable-key-rotation", `{`+k+`}`, 200)
-	if body := call("POST", "update-key-rotation-interval", `{`+k+`,"rotation_interval":30}`, 200); len(bytes.TrimSpace(body)) != 0 && string(body) != "{}" {
+	rawStatus(t, e, "POST", "enable-key-rotation", `{`+k+`}`, 200)
+	if body := rawStatus(t, e, "POST", "update-key-rotation-interval", `{`+k+`,"rotation_interval":30}`, 200); len(bytes.TrimSpace(body)) != 0 && string(body) != "{}" {
 		t.Errorf("update-key-rotation-interval body %q", body)
 	}
-	body := call("POST", "get-key-rotation-status", `{`+k+`}`, 200)
+	body := rawStatus(t, e, "POST", "get-key-rotation-status", `{`+k+`}`, 200)
 	want := map[string]string{"key_rotation_enabled": "boolean", "rotation_interval": "number", "last_rotation_time": "string", "number_of_rotations": "number"}
 	if got := jsonTypes(t, body); !reflect.DeepEqual(got, want) {
 		t.Errorf("get-key-rotation-status members %v, want %v (%s)", got, want, body)
@@ -417,7 +413,7 @@ func TestRotationWireBodies(t *testing.T) {
 		Count int    `json:"number_of_rotations"`
 	}
 	before := time.Now().UnixMilli()
-	if err := json.Unmarshal(call("POST", "get-key-rotation-status", `{`+k+`}`, 200), &st); err != nil {
+	if err := json.Unmarshal(rawStatus(t, e, "POST", "get-key-rotation-status", `{`+k+`}`, 200), &st); err != nil {
 		t.Fatal(err)
 	}
 	ms, err := strconv.ParseInt(st.Last, 10, 64)
