@@ -34,7 +34,7 @@ func newTestServer(t testing.TB) *testServer {
 func newTestServerWith(t testing.TB, opt server.Options) *testServer {
 	t.Helper()
 	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 1000)
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	opt.Getenv = func(string) string { return "" }
