@@ -62,8 +62,8 @@ func init() {
 		{name: "sign", flags: []string{"key", "algorithm", "in", "raw"}, help: "sign --in FILE or stdin (--key KEY --algorithm ECDSA_SHA_256); digest computed locally; prints base64", run: sign},
 		{name: "verify", flags: []string{"key", "algorithm", "in", "raw", "signature"}, help: "verify a signature (--signature B64); exit 4 when invalid", run: verify},
 		{name: "get-publickey", args: "KEY", nargs: 1, help: "print an asymmetric key's public key (PEM)", run: getPublicKey},
-		// {name: "encrypt-file", args: "IN OUT", nargs: 2, flags: []string{"key", "cipher", "quiet"}, help: "envelope-encrypt a file of any size (--key KEY [--cipher SM4_GCM]); - is stdin/stdout", run: encryptFile},
-		// {name: "decrypt-file", args: "IN OUT", nargs: 2, flags: []string{"quiet"}, help: "decrypt an encrypt-file output; fails (exit 4) on any tampering", run: decryptFile},
+		{name: "encrypt-file", args: "IN OUT", nargs: 2, flags: []string{"key", "cipher", "quiet"}, help: "envelope-encrypt a file of any size (--key KEY [--cipher SM4_GCM]); - is stdin/stdout", run: encryptFile},
+		{name: "decrypt-file", args: "IN OUT", nargs: 2, flags: []string{"quiet"}, help: "decrypt an encrypt-file output; fails (exit 4) on any tampering", run: decryptFile},
 		{name: "instances", help: "the number of keys (the seed operation's count)", run: getOp("user-instances")},
 		{name: "quotas", help: "the project's quotas", run: quotas},
 	}
