@@ -62,6 +62,7 @@ Usage:
   kmsd iam SUBCOMMAND ...   (kmsd iam help)
   kmsd key SUBCOMMAND ...   (kmsd key help)
   kmsd kms COMMAND ...      a client of the KMS API (kmsd kms help)
+  kmsd seed export ...      write the data directory's keys as a seed file
   kmsd version
 `
 
@@ -76,10 +77,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdServe(ctx, args[1:], stdout, stderr, getenv)
 	case "init":
 		return cmdInit(ctx, args[1:], stdout, stderr, getenv)
-	case "iam":
-		return cmdIAM(ctx, args[1:], stdout, stderr, getenv)
-	case "key":
-		return cmdKey(ctx, args[1:], stdout, stderr, getenv)
+	case "iam", "key":
+		cmd := cmdIAM
+		if args[0] == "key" {
+			cmd = cmdKey
+		}
+		err := cmd(ctx, args[1:], stdout, stderr, getenv)
+		if err == nil && changesStore(args) {
+			notifyServer(ctx, adminDataDir(args[1:]), stderr)
+		}
+		return err
+	case "seed":
+		return cmdSeed(ctx, args[1:], stdout, stderr, getenv)
 	case "kms":
 		return cmdKMS(ctx, args[1:], stdout, stderr, getenv)
 	case "version":

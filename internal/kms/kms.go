@@ -5,6 +5,7 @@
 package kms
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -84,6 +85,17 @@ type CreateKeyInput struct {
 	Origin              string // "" means kms
 	EnterpriseProjectID string
 	KeystoreID          string
+	// KeyID, when set, is the new key's id instead of a random one (a
+	// seed file's fixed id); it must be a valid key id not in use in the
+	// project.
+	KeyID string
+	// Material, when set, is the key's material instead of generated
+	// material (a seed file's fixed material), in the encoding of specs:
+	// raw bytes for symmetric and HMAC keys, PKCS#8 DER for RSA, NIST EC
+	// and SM2 keys, the 32-byte scalar for SECP256K1. With origin kms it
+	// is version 1 of a key that may rotate; with origin external the key
+	// is as if the material had been imported without expiry.
+	Material []byte
 }
 
 // ValidateAlias checks a custom key alias: the reference charset and
@@ -172,9 +184,18 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 	if in.KeystoreID != "0" {
 		return store.Key{}, fmt.Errorf("%w: keystores are not supported yet", ErrNotImplemented)
 	}
-	id, err := newKeyID()
-	if err != nil {
+	id := in.KeyID
+	if id == "" {
+		if id, err = newKeyID(); err != nil {
+			return store.Key{}, err
+		}
+	} else if err := ValidateKeyID(id); err != nil {
 		return store.Key{}, err
+	}
+	if in.Material != nil {
+		if err := checkMaterial(in.Spec, in.Material); err != nil {
+			return store.Key{}, err
+		}
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	k := store.Key{
@@ -186,14 +207,19 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 		CreatedAt: now,
 	}
 	var version store.KeyVersion
-	if in.Origin == OriginExternal {
+	if in.Origin == OriginExternal && in.Material == nil {
 		k.State = store.StatePendingImport
 	} else {
 		// Generate and seal outside the transaction: RSA generation can
 		// take seconds and must not hold the write lock.
-		material, err := sp.generate()
-		if err != nil {
-			return store.Key{}, fmt.Errorf("generate %s material: %w", in.Spec, err)
+		material := bytes.Clone(in.Material)
+		if material == nil {
+			if material, err = sp.generate(); err != nil {
+				return store.Key{}, fmt.Errorf("generate %s material: %w", in.Spec, err)
+			}
+		}
+		if in.Origin == OriginExternal {
+			k.MaterialFingerprint = s.materialFingerprint(k.ProjectID, k.KeyID, material)
 		}
 		sealed, err := s.keyring.Seal(materialBinding(k.ProjectID, k.KeyID, 1), material)
 		clear(material)
@@ -207,6 +233,13 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 		p, err := tx.GetProject(k.ProjectID)
 		if err != nil {
 			return err
+		}
+		if in.KeyID != "" {
+			if _, err := tx.GetKey(k.ProjectID, k.KeyID); err == nil {
+				return fmt.Errorf("%w: key id %s is in use", ErrInvalidParameter, k.KeyID)
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
 		}
 		if !isDefault {
 			counts, err := tx.KeyCounts(k.ProjectID)
@@ -384,6 +417,10 @@ func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn fun
 // made through the service do it themselves; other nodes call it when
 // told of a change.
 func (s *Service) InvalidateKey(projectID, keyID string) { s.cache.invalidate(projectID, keyID) }
+
+// InvalidateAll drops every key from this node's cache of opened keys, for
+// changes made to the store by another process.
+func (s *Service) InvalidateAll() { s.cache.invalidateAll() }
 
 // EnableKey moves a disabled key to enabled (KMS.1201 otherwise).
 func (s *Service) EnableKey(ctx context.Context, projectID, keyID string) (store.Key, error) {
