@@ -17,8 +17,10 @@ import (
 )
 
 // The iam and key commands work on the data directory directly (the store
-// allows a running server beside them). A running server sees identity
-// changes within a few seconds (its identity cache lifetime).
+// allows a running server beside them). When a kmsd serves the directory
+// (its kmsd.lock is held), a command that changed something signals it
+// (SIGHUP) and waits until it has dropped its key and identity caches, so
+// the change is in effect when the command returns.
 
 const iamUsage = `Usage: kmsd iam [--config FILE | --data DIR] COMMAND ARGS
 
@@ -37,6 +39,8 @@ const iamUsage = `Usage: kmsd iam [--config FILE | --data DIR] COMMAND ARGS
 
 System roles: "KMS Administrator", "KMS CMKFullAccess", "KMS CMKReadOnlyAccess".
 Without --config or --data the dev data directory ./.kmsd-dev is used.
+These commands change the data directory directly; a kmsd serving it is told
+at once (SIGHUP) and sees the change before the command returns.
 `
 
 const keyUsage = `Usage: kmsd key [--config FILE | --data DIR] COMMAND ARGS
@@ -46,6 +50,10 @@ const keyUsage = `Usage: kmsd key [--config FILE | --data DIR] COMMAND ARGS
                                            create a key of any spec (also HMAC_*)
   rotate KEY_ID --project ID               rotate an AES_256 or SM4 key now: a new
                                            primary version; old ones still decrypt
+
+These commands change the data directory directly; a kmsd serving it is told
+at once (SIGHUP) and sees the change before the command returns. kmsd kms is
+the client of a running server's API.
 `
 
 // adminFlags parses the data-directory flags shared by iam and key and

@@ -56,13 +56,13 @@ func exitCode(err error, args []string) int {
 const usage = `kmsd — a key management service that speaks the Huawei Cloud KMS API
 
 Usage:
-  kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L]
+  kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L] [--seed FILE]
   kmsd serve --config FILE [--listen ADDR] [--log-level L]
   kmsd init --config FILE
   kmsd iam SUBCOMMAND ...   (kmsd iam help)
   kmsd key SUBCOMMAND ...   (kmsd key help)
   kmsd kms COMMAND ...      a client of the KMS API (kmsd kms help)
-  kmsd seed export ...      write the data directory's keys as a seed file
+  kmsd seed export ...      write the data directory's keys as a seed file (kmsd seed help)
   kmsd version
 `
 
