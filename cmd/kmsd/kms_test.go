@@ -24,6 +24,25 @@ import (
 	"github.com/kmsd/kmsd/internal/server"
 )
 
+// newDevDataDir initialises a dev data directory the way serve --dev does.
+func newDevDataDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := server.DevConfig(dir, devListen, devCMKQuota)
+	if _, err := server.Init(t.Context(), cfg, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(t.Context(), cfg, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if err := srv.EnsureDevIdentities(t.Context(), server.DefaultDevIdentities(noEnv)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // devServer starts a dev server of its own data directory on a loopback
 // port and returns the environment of its dev.env.
 func devServer(t *testing.T) map[string]string {

@@ -51,7 +51,7 @@ func Apply(ctx context.Context, s Services, f *File, getenv func(string) string)
 		k        Key
 		material []byte
 		exists   bool
-		cur      store.Key
+		cur      kms.Key
 	}
 	var plan []planned
 	var refusals []string
@@ -100,7 +100,7 @@ func Apply(ctx context.Context, s Services, f *File, getenv func(string) string)
 }
 
 // immutableDiff says why key cur cannot become k, or "" when it can.
-func immutableDiff(ctx context.Context, ks *kms.Service, cur store.Key, k Key, material []byte) (string, error) {
+func immutableDiff(ctx context.Context, ks *kms.Service, cur kms.Key, k Key, material []byte) (string, error) {
 	spec := or(k.Spec, "AES_256")
 	origin := or(k.Origin, kms.OriginKMS)
 	switch {
@@ -133,7 +133,7 @@ func or(s, def string) string {
 }
 
 // applyKey creates or updates one key and returns its changes.
-func applyKey(ctx context.Context, ks *kms.Service, p store.Project, k Key, material []byte, exists bool, cur store.Key) ([]string, error) {
+func applyKey(ctx context.Context, ks *kms.Service, p store.Project, k Key, material []byte, exists bool, cur kms.Key) ([]string, error) {
 	var changes []string
 	note := func(format string, args ...any) {
 		changes = append(changes, fmt.Sprintf("key %s: ", k.ID)+fmt.Sprintf(format, args...))
@@ -168,19 +168,19 @@ func applyKey(ctx context.Context, ks *kms.Service, p store.Project, k Key, mate
 		}
 		note("description updated")
 	}
-	if cur.State != store.StatePendingImport {
-		want := store.StateEnabled
+	if cur.State != kms.StatePendingImport {
+		want := kms.StateEnabled
 		if k.State == "disabled" {
-			want = store.StateDisabled
+			want = kms.StateDisabled
 		}
-		if cur.State == store.StatePendingDeletion {
+		if cur.State == kms.StatePendingDeletion {
 			if cur, err = ks.CancelKeyDeletion(ctx, p.ID, k.ID); err != nil {
 				return changes, err
 			}
 			note("deletion cancelled")
 		}
 		if cur.State != want {
-			if want == store.StateEnabled {
+			if want == kms.StateEnabled {
 				_, err = ks.EnableKey(ctx, p.ID, k.ID)
 				note("enabled")
 			} else {

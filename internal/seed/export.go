@@ -23,7 +23,7 @@ func Export(ctx context.Context, s Services, projectIDs []string, withMaterial b
 	var warnings []string
 	for _, pid := range projectIDs {
 		p := Project{ID: pid}
-		var keys []store.Key
+		var keys []kms.Key
 		for offset := 0; ; {
 			ks, total, err := s.KMS.ListKeys(ctx, kms.ListKeysInput{ProjectID: pid, Spec: "ALL", Offset: offset, Limit: 1000})
 			if err != nil {
@@ -53,12 +53,12 @@ func Export(ctx context.Context, s Services, projectIDs []string, withMaterial b
 	return f, warnings, nil
 }
 
-func exportKey(ctx context.Context, ks *kms.Service, k store.Key, withMaterial bool) (Key, []string, error) {
+func exportKey(ctx context.Context, ks *kms.Service, k kms.Key, withMaterial bool) (Key, []string, error) {
 	sk := Key{ID: k.KeyID, Alias: k.Alias, Spec: k.Spec, Usage: k.Usage, Description: k.Description}
 	if k.Origin != kms.OriginKMS {
 		sk.Origin = k.Origin
 	}
-	if k.State == store.StateDisabled || k.State == store.StatePendingDeletion {
+	if k.State == kms.StateDisabled || k.State == kms.StatePendingDeletion {
 		sk.State = "disabled"
 	}
 	var warnings []string
@@ -91,7 +91,7 @@ func exportKey(ctx context.Context, ks *kms.Service, k store.Key, withMaterial b
 	if st, err := ks.KeyRotationStatus(ctx, k.ProjectID, k.KeyID); err == nil && st.Enabled {
 		sk.Rotation = &Rotation{Enabled: true, Interval: st.Interval}
 	}
-	if withMaterial && k.State != store.StatePendingImport {
+	if withMaterial && k.State != kms.StatePendingImport {
 		m, versions, err := ks.SeedMaterial(ctx, k.ProjectID, k.KeyID)
 		if err != nil {
 			return sk, nil, err

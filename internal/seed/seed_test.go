@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kmsd/kmsd/internal/kms"
 	"github.com/kmsd/kmsd/internal/seed"
 	"github.com/kmsd/kmsd/internal/server"
-	"github.com/kmsd/kmsd/internal/store"
 )
 
 const example = "../../examples/seed.yaml"
@@ -21,7 +21,7 @@ var noEnv = func(string) string { return "" }
 func devServer(t *testing.T) *server.Server {
 	t.Helper()
 	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 1000)
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(t.Context(), cfg, noEnv); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.New(context.Background(), cfg, server.Options{})
@@ -100,11 +100,11 @@ func TestTwoServersOneFile(t *testing.T) {
 		t.Errorf("the same file again changed %q", again.Changes)
 	}
 	k, _ := a.KMS.DescribeKey(t.Context(), devProject, "5eed0001-0000-4000-8000-000000000006")
-	if k.State != store.StateDisabled {
+	if k.State != kms.StateDisabled {
 		t.Errorf("seeded-disabled is in state %s", k.State)
 	}
 	k, _ = a.KMS.DescribeKey(t.Context(), devProject, "5eed0001-0000-4000-8000-000000000005")
-	if k.Origin != "external" || k.State != store.StateEnabled {
+	if k.Origin != "external" || k.State != kms.StateEnabled {
 		t.Errorf("seeded-imported: origin %s state %s", k.Origin, k.State)
 	}
 }
@@ -137,7 +137,7 @@ func TestChangedFile(t *testing.T) {
 		}
 	}
 	k, _ := srv.KMS.DescribeKey(t.Context(), devProject, id)
-	if k.Description != "changed" || k.State != store.StateEnabled {
+	if k.Description != "changed" || k.State != kms.StateEnabled {
 		t.Errorf("key after the changed file: %+v", k)
 	}
 	if again := apply(t, srv, f); len(again.Changes) != 0 {
