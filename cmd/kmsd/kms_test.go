@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -117,111 +116,6 @@ func createKeyID(t *testing.T, env map[string]string, args ...string) string {
 		t.Fatalf("create-key printed no key id: %q", out)
 	}
 	return id
-}
-
-// TestKMSLifecycle drives a key through its life with the CLI against a
-// real server and checks what the server then answers.
-func TestKMSLifecycle(t *testing.T) {
-	env := devServer(t)
-	id := createKeyID(t, env, "--alias", "cli-life", "--description", "first")
-	out := mustKMS(t, env, nil, "describe-key", id)
-	for _, want := range []string{"key_info.key_id", id, "cli-life", "key_info.key_state", "first"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("describe-key lacks %q:\n%s", want, out)
-		}
-	}
-	// Flags after the arguments, and -o json is the raw answer.
-	out = mustKMS(t, env, nil, "describe-key", id, "-o", "json")
-	var v struct {
-		KeyInfo struct {
-			KeyID    string `json:"key_id"`
-			KeyState string `json:"key_state"`
-		} `json:"key_info"`
-	}
-	if err := json.Unmarshal([]byte(out), &v); err != nil || v.KeyInfo.KeyID != id || v.KeyInfo.KeyState != "2" {
-		t.Fatalf("describe-key -o json: %v %q", err, out)
-	}
-	state := func() string {
-		t.Helper()
-		out := mustKMS(t, env, nil, "-o", "json", "describe-key", id)
-		if err := json.Unmarshal([]byte(out), &v); err != nil {
-			t.Fatal(err)
-		}
-		return v.KeyInfo.KeyState
-	}
-	mustKMS(t, env, nil, "disable-key", id)
-	if got := state(); got != "3" {
-		t.Errorf("after disable-key: state %s, want 3", got)
-	}
-	// A disabled key refuses encryption: exit 1 with the Huawei code.
-	_, errOut, code := kmsRun(t, env, []byte("hi"), "encrypt", "--key", id)
-	if code != exitService || !strings.Contains(errOut, "KMS.0209") {
-		t.Errorf("encrypt with a disabled key: exit %d, %q; want 1 and KMS.0209", code, errOut)
-	}
-	mustKMS(t, env, nil, "enable-key", id)
-	mustKMS(t, env, nil, "schedule-key-deletion", id, "--pending-days", "7")
-	if got := state(); got != "4" {
-		t.Errorf("after schedule-key-deletion: state %s, want 4", got)
-	}
-	mustKMS(t, env, nil, "cancel-key-deletion", id)
-	if got := state(); got != "3" {
-		t.Errorf("after cancel-key-deletion: state %s, want 3", got)
-	}
-	mustKMS(t, env, nil, "enable-key", id)
-	mustKMS(t, env, nil, "update-key-description", id, "second")
-	mustKMS(t, env, nil, "update-key-alias", id, "cli-life-2")
-	out = mustKMS(t, env, nil, "list-keys", "--state", "enabled")
-	if !regexp.MustCompile(id + `\s+cli-life-2\s+AES_256\s+ENCRYPT_DECRYPT\s+enabled`).MatchString(out) {
-		t.Errorf("list-keys:\n%s", out)
-	}
-	out = mustKMS(t, env, nil, "instances")
-	if !regexp.MustCompile(`instance_num\s+1\b`).MatchString(out) {
-		t.Errorf("instances: %q", out)
-	}
-	out = mustKMS(t, env, nil, "quotas")
-	if !regexp.MustCompile(`CMK\s+1\s+100000`).MatchString(out) {
-		t.Errorf("quotas:\n%s", out)
-	}
-	// Aliases, tags, rotation.
-	mustKMS(t, env, nil, "create-alias", id, "alias/cli-extra")
-	out = mustKMS(t, env, nil, "list-aliases", "--key", id)
-	if !strings.Contains(out, "alias/cli-extra") {
-		t.Errorf("list-aliases:\n%s", out)
-	}
-	mustKMS(t, env, nil, "delete-alias", id, "alias/cli-extra")
-	if out := mustKMS(t, env, nil, "list-aliases", "--key", id); strings.Contains(out, "alias/cli-extra") {
-		t.Errorf("alias still listed after delete-alias:\n%s", out)
-	}
-	mustKMS(t, env, nil, "tag-key", id, "team=payments", "env=dev")
-	out = mustKMS(t, env, nil, "list-tags", id)
-	if !regexp.MustCompile(`team\s+payments`).MatchString(out) || !regexp.MustCompile(`env\s+dev`).MatchString(out) {
-		t.Errorf("list-tags:\n%s", out)
-	}
-	mustKMS(t, env, nil, "untag-key", id, "env")
-	if out := mustKMS(t, env, nil, "list-tags", id); strings.Contains(out, "env") {
-		t.Errorf("tag env still listed:\n%s", out)
-	}
-	mustKMS(t, env, nil, "enable-key-rotation", id, "--interval", "90")
-	out = mustKMS(t, env, nil, "get-key-rotation-status", id)
-	if !regexp.MustCompile(`key_rotation_enabled\s+true`).MatchString(out) || !regexp.MustCompile(`rotation_interval\s+90`).MatchString(out) {
-		t.Errorf("get-key-rotation-status:\n%s", out)
-	}
-	mustKMS(t, env, nil, "disable-key-rotation", id)
-	// Grants.
-	grantee := server.DefaultDevIdentities(func(string) string { return "" }).ReaderID
-	out = mustKMS(t, env, nil, "create-grant", id, "--grantee", grantee, "--operations", "describe-key,encrypt-data")
-	gid := regexp.MustCompile(`grant_id\s+(\S+)`).FindStringSubmatch(out)
-	if gid == nil {
-		t.Fatalf("create-grant:\n%s", out)
-	}
-	out = mustKMS(t, env, nil, "list-grants", id)
-	if !strings.Contains(out, gid[1]) || !strings.Contains(out, "describe-key,encrypt-data") {
-		t.Errorf("list-grants:\n%s", out)
-	}
-	mustKMS(t, env, nil, "revoke-grant", id, gid[1])
-	if out := mustKMS(t, env, nil, "list-grants", id); strings.Contains(out, gid[1]) {
-		t.Errorf("grant listed after revoke:\n%s", out)
-	}
 }
 
 // TestKMSCrypto encrypts, decrypts, makes data keys and signs with the

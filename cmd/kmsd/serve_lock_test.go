@@ -21,27 +21,16 @@ func devEnvOf(t *testing.T, dir string) map[string]string {
 	return parseEnv(t, string(b))
 }
 
-// TestAdminSeenAtOnce: a second serve on a served data directory refuses,
-// naming the first, and leaves dev.env alone; the admin commands' changes
-// are in effect for the running server when they return.
+// TestAdminSeenAtOnce: the admin commands' changes are in effect for the
+// running server when they return (testdata/script/serve_locked.txtar
+// covers the lock itself).
 func TestAdminSeenAtOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the kmsd binary")
 	}
 	bin := buildKmsd(t)
 	dir := t.TempDir()
-	p := startKmsd(t, bin, dir)
-	envBefore, err := os.ReadFile(filepath.Join(dir, "dev.env"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := kmsd(t, nil, "serve", "--dev", "--data", dir, "--listen", "127.0.0.1:0")
-	if err == nil || !strings.Contains(err.Error(), p.endpoint) || !strings.Contains(err.Error(), "pid") {
-		t.Errorf("second serve: %v %s; want a refusal naming %s", err, out, p.endpoint)
-	}
-	if envAfter, _ := os.ReadFile(filepath.Join(dir, "dev.env")); string(envAfter) != string(envBefore) {
-		t.Error("a refused second serve rewrote dev.env")
-	}
+	startKmsd(t, bin, dir)
 	env := devEnvOf(t, dir)
 	ids := server.DefaultDevIdentities(func(string) string { return "" })
 
@@ -64,7 +53,7 @@ func TestAdminSeenAtOnce(t *testing.T) {
 	if v := version(); v != 1 {
 		t.Fatalf("first version %d", v)
 	}
-	out = mustKmsd(t, nil, "key", "--data", dir, "rotate", id, "--project", ids.ProjectID)
+	out := mustKmsd(t, nil, "key", "--data", dir, "rotate", id, "--project", ids.ProjectID)
 	if !strings.Contains(out, "sees the change now") {
 		t.Errorf("key rotate did not report the server's acknowledgement: %q", out)
 	}
@@ -77,33 +66,5 @@ func TestAdminSeenAtOnce(t *testing.T) {
 	mustKmsd(t, nil, "iam", "--data", dir, "accesskey", "disable", env["KMSD_DEV_READER_AK"])
 	if _, errOut, code := kmsRun(t, reader, nil, "instances"); code != exitService || !strings.Contains(errOut, "APIGW.0301") {
 		t.Errorf("the disabled AK right after iam accesskey disable: exit %d %q", code, errOut)
-	}
-}
-
-// TestSeedTwoServers: two dev servers started with --seed on the example
-// file, each with its own data directory and root key; a ciphertext the
-// first makes decrypts on the second.
-func TestSeedTwoServers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the kmsd binary")
-	}
-	bin := buildKmsd(t)
-	example, err := filepath.Abs("../../examples/seed.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	da, db := t.TempDir(), t.TempDir()
-	startKmsd(t, bin, da, "--seed", example)
-	startKmsd(t, bin, db, "--seed", example)
-	ea, eb := devEnvOf(t, da), devEnvOf(t, db)
-	ct := mustKMS(t, ea, []byte("checked-in fixture"), "encrypt", "--key", "5eed0001-0000-4000-8000-000000000001")
-	if got := mustKMS(t, eb, []byte(ct), "decrypt"); got != "checked-in fixture" {
-		t.Errorf("the second server decrypted %q", got)
-	}
-	sig := strings.TrimSpace(mustKMS(t, ea, []byte("signed"), "sign", "--key", "5eed0001-0000-4000-8000-000000000003", "--algorithm", "ECDSA_SHA_256"))
-	mustKMS(t, eb, []byte("signed"), "verify", "--key", "5eed0001-0000-4000-8000-000000000003", "--algorithm", "ECDSA_SHA_256", "--signature", sig)
-	out := mustKMS(t, eb, nil, "list-aliases", "--key", "5eed0001-0000-4000-8000-000000000001")
-	if !strings.Contains(out, "alias/payments") {
-		t.Errorf("list-aliases on the second server:\n%s", out)
 	}
 }
