@@ -157,7 +157,7 @@ func adminDataDir(args []string) string {
 	fs.SetOutput(io.Discard)
 	cfgPath := fs.String("config", "", "")
 	data := fs.String("data", "", "")
-	fs.Parse(args)
+	fs.Parse(hoistFlags(args, "config", "data"))
 	if *cfgPath != "" {
 		if cfg, err := config.Load(*cfgPath); err == nil {
 			return cfg.DataDir
