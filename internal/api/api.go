@@ -178,6 +178,8 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		return h.writeError(c, err)
 	}
 	c.route, c.pathProject, c.params = rt, project, params
+	// The service's log lines of key changes name the request.
+	c.ctx = kms.WithRequestID(c.ctx, c.requestID)
 	if err := h.readBody(c); err != nil {
 		return h.writeError(c, err)
 	}

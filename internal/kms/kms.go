@@ -264,7 +264,7 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 	if err != nil {
 		return Key{}, err
 	}
-	s.log.InfoContext(ctx, "key created", "project_id", k.ProjectID, "key_id", k.KeyID, "key_spec", k.Spec, "default", isDefault)
+	s.log.InfoContext(ctx, "key created", "request_id", RequestID(ctx), "project_id", k.ProjectID, "key_id", k.KeyID, "key_spec", k.Spec, "default", isDefault)
 	return k, nil
 }
 
@@ -441,7 +441,7 @@ func (s *Service) InvalidateAll() { s.cache.invalidateAll() }
 
 // EnableKey moves a disabled key to enabled (KMS.1201 otherwise).
 func (s *Service) EnableKey(ctx context.Context, projectID, keyID string) (Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		switch k.State {
 		case StateDisabled:
 			k.State = StateEnabled
@@ -451,11 +451,12 @@ func (s *Service) EnableKey(ctx context.Context, projectID, keyID string) (Key, 
 		}
 		return ErrKeyNotDisabled
 	})
+	return s.logChange(ctx, "key enabled", k, err)
 }
 
 // DisableKey moves an enabled key to disabled (KMS.1301 otherwise).
 func (s *Service) DisableKey(ctx context.Context, projectID, keyID string) (Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if k.Default {
 			return ErrDefaultKey
 		}
@@ -467,6 +468,7 @@ func (s *Service) DisableKey(ctx context.Context, projectID, keyID string) (Key,
 		k.State = StateDisabled
 		return nil
 	})
+	return s.logChange(ctx, "key disabled", k, err)
 }
 
 // ScheduleKeyDeletion puts a key in pending deletion for days days.
@@ -474,7 +476,7 @@ func (s *Service) ScheduleKeyDeletion(ctx context.Context, projectID, keyID stri
 	if days < MinPendingDays || days > MaxPendingDays {
 		return Key{}, ErrInvalidPendingDays
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if k.Default {
 			return ErrDefaultKey
 		}
@@ -485,13 +487,14 @@ func (s *Service) ScheduleKeyDeletion(ctx context.Context, projectID, keyID stri
 		k.DeletionDate = s.Now().UTC().Truncate(time.Millisecond).Add(time.Duration(days) * 24 * time.Hour)
 		return nil
 	})
+	return s.logChange(ctx, "key deletion scheduled", k, err, "pending_days", days)
 }
 
 // CancelKeyDeletion returns a key pending deletion to disabled, as the
 // reference's example shows; a key that never had material returns to
 // pending import.
 func (s *Service) CancelKeyDeletion(ctx context.Context, projectID, keyID string) (Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if k.State != StatePendingDeletion {
 			return ErrNotPendingDeletion
 		}
@@ -502,6 +505,7 @@ func (s *Service) CancelKeyDeletion(ctx context.Context, projectID, keyID string
 		k.DeletionDate = time.Time{}
 		return nil
 	})
+	return s.logChange(ctx, "key deletion cancelled", k, err)
 }
 
 // UpdateKeyAlias changes a custom key's alias.
@@ -509,13 +513,14 @@ func (s *Service) UpdateKeyAlias(ctx context.Context, projectID, keyID, alias st
 	if err := ValidateAlias(alias); err != nil {
 		return Key{}, err
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := updatable(k); err != nil {
 			return err
 		}
 		k.Alias = alias
 		return nil
 	})
+	return s.logChange(ctx, "key alias updated", k, err)
 }
 
 // UpdateKeyDescription changes a custom key's description.
@@ -523,13 +528,14 @@ func (s *Service) UpdateKeyDescription(ctx context.Context, projectID, keyID, de
 	if err := validateDescription(desc); err != nil {
 		return Key{}, err
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := updatable(k); err != nil {
 			return err
 		}
 		k.Description = desc
 		return nil
 	})
+	return s.logChange(ctx, "key description updated", k, err)
 }
 
 func updatable(k *Key) error {
@@ -626,7 +632,7 @@ func (s *Service) DestroyDueKeys(ctx context.Context) (int, error) {
 				return n, err
 			}
 			if destroyed && err == nil {
-				s.log.InfoContext(ctx, "key destroyed", "project_id", k.ProjectID, "key_id", k.KeyID)
+				s.log.InfoContext(ctx, "key destroyed", "request_id", RequestID(ctx), "project_id", k.ProjectID, "key_id", k.KeyID)
 				n++
 			}
 		}
