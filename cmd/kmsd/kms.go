@@ -136,7 +136,12 @@ func runKMS(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return usageErr(fmt.Errorf("%w; set it in the environment (source the dev server's dev.env), a flag or a profile", err))
 	}
 	e := &kmsEnv{ctx: ctx, c: c, stdin: stdin, stdout: stdout, stderr: stderr, json: o.output == "json", tty: tty, o: o}
-	return classify(cmd.run(e, pos))
+	err = cmd.run(e, pos)
+	if client.IsCode(err, "KMS.0321") {
+		// Huawei's message speaks of X-Auth-Token even to AK/SK callers.
+		err = fmt.Errorf("%w\nthe project %s is not this access key's project: check --project or CLOUD_SDK_PROJECT_ID", err, cfg.ProjectID)
+	}
+	return classify(err)
 }
 
 // classify gives err its exit code.

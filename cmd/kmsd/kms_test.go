@@ -242,3 +242,16 @@ func with(env map[string]string, k, v string) map[string]string {
 	m[k] = v
 	return m
 }
+
+// TestCLIDoc checks that docs/cli.md shows every kms command.
+func TestCLIDoc(t *testing.T) {
+	b, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range kmsCommands {
+		if !strings.Contains(string(b), "`kmsd kms "+c.name) {
+			t.Errorf("docs/cli.md lacks kmsd kms %s", c.name)
+		}
+	}
+}
