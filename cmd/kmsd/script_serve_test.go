@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,8 +13,9 @@ import (
 )
 
 // cmdWaitServe waits until a kmsd serves DIR (it holds the data
-// directory's lock and has written dev.env), then sets the variables of
-// its dev.env, so that kmsd kms commands reach it.
+// directory's lock and has published its endpoint), then sets the
+// variables of its dev.env — or, for a production server, KMSD_ENDPOINT
+// alone — so that kmsd kms commands reach it.
 func cmdWaitServe(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: waitserve DIR")
@@ -21,8 +23,13 @@ func cmdWaitServe(ts *testscript.TestScript, neg bool, args []string) {
 	dir := ts.MkAbs(args[0])
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if _, ok := servingProcess(dir); ok {
-			if b, err := os.ReadFile(filepath.Join(dir, "dev.env")); err == nil && len(b) > 0 {
+		if info, ok := servingProcess(dir); ok && info.Endpoint != "" {
+			b, err := os.ReadFile(filepath.Join(dir, "dev.env"))
+			if errors.Is(err, os.ErrNotExist) {
+				ts.Setenv("KMSD_ENDPOINT", info.Endpoint)
+				return
+			}
+			if err == nil && len(b) > 0 {
 				sc := bufio.NewScanner(strings.NewReader(string(b)))
 				for sc.Scan() {
 					if k, v, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "="); ok {
