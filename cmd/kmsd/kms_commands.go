@@ -144,13 +144,46 @@ func listKeys(e *kmsEnv, _ []string) error {
 		body["limit"] = strconv.Itoa(e.o.limit)
 	}
 	var all []keyDetails
-	for {
+	err := e.markerPages("list-keys", body, func(raw []byte) (string, error) {
 		var page struct {
 			KeyDetails []keyDetails `json:"key_details"`
-			NextMarker string       `json:"next_marker"`
-			Truncated  string       `json:"truncated"`
+			markerPage
 		}
-		raw, err := e.c.CallInto(e.ctx, "POST", "list-keys", body, &page)
+		err := json.Unmarshal(raw, &page)
+		all = append(all, page.KeyDetails...)
+		return page.next(), err
+	})
+	if err != nil || e.json {
+		return err
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY_ID\tALIAS\tSPEC\tUSAGE\tSTATE\tDEFAULT")
+	for _, k := range all {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.KeyID, k.KeyAlias, k.KeySpec, k.KeyUsage, stateName(k.KeyState), k.DefaultKey)
+	}
+	return tw.Flush()
+}
+
+// markerPage is the paging of list-keys and list-grants.
+type markerPage struct {
+	NextMarker string `json:"next_marker"`
+	Truncated  string `json:"truncated"`
+}
+
+// next is the marker of the next page, "" after the last.
+func (p markerPage) next() string {
+	if p.Truncated != "true" {
+		return ""
+	}
+	return p.NextMarker
+}
+
+// markerPages calls the POST list operation op page after page (one page
+// with --limit), printing each raw answer with -o json and handing it to
+// read, which returns the next marker.
+func (e *kmsEnv) markerPages(op string, body map[string]string, read func(raw []byte) (string, error)) error {
+	for {
+		raw, err := e.c.Call(e.ctx, "POST", op, nil, body)
 		if err != nil {
 			return err
 		}
@@ -159,21 +192,15 @@ func listKeys(e *kmsEnv, _ []string) error {
 				return err
 			}
 		}
-		all = append(all, page.KeyDetails...)
-		if e.o.limit > 0 || page.Truncated != "true" || page.NextMarker == "" {
-			break
+		next, err := read(raw)
+		if err != nil {
+			return fmt.Errorf("%s: undecodable answer: %w", op, err)
 		}
-		body["marker"] = page.NextMarker
+		if e.o.limit > 0 || next == "" {
+			return nil
+		}
+		body["marker"] = next
 	}
-	if e.json {
-		return nil
-	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY_ID\tALIAS\tSPEC\tUSAGE\tSTATE\tDEFAULT")
-	for _, k := range all {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.KeyID, k.KeyAlias, k.KeySpec, k.KeyUsage, stateName(k.KeyState), k.DefaultKey)
-	}
-	return tw.Flush()
 }
 
 func createAlias(e *kmsEnv, a []string) error {
@@ -308,29 +335,17 @@ func listGrants(e *kmsEnv, a []string) error {
 		body["limit"] = strconv.Itoa(e.o.limit)
 	}
 	var all []map[string]any
-	for {
+	err := e.markerPages("list-grants", body, func(raw []byte) (string, error) {
 		var page struct {
-			Grants     []map[string]any `json:"grants"`
-			NextMarker string           `json:"next_marker"`
-			Truncated  string           `json:"truncated"`
+			Grants []map[string]any `json:"grants"`
+			markerPage
 		}
-		raw, err := e.c.CallInto(e.ctx, "POST", "list-grants", body, &page)
-		if err != nil {
-			return err
-		}
-		if e.json {
-			if err := printJSON(e.stdout, raw); err != nil {
-				return err
-			}
-		}
+		err := json.Unmarshal(raw, &page)
 		all = append(all, page.Grants...)
-		if e.o.limit > 0 || page.Truncated != "true" || page.NextMarker == "" {
-			break
-		}
-		body["marker"] = page.NextMarker
-	}
-	if e.json {
-		return nil
+		return page.next(), err
+	})
+	if err != nil || e.json {
+		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "GRANT_ID\tNAME\tGRANTEE\tOPERATIONS")

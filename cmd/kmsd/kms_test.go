@@ -8,12 +8,17 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -253,5 +258,33 @@ func TestCLIDoc(t *testing.T) {
 		if !strings.Contains(string(b), "`kmsd kms "+c.name) {
 			t.Errorf("docs/cli.md lacks kmsd kms %s", c.name)
 		}
+	}
+}
+
+// TestKMSPaging checks that list-keys and list-grants follow next_marker
+// until truncated is "false", against a stand-in for a service with small
+// pages.
+func TestKMSPaging(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req map[string]string
+		json.NewDecoder(r.Body).Decode(&req)
+		item := map[string]string{"list-keys": `{"key_id":"k%s","key_alias":"a%s","key_state":"2"}`, "list-grants": `{"grant_id":"g%s","name":"n%s"}`}[path.Base(r.URL.Path)]
+		list := map[string]string{"list-keys": "key_details", "list-grants": "grants"}[path.Base(r.URL.Path)]
+		if req["marker"] == "" {
+			fmt.Fprintf(w, `{"%s":[`+item+`],"next_marker":"1","truncated":"true"}`, list, "0", "0")
+			return
+		}
+		fmt.Fprintf(w, `{"%s":[`+item+`],"next_marker":"","truncated":"false"}`, list, req["marker"], req["marker"])
+	}))
+	defer srv.Close()
+	env := map[string]string{"KMSD_ENDPOINT": srv.URL, "CLOUD_SDK_AK": "AK", "CLOUD_SDK_SK": "SK", "CLOUD_SDK_PROJECT_ID": "p"}
+	if out := mustKMS(t, env, nil, "list-keys"); !strings.Contains(out, "k0") || !strings.Contains(out, "k1") {
+		t.Errorf("list-keys did not read both pages:\n%s", out)
+	}
+	if out := mustKMS(t, env, nil, "list-grants", "key"); !strings.Contains(out, "g0") || !strings.Contains(out, "g1") {
+		t.Errorf("list-grants did not read both pages:\n%s", out)
+	}
+	if out := mustKMS(t, env, nil, "list-keys", "--limit", "1"); strings.Contains(out, "k1") {
+		t.Errorf("list-keys --limit 1 read a second page:\n%s", out)
 	}
 }
