@@ -74,12 +74,11 @@ func wireState(s kms.KeyState) string {
 	return ""
 }
 
-// keyStateFilter reads the optional key_state member of list-keys: one of
-// the wire digits, or absent or empty for every state.
-func keyStateFilter(f fields) (kms.KeyState, error) {
-	v, ok, err := f.str("key_state", false)
-	if err != nil || !ok || v == "" {
-		return 0, err
+// keyStateOf reads a key_state member, the list-keys filter: one of the
+// wire digits, or "" for every state.
+func keyStateOf(v string) (kms.KeyState, error) {
+	if v == "" {
+		return 0, nil
 	}
 	for s := kms.StatePendingCreation; s <= kms.StatePendingImport; s++ {
 		if wireState(s) == v {
@@ -201,7 +200,11 @@ func (h *Handler) listKeys(c *call) (any, error) {
 		}
 		in.Offset = n
 	}
-	if in.State, err = keyStateFilter(f); err != nil {
+	state, _, err := f.str("key_state", false)
+	if err != nil {
+		return nil, err
+	}
+	if in.State, err = keyStateOf(state); err != nil {
 		return nil, err
 	}
 	specs := append(kms.KeySpecs(), "ALL")
