@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/kmsd/kmsd/internal/config"
@@ -45,10 +44,10 @@ func lockDataDir(dir string) (*dataLock, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := tryLock(f, true); err != nil {
 		info, _ := readLockInfo(f)
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errLocked) {
 			who := "another kmsd"
 			if info.PID > 0 {
 				who = fmt.Sprintf("kmsd pid %d", info.PID)
@@ -106,9 +105,9 @@ func servingProcess(dir string) (info lockInfo, ok bool) {
 		return info, false
 	}
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err == nil {
+	if err := tryLock(f, false); err == nil {
 		// Nobody holds it: no server.
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		unlock(f)
 		return info, false
 	}
 	info, err = readLockInfo(f)
@@ -123,7 +122,7 @@ func notifyServer(ctx context.Context, dir string, stderr io.Writer) {
 	if !ok {
 		return
 	}
-	if err := syscall.Kill(info.PID, syscall.SIGHUP); err != nil {
+	if err := signalReload(info.PID); err != nil {
 		fmt.Fprintf(stderr, "kmsd: could not tell the running server (pid %d) about the change: %v; it sees it within 30 seconds\n", info.PID, err)
 		return
 	}
