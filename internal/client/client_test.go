@@ -92,3 +92,26 @@ func TestNewRefuses(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseError checks that error bodies of any shape never panic and
+// that the status always survives.
+func FuzzParseError(f *testing.F) {
+	for _, s := range []string{`{"error":{"error_code":"KMS.0207","error_msg":"x"}}`, `{"error_code":"APIGW.0301","error_msg":"y","request_id":"r"}`, `{"error":{"code":401,"message":"z"}}`, `[]`, ``} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e := parseError(418, "", b)
+		if e.Status != 418 || e.Error() == "" {
+			t.Fatalf("got %+v", e)
+		}
+	})
+}
+
+// FuzzParseAliasPage checks that both ListAliases shapes, and anything
+// else, parse without panicking.
+func FuzzParseAliasPage(f *testing.F) {
+	for _, s := range []string{`[{"aliases":[{"alias":"alias/a"}],"page_info":{"next_marker":"m"}}]`, `{"aliases":[],"page_info":{}}`, `null`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { ParseAliasPage(b) })
+}
