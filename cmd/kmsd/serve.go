@@ -192,7 +192,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	// SIGHUP: an admin command changed the store; drop the caches now.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	defer func() {
+		signal.Stop(hup) // no delivery after it returns
+		close(hup)
+	}()
 	go func() {
 		for range hup {
 			srv.FlushCaches()
