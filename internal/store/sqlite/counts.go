@@ -67,9 +67,10 @@ func newCountCache(ctx context.Context, abs string) (*countCache, error) {
 	return c, nil
 }
 
-// keyCounts returns the project's counters, from memory when no commit
-// happened since they were read, from the cache's connection otherwise.
-func (c *countCache) keyCounts(ctx context.Context, projectID string) (store.KeyCounts, error) {
+// dataVersion returns the data_version of a check started after the call:
+// two calls that return the same value saw no commit, by any connection,
+// between them.
+func (c *countCache) dataVersion(ctx context.Context) (int64, error) {
 	c.mu.Lock()
 	ch := c.next
 	if ch == nil {
@@ -85,13 +86,20 @@ func (c *countCache) keyCounts(ctx context.Context, projectID string) (store.Key
 		c.run(ctx)
 	}
 	<-ch.done
-	if ch.err != nil {
-		return store.KeyCounts{}, ch.err
+	return ch.seen, ch.err
+}
+
+// keyCounts returns the project's counters, from memory when no commit
+// happened since they were read, from the cache's connection otherwise.
+func (c *countCache) keyCounts(ctx context.Context, projectID string) (store.KeyCounts, error) {
+	seen, err := c.dataVersion(ctx)
+	if err != nil {
+		return store.KeyCounts{}, err
 	}
 	c.mu.Lock()
 	k, ok := c.counts[projectID]
 	c.mu.Unlock()
-	if ok && c.seenIs(ch.seen) {
+	if ok && c.seenIs(seen) {
 		return k, nil
 	}
 	// Read after the version: a commit between the two makes the next
@@ -100,7 +108,7 @@ func (c *countCache) keyCounts(ctx context.Context, projectID string) (store.Key
 		return store.KeyCounts{}, wrap("key counts", err)
 	}
 	c.mu.Lock()
-	if c.seen == ch.seen {
+	if c.seen == seen {
 		c.counts[projectID] = k
 	}
 	c.mu.Unlock()

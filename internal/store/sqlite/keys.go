@@ -51,8 +51,9 @@ const (
 // page in list order and reverse the same page counted from the end, in
 // reverse order; both take two more arguments, limit and offset. Each
 // filter walks the index of migration 0004 that starts with it, so the
-// rows skipped to reach the offset are index entries only.
-func listKeysQueries(projectID string, f store.KeyFilter) (count, page, reverse string, args []any) {
+// rows skipped to reach the offset are index entries only; after selects
+// the page that follows a position in list order (see cursor.go).
+func listKeysQueries(projectID string, f store.KeyFilter) (count, page, reverse, after string, args []any) {
 	var where strings.Builder
 	where.WriteString(" WHERE project_id = ?")
 	args = []any{projectID}
@@ -69,9 +70,11 @@ func listKeysQueries(projectID string, f store.KeyFilter) (count, page, reverse 
 		args = append(args, f.EnterpriseProjectID)
 	}
 	count = "SELECT COALESCE(SUM(n), 0) FROM key_list_counts" + where.String()
+	// after takes the position (created_at, key_id) and the limit.
+	after = "SELECT " + keyCols + " FROM keys" + where.String() + " AND (created_at, key_id) > (?, ?) ORDER BY created_at, key_id LIMIT ?"
 	page = "SELECT " + keyCols + " FROM keys" + where.String() + " ORDER BY created_at, key_id LIMIT ? OFFSET ?"
 	reverse = "SELECT " + keyCols + " FROM keys" + where.String() + " ORDER BY created_at DESC, key_id DESC LIMIT ? OFFSET ?"
-	return count, page, reverse, args
+	return count, page, reverse, after, args
 }
 
 func scanKey(s scanner) (store.Key, error) {
@@ -210,7 +213,18 @@ func (t *tx) DeleteKey(projectID, keyID string) error {
 // no more than the first.
 func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([]store.Key, int, error) {
 	const op = "list keys"
-	count, pageQuery, reverseQuery, args := listKeysQueries(projectID, f)
+	count, pageQuery, reverseQuery, afterQuery, args := listKeysQueries(projectID, f)
+	// A remembered position is usable only when this is the first read of
+	// the transaction, so that its snapshot starts between two checks of
+	// data_version.
+	var v0 int64
+	tracked := t.cursors != nil && !t.started && limit > 0
+	if tracked {
+		var err error
+		if v0, err = t.counts.dataVersion(t.ctx); err != nil {
+			tracked = false
+		}
+	}
 	var total int
 	if err := t.queryRow(count, args...).Scan(&total); err != nil {
 		return nil, 0, wrap(op, err)
@@ -219,21 +233,52 @@ func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([
 	if offset >= total {
 		return nil, total, nil
 	}
-	if limit <= 0 || offset <= total/2 {
-		keys, err := query(t, scanKey, pageQuery, append(args, sqlLimit(limit), offset)...)
-		if err != nil {
-			return nil, 0, wrap(op, err)
+	key := cursorKey{projectID: projectID, filter: f, offset: offset}
+	var keys []store.Key
+	var err error
+	if tracked && offset > 0 {
+		if cur, ok := t.cursors.get(key, v0); ok {
+			keys, err = query(t, scanKey, afterQuery, append(args, cur.createdAt, cur.keyID, limit)...)
+			if err != nil {
+				return nil, 0, wrap(op, err)
+			}
+			if v1, err := t.counts.dataVersion(t.ctx); err == nil && v1 == v0 {
+				t.remember(key, keys, total, v0)
+				return keys, total, nil
+			}
+			// A commit in between: the position may have moved.
 		}
-		return keys, total, nil
 	}
-	// The page [offset, end) counted from the end starts total-end rows in.
-	end := min(offset+limit, total)
-	keys, err := query(t, scanKey, reverseQuery, append(args, end-offset, total-end)...)
+	if limit <= 0 || offset <= total/2 {
+		keys, err = query(t, scanKey, pageQuery, append(args, sqlLimit(limit), offset)...)
+	} else {
+		// The page [offset, end) counted from the end starts total-end
+		// rows in.
+		end := min(offset+limit, total)
+		keys, err = query(t, scanKey, reverseQuery, append(args, end-offset, total-end)...)
+		slices.Reverse(keys)
+	}
 	if err != nil {
 		return nil, 0, wrap(op, err)
 	}
-	slices.Reverse(keys)
+	if tracked {
+		if v1, err := t.counts.dataVersion(t.ctx); err == nil && v1 == v0 {
+			t.remember(key, keys, total, v0)
+		}
+	}
 	return keys, total, nil
+}
+
+// remember keeps where the page of key ends, read at data_version v, for
+// a request of the next page.
+func (t *tx) remember(key cursorKey, page []store.Key, total int, v int64) {
+	next := key.offset + len(page)
+	if len(page) == 0 || next >= total {
+		return
+	}
+	last := page[len(page)-1]
+	key.offset = next
+	t.cursors.put(key, cursor{version: v, createdAt: millis(last.CreatedAt), keyID: last.KeyID})
 }
 
 // KeyCounts reads the project's counters row. It fails with

@@ -99,6 +99,23 @@ func BenchmarkListKeys(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			// A client walking the list with next_marker, from the middle.
+			b.Run(fmt.Sprintf("keys=%d/%s/walk", n, tc.name), func(b *testing.B) {
+				offset := total / 2
+				for b.Loop() {
+					err := s.View(b.Context(), func(tx store.Tx) error {
+						keys, _, err := tx.ListKeys(projectID, tc.f, offset, 10)
+						offset += len(keys)
+						if offset >= total {
+							offset = total / 2
+						}
+						return err
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			for _, at := range []struct {
 				name   string
 				offset int

@@ -35,10 +35,11 @@ const maxBusyAttempts = 5
 // connections, which in WAL mode run concurrently with the writer, each on
 // its own snapshot.
 type Store struct {
-	w      *sql.DB // the single write connection; BEGIN IMMEDIATE
-	r      *sql.DB // read-only connections for View
-	counts *countCache
-	wstmts *stmtCache // prepared statements of w
+	w       *sql.DB // the single write connection; BEGIN IMMEDIATE
+	r       *sql.DB // read-only connections for View
+	counts  *countCache
+	wstmts  *stmtCache   // prepared statements of w
+	cursors *cursorCache // positions of ListKeys pages (cursor.go)
 
 	writes    chan *write   // to the committer goroutine (commit.go)
 	quit      chan struct{} // closed by Close
@@ -104,7 +105,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s := &Store{w: w, r: r, counts: counts, wstmts: newStmtCache(w),
+	s := &Store{w: w, r: r, counts: counts, wstmts: newStmtCache(w), cursors: newCursorCache(),
 		writes: make(chan *write), quit: make(chan struct{}), stopped: make(chan struct{})}
 	// The committer outlives Open: it keeps ctx's values, not its end.
 	go s.commitLoop(context.WithoutCancel(ctx))
@@ -169,7 +170,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 		return fmt.Errorf("sqlite: begin read: %w", err)
 	}
 	defer sqlTx.Rollback()
-	return fn(&tx{ctx: ctx, tx: sqlTx})
+	return fn(&tx{ctx: ctx, tx: sqlTx, counts: s.counts, cursors: s.cursors})
 }
 
 // Close stops the committer after the group it is committing and closes

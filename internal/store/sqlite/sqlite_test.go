@@ -316,10 +316,10 @@ func TestSettings(t *testing.T) {
 // reads one row and never scans keys.
 func TestQueryPlans(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "kmsd.db"))
-	_, listAll, listAllReverse, listArgs := listKeysQueries("p", store.KeyFilter{})
-	_, listSpec, listSpecReverse, specArgs := listKeysQueries("p", store.KeyFilter{Spec: "AES_256"})
-	_, listState, _, stateArgs := listKeysQueries("p", store.KeyFilter{State: "2"})
-	listCount, listFiltered, listFilteredReverse, filteredArgs := listKeysQueries("p", store.KeyFilter{State: "2", Spec: "SM4"})
+	_, listAll, listAllReverse, listAfter, listArgs := listKeysQueries("p", store.KeyFilter{})
+	_, listSpec, listSpecReverse, listSpecAfter, specArgs := listKeysQueries("p", store.KeyFilter{Spec: "AES_256"})
+	_, listState, _, _, stateArgs := listKeysQueries("p", store.KeyFilter{State: "2"})
+	listCount, listFiltered, listFilteredReverse, _, filteredArgs := listKeysQueries("p", store.KeyFilter{State: "2", Spec: "SM4"})
 	findCount, findPage, findArgs, err := findKeysQueries("p", store.TagQuery{
 		Tags: []store.TagValues{
 			{Key: "env", Values: []string{"prod", "staging"}},
@@ -345,6 +345,8 @@ func TestQueryPlans(t *testing.T) {
 	}{
 		{"KeyCounts", keyCountsQuery, []any{"p"}, "SEARCH key_counts USING INDEX", false},
 		{"ListKeys", listAll, append(listArgs, 10, 0), "SEARCH keys USING INDEX keys_list", false},
+		{"ListKeys after", listAfter, append(listArgs, 0, "k", 10), "SEARCH keys USING INDEX keys_list (project_id=? AND (created_at,key_id)>(?,?))", false},
+		{"ListKeys spec after", listSpecAfter, append(specArgs, 0, "k", 10), "SEARCH keys USING INDEX keys_list_spec (project_id=? AND spec=? AND (created_at,key_id)>(?,?))", false},
 		{"ListKeys reverse", listAllReverse, append(listArgs, 10, 0), "SEARCH keys USING INDEX keys_list", false},
 		{"ListKeys spec", listSpec, append(specArgs, 10, 0), "SEARCH keys USING INDEX keys_list_spec (project_id=? AND spec=?)", false},
 		{"ListKeys spec reverse", listSpecReverse, append(specArgs, 10, 0), "SEARCH keys USING INDEX keys_list_spec (project_id=? AND spec=?)", false},

@@ -21,6 +21,11 @@ type tx struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	stmts *stmtCache // of the write connection; nil in View
+	// counts and cursors serve ListKeys' remembered positions; nil in
+	// Update.
+	counts  *countCache
+	cursors *cursorCache
+	started bool // a statement has run in the transaction
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -28,6 +33,7 @@ var _ store.Tx = (*tx)(nil)
 // stmt returns the cached prepared statement of query bound to the
 // transaction, or nil.
 func (t *tx) stmt(query string) *sql.Stmt {
+	t.started = true
 	if t.stmts == nil {
 		return nil
 	}
