@@ -69,5 +69,7 @@
 // project) kept by triggers, and each filter of ListKeys has an index in
 // list order (migration 0004). KeyCounts of the Store, outside any
 // transaction, serves the counters from memory while PRAGMA data_version
-// shows that nothing was committed by any connection since they were read.
+// shows that nothing was committed by any connection since they were read;
+// ListKeys remembers where each page ended, under the same rule, so that
+// the page of a next_marker is one index seek (cursor.go).
 package sqlite
