@@ -319,7 +319,7 @@ func TestQueryPlans(t *testing.T) {
 	_, listAll, listAllReverse, listAfter, listArgs := listKeysQueries("p", store.KeyFilter{})
 	_, listSpec, listSpecReverse, listSpecAfter, specArgs := listKeysQueries("p", store.KeyFilter{Spec: "AES_256"})
 	_, listState, _, _, stateArgs := listKeysQueries("p", store.KeyFilter{State: "2"})
-	listCount, listFiltered, listFilteredReverse, _, filteredArgs := listKeysQueries("p", store.KeyFilter{State: "2", Spec: "SM4"})
+	listCount, listFiltered, listFilteredReverse, listFilteredAfter, filteredArgs := listKeysQueries("p", store.KeyFilter{State: "2", Spec: "SM4"})
 	findCount, findPage, findArgs, err := findKeysQueries("p", store.TagQuery{
 		Tags: []store.TagValues{
 			{Key: "env", Values: []string{"prod", "staging"}},
@@ -347,6 +347,7 @@ func TestQueryPlans(t *testing.T) {
 		{"ListKeys", listAll, append(listArgs, 10, 0), "SEARCH keys USING INDEX keys_list", false},
 		{"ListKeys after", listAfter, append(listArgs, 0, "k", 10), "SEARCH keys USING INDEX keys_list (project_id=? AND (created_at,key_id)>(?,?))", false},
 		{"ListKeys spec after", listSpecAfter, append(specArgs, 0, "k", 10), "SEARCH keys USING INDEX keys_list_spec (project_id=? AND spec=? AND (created_at,key_id)>(?,?))", false},
+		{"ListKeys filtered after", listFilteredAfter, append(filteredArgs, 0, "k", 10), "SEARCH keys USING INDEX keys_list_spec_state (project_id=? AND spec=? AND state=? AND (created_at,key_id)>(?,?))", false},
 		{"ListKeys reverse", listAllReverse, append(listArgs, 10, 0), "SEARCH keys USING INDEX keys_list", false},
 		{"ListKeys spec", listSpec, append(specArgs, 10, 0), "SEARCH keys USING INDEX keys_list_spec (project_id=? AND spec=?)", false},
 		{"ListKeys spec reverse", listSpecReverse, append(specArgs, 10, 0), "SEARCH keys USING INDEX keys_list_spec (project_id=? AND spec=?)", false},
