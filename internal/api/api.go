@@ -83,9 +83,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs = append(attrs, slog.String("operation", c.route.op))
 	}
 	if c.principal.UserID != "" {
-		attrs = append(attrs, slog.String("user_id", c.principal.UserID), slog.String("project_id", c.principal.ProjectID))
+		attrs = append(attrs, slog.String("user_id", c.principal.UserID), slog.String("project_id", c.project()))
 	}
-	if c.grant != nil {
+	if c.access.ByGrant() {
 		// A grant, not IAM, let the user in; project_id is the key's.
 		attrs = append(attrs, slog.Bool("by_grant", true))
 	}
@@ -141,11 +141,8 @@ func (h *Handler) serve(c *call) (int, string, error) {
 			return h.writeError(c, err)
 		}
 		c.principal = p
-		if rt.action != "" && !auth.Allowed(p.Policies, rt.action) {
-			// A grant may allow what IAM does not (grants.go).
-			if err := h.authorizeByGrant(c); err != nil {
-				return h.writeError(c, err)
-			}
+		if err := h.authorize(c); err != nil {
+			return h.writeError(c, err)
 		}
 	}
 	if int64(len(c.body)) > rt.bodyLimit() {
@@ -157,10 +154,6 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		return h.writeError(c, errNotImplemented)
 	}
 	resp, err := rt.handler(h, c)
-	if err != nil && h.retryWithGrant(c, err) {
-		// The key is another project's, shared by a grant (grants.go).
-		resp, err = rt.handler(h, c)
-	}
 	if err != nil {
 		return h.writeError(c, err)
 	}
