@@ -35,6 +35,7 @@ type Handler struct {
 	tokens *auth.TokenSigner
 	log    *slog.Logger
 	cfg    Config
+	issuer *iam.TokenIssuer
 	routes []*route
 	index  routeIndex
 	ids    *requestIDs
@@ -48,6 +49,7 @@ func New(k *kms.Service, i *iam.Service, authn *auth.Authenticator, tokens *auth
 		cfg.TokenTTL = 24 * time.Hour
 	}
 	h := &Handler{kms: k, iam: i, authn: authn, tokens: tokens, log: log, cfg: cfg, Now: time.Now}
+	h.issuer = &iam.TokenIssuer{IAM: i, Signer: tokens, TTL: cfg.TokenTTL, Now: func() time.Time { return h.Now() }}
 	h.routes = routeTable()
 	h.index = indexRoutes(h.routes)
 	h.ids = newRequestIDs()

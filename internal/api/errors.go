@@ -19,7 +19,6 @@ var (
 	errNoSuchMethod     = errors.New("method not defined for path")
 	errInvalidURL       = errors.New("invalid request URL")
 	errNotImplemented   = errors.New("operation not implemented")
-	errWrongPassword    = errors.New("wrong credentials")
 	errBadTokenRequest  = errors.New("bad token request")
 )
 
@@ -46,7 +45,6 @@ var errorTable = []wireError{
 	{kind: errNoSuchMethod, status: 404, code: "APIGW.0101", msg: "The API does not exist.", gateway: true},
 	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
 	// IAM token endpoint.
-	{kind: errWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
 	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", keystone: true},
 	// KMS service: request shape.
 	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},
