@@ -133,6 +133,17 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		return h.writeError(c, err)
 	}
 	c.route, c.pathProject, c.params = rt, project, params
+	if c.r.ContentLength > GatewayMaxBody {
+		return h.writeError(c, errEntityTooLarge)
+	}
+	if rt.auth != authNone {
+		// What the headers alone can show is checked before the body is
+		// read, so that a caller who cannot authenticate costs no body
+		// buffer (docs/security.md).
+		if err := h.authn.Precheck(c.ctx, c.r); err != nil {
+			return h.writeError(c, err)
+		}
+	}
 	if err := h.readBody(c); err != nil {
 		return h.writeError(c, err)
 	}
