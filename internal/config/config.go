@@ -50,6 +50,16 @@ type Config struct {
 	// RotationCheckInterval is how often keys due for automatic rotation
 	// are rotated.
 	RotationCheckInterval Duration `yaml:"rotation_check_interval"`
+	// Console configures the web console (docs/console.md).
+	Console Console `yaml:"console"`
+}
+
+// Console configures the web console.
+type Console struct {
+	// Enabled serves the console (default off; on in dev mode).
+	Enabled bool `yaml:"enabled"`
+	// Path is its URL prefix (default /console).
+	Path string `yaml:"path"`
 }
 
 // TLS names PEM files.
@@ -124,6 +134,7 @@ const (
 	DefaultGrants   = 100
 	DefaultDeletion = time.Minute
 	DefaultRotation = time.Minute
+	DefaultConsole  = "/console"
 )
 
 // Default returns the configuration used when a file sets nothing.
@@ -137,6 +148,7 @@ func Default() Config {
 		Log:                   Log{Level: "info", Format: "json"},
 		DeletionCheckInterval: Duration{DefaultDeletion},
 		RotationCheckInterval: Duration{DefaultRotation},
+		Console:               Console{Path: DefaultConsole},
 	}
 	return c
 }
@@ -193,6 +205,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir is required"))
+	}
+	if p := c.Console.Path; p == "" || p == "/" || p[0] != '/' || strings.HasSuffix(p, "/") || strings.HasPrefix(p, "/v1") || strings.HasPrefix(p, "/v3") || strings.HasPrefix(p, "/metrics") {
+		errs = append(errs, fmt.Errorf("console.path %q: want a path such as /console, not / and not under the API's /v1.0, /v3 or /metrics", p))
 	}
 	if c.Database.Driver != "sqlite" {
 		errs = append(errs, fmt.Errorf("database.driver %q: only sqlite is supported", c.Database.Driver))
