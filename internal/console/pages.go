@@ -42,7 +42,8 @@ type quota struct {
 	Quota int    `json:"quota"`
 }
 
-// pageSize is the number of keys on one page of the key list.
+// pageSize is the number of keys on one page of the key list, unless the
+// query's limit (1–100) says otherwise.
 const pageSize = 20
 
 // overview is the instance count and the quotas, on every key list page.
@@ -89,6 +90,10 @@ func (h *Handler) keysPage(w http.ResponseWriter, r *http.Request, s *session) {
 	if marker == "" {
 		marker = "0"
 	}
+	limit := pageSize
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n >= 1 && n <= 100 {
+		limit = n
+	}
 	data := map[string]any{
 		"Overview": h.overview(ctx, s), "State": state, "Spec": spec, "Tag": tag,
 		"States": stateNames, "Specs": keySpecs, "CanCreate": s.allowed("kms:cmk:create"),
@@ -98,7 +103,7 @@ func (h *Handler) keysPage(w http.ResponseWriter, r *http.Request, s *session) {
 	var total int
 	var err error
 	if tag != "" {
-		keys, next, total, err = h.keysByTag(ctx, s, tag, marker)
+		keys, next, total, err = h.keysByTag(ctx, s, tag, marker, limit)
 		var kept []keyDetails
 		for _, k := range keys {
 			if (state == "" || k.KeyState == state) && (spec == "" || k.KeySpec == spec) {
@@ -107,7 +112,7 @@ func (h *Handler) keysPage(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		keys = kept
 	} else {
-		body := map[string]any{"limit": strconv.Itoa(pageSize), "marker": marker}
+		body := map[string]any{"limit": strconv.Itoa(limit), "marker": marker}
 		if state != "" {
 			body["key_state"] = state
 		}
@@ -129,7 +134,7 @@ func (h *Handler) keysPage(w http.ResponseWriter, r *http.Request, s *session) {
 	data["Keys"], data["Total"], data["Err"] = keys, total, err
 	if next != "" {
 		v := url.Values{"marker": {next}}
-		for k, x := range map[string]string{"state": state, "spec": spec, "tag": tag} {
+		for k, x := range map[string]string{"state": state, "spec": spec, "tag": tag, "limit": q.Get("limit")} {
 			if x != "" {
 				v.Set(k, x)
 			}
@@ -138,7 +143,7 @@ func (h *Handler) keysPage(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	if marker != "0" {
 		v := url.Values{}
-		for k, x := range map[string]string{"state": state, "spec": spec, "tag": tag} {
+		for k, x := range map[string]string{"state": state, "spec": spec, "tag": tag, "limit": q.Get("limit")} {
 			if x != "" {
 				v.Set(k, x)
 			}
@@ -150,13 +155,13 @@ func (h *Handler) keysPage(w http.ResponseWriter, r *http.Request, s *session) {
 
 // keysByTag is one page of ListKmsByTags for a "key=value" (or "key")
 // filter.
-func (h *Handler) keysByTag(ctx context.Context, s *session, tag, offset string) ([]keyDetails, string, int, error) {
+func (h *Handler) keysByTag(ctx context.Context, s *session, tag, offset string, limit int) ([]keyDetails, string, int, error) {
 	k, v, hasValue := strings.Cut(tag, "=")
 	t := map[string]any{"key": k, "values": []string{}}
 	if hasValue {
 		t["values"] = []string{v}
 	}
-	body := map[string]any{"action": "filter", "limit": strconv.Itoa(pageSize), "offset": offset, "tags": []any{t}}
+	body := map[string]any{"action": "filter", "limit": strconv.Itoa(limit), "offset": offset, "tags": []any{t}}
 	var out struct {
 		Resources []struct {
 			Detail keyDetails `json:"resource_detail"`

@@ -40,7 +40,7 @@ var devDefaults = DevIdentities{
 	ReaderName:    "dev-reader", ReaderID: "a0000000000000000000000000000002",
 	ReaderAK: "KMSDDEVREADERAK00001", ReaderSK: "DevReaderSecretKey000000000000000000001",
 	ReaderPassword: "dev-reader-password",
-	Account2Name: "dev2", Account2ID: "d0000000000000000000000000000002",
+	Account2Name:   "dev2", Account2ID: "d0000000000000000000000000000002",
 	Project2ID: "fedcba9876543210fedcba9876543210",
 	Admin2Name: "dev2-admin", Admin2ID: "a0000000000000000000000000000003",
 	Admin2AK: "KMSDDEV2ADMINAK00001", Admin2SK: "Dev2AdminSecretKey000000000000000000001",
