@@ -25,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsd/kmsd/internal/client"
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/server"
 )
@@ -50,12 +51,15 @@ func (s *syncBuffer) String() string {
 // devServer starts a real dev server (console on) on 127.0.0.1:0 and
 // returns its base URL and its log. tlsOn serves HTTPS with a fresh
 // self-signed certificate.
-func devServer(t *testing.T, tlsOn bool) (string, *syncBuffer, server.DevIdentities) {
+func devServer(t *testing.T, tlsOn bool, opts ...func(*config.Config)) (string, *syncBuffer, server.DevIdentities) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := server.DevConfig(dir, "127.0.0.1:0", 10)
 	if tlsOn {
 		cfg.TLS.CertFile, cfg.TLS.KeyFile = selfSigned(t, dir)
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
@@ -441,5 +445,43 @@ func TestKeysPaging(t *testing.T) {
 		if n != 1 {
 			t.Errorf("key %s on %d pages", id, n)
 		}
+	}
+	// A tag set through the API (AK/SK, as any SDK would) shows on the
+	// key page and filters the list to that key alone.
+	c, err := client.New(client.Config{Endpoint: base, ProjectID: ids.ProjectID, AK: ids.AdminAK, SK: ids.AdminSK})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagged := disabled[1]
+	if _, err := c.Call(t.Context(), http.MethodPost, tagged+"/tags", nil, map[string]any{"tag": map[string]string{"key": "env", "value": "prod"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, body = b.get("/console/keys?tag=env%3Dprod")
+	if n := strings.Count(body, "data-key="); n != 1 || !strings.Contains(body, tagged) {
+		t.Errorf("tag=env=prod lists %d keys, want only %s:\n%s", n, tagged, body)
+	}
+	if _, body = b.get("/console/keys?tag=env%3Dprod&state=2"); strings.Contains(body, "data-key=") {
+		t.Errorf("tag=env=prod&state=2 lists the disabled key:\n%s", body)
+	}
+	if _, body = b.get("/console/keys/" + tagged); !strings.Contains(body, "<td>env</td><td>prod</td>") {
+		t.Errorf("the key page does not show the tag:\n%s", body)
+	}
+}
+
+func TestConsoleOffAndMoved(t *testing.T) {
+	base, _, _ := devServer(t, false, func(c *config.Config) { c.Console.Enabled = false })
+	b := newBrowser(t, base)
+	if resp, body := b.get("/console/signin"); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "APIGW.0101") {
+		t.Errorf("console off: /console/signin answered %d, want the API's 404 APIGW.0101:\n%s", resp.StatusCode, body)
+	}
+	base, _, ids := devServer(t, false, func(c *config.Config) { c.Console.Path = "/ui/kms" })
+	b = newBrowser(t, base)
+	if resp, _ := b.get("/console/signin"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("console moved: /console/signin answered %d, want 404", resp.StatusCode)
+	}
+	tok := b.csrf("/ui/kms/signin")
+	resp, _ := b.post("/ui/kms/signin", base, url.Values{"csrf": {tok}, "account": {"dev"}, "user": {ids.AdminName}, "password": {ids.AdminPassword}, "project": {config.DefaultRegion}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/kms/keys" || !strings.Contains(strings.Join(resp.Header.Values("Set-Cookie"), ";"), "Path=/ui/kms") {
+		t.Errorf("console moved: sign-in answered %d, location %q, cookies %v", resp.StatusCode, resp.Header.Get("Location"), resp.Header.Values("Set-Cookie"))
 	}
 }
