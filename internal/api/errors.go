@@ -45,6 +45,9 @@ var errorTable = []wireError{
 	{kind: errNoSuchMethod, status: 404, code: "APIGW.0101", msg: "The API does not exist.", gateway: true},
 	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
 	// IAM token endpoint.
+	// Keystone's answer to a scope the user cannot have (a project that is
+	// not in the account), distinct from a wrong password.
+	{kind: iam.ErrUnknownScope, status: 401, code: "401", msg: "The request you have made requires authentication.", keystone: true},
 	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", keystone: true},
 	// KMS service: request shape.
 	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},
@@ -150,9 +153,6 @@ var errorTable = []wireError{
 	{kind: kms.ErrMaterialNotDeletable, status: 400, code: "KMS.2701", msg: "Key material is not in Enabled or Disabled state and cannot be deleted."},
 	// IAM administration errors only reach the API through /v3 routes.
 	{kind: iam.ErrWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
-	// Keystone's answer to a scope the user cannot have (a project that is
-	// not in the account), distinct from a wrong password.
-	{kind: iam.ErrUnknownScope, status: 401, code: "401", msg: "The request you have made requires authentication.", keystone: true},
 }
 
 // internalError is the answer to anything unmapped: a logged 500 with a
