@@ -15,12 +15,10 @@ var (
 	errBodyTooLong      = errors.New("request body longer than the operation allows")
 	errEntityTooLarge   = errors.New("request body larger than the gateway limit")
 	errInvalidSequence  = errors.New("invalid sequence")
-	errForbidden        = errors.New("caller lacks the IAM action")
 	errNoSuchAPI        = errors.New("no such API")
 	errNoSuchMethod     = errors.New("method not defined for path")
 	errInvalidURL       = errors.New("invalid request URL")
 	errNotImplemented   = errors.New("operation not implemented")
-	errWrongPassword    = errors.New("wrong credentials")
 	errBadTokenRequest  = errors.New("bad token request")
 )
 
@@ -47,7 +45,6 @@ var errorTable = []wireError{
 	{kind: errNoSuchMethod, status: 404, code: "APIGW.0101", msg: "The API does not exist.", gateway: true},
 	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
 	// IAM token endpoint.
-	{kind: errWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
 	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", keystone: true},
 	// KMS service: request shape.
 	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},
@@ -56,7 +53,7 @@ var errorTable = []wireError{
 	{kind: errInvalidSequence, status: 400, code: "KMS.0206", msg: "Invalid sequence number."},
 	{kind: errInvalidURL, status: 400, code: "KMS.0201", msg: "Invalid request URL."},
 	{kind: auth.ErrProjectMismatch, status: 403, code: "KMS.0321", msg: "URIs in URL and X-Auth-Token do not match."},
-	{kind: errForbidden, status: 403, code: "KMS.0307", msg: "No access permissions."},
+	{kind: kms.ErrAccessDenied, status: 403, code: "KMS.0307", msg: "No access permissions."},
 	{kind: errNotImplemented, status: 501, code: "KMSD.0501", msg: "This operation is not implemented by kmsd yet."},
 	{kind: kms.ErrNotImplemented, status: 501, code: "KMSD.0501", msg: "This operation is not implemented by kmsd yet."},
 	// KMS service: domain.
