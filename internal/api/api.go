@@ -213,10 +213,15 @@ func (h *Handler) serve(c *call) (int, string, error) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	if status == http.StatusNoContent || resp == nil {
+	if status == http.StatusNoContent {
 		c.wroteHeader = true
 		c.w.WriteHeader(status)
 		return status, "", nil
+	}
+	if resp == nil {
+		// Every other success carries a JSON body: Terraform's provider
+		// decodes one from every answer but 204 (issue 9).
+		resp = emptyObject
 	}
 	c.writeJSON(status, resp)
 	return status, "", nil
@@ -285,11 +290,16 @@ type (
 		Msg       string `json:"error_msg"`
 		RequestID string `json:"request_id"`
 	}
+	// serviceError repeats the code and message at the top level: the
+	// Go and Python SDKs find them nested too, the Node.js SDK only there
+	// (it reads error.code or error_code; docs/compatibility.md).
 	serviceError struct {
 		Error struct {
 			Code string `json:"error_code"`
 			Msg  string `json:"error_msg"`
 		} `json:"error"`
+		Code string `json:"error_code"`
+		Msg  string `json:"error_msg"`
 	}
 	keystoneError struct {
 		Error struct {
@@ -318,6 +328,7 @@ func (h *Handler) writeError(c *call, err error) (int, string, error) {
 	default:
 		var e serviceError
 		e.Error.Code, e.Error.Msg = w.code, w.msg
+		e.Code, e.Msg = w.code, w.msg
 		body = e
 	}
 	c.writeJSON(w.status, body)
@@ -355,7 +366,7 @@ func (c *call) writeJSON(status int, v any) {
 	if !ok {
 		var err error
 		if b, err = json.Marshal(v); err != nil {
-			status, b = 500, []byte(`{"error":{"error_code":"KMS.0101","error_msg":"KMS error."}}`)
+			status, b = 500, []byte(`{"error":{"error_code":"KMS.0101","error_msg":"KMS error."},"error_code":"KMS.0101","error_msg":"KMS error."}`)
 		}
 	}
 	c.setHeader(headerContentType, "application/json;charset=UTF-8")
