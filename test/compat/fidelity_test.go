@@ -273,3 +273,48 @@ func pythonSDKCode(m map[string]any) string {
 	}
 	return code
 }
+
+// TestGrantUnknownPrincipal creates grants to well-formed principals that
+// are no user or account of kmsd — a real Huawei user id, the
+// documentation's example — as Huawei accepts them (it documents only the
+// pattern ^[a-zA-Z0-9]{1,64}$), and checks that such a grant lets nobody
+// in, while a malformed principal stays KMS.2402 (issue 9).
+func TestGrantUnknownPrincipal(t *testing.T) {
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	domain := model.GetCreateGrantRequestBodyGranteePrincipalTypeEnum().DOMAIN
+	user := model.GetCreateGrantRequestBodyGranteePrincipalTypeEnum().USER
+	for _, tc := range []struct {
+		name string
+		body *model.CreateGrantRequestBody
+	}{
+		{"documentation's example user", &model.CreateGrantRequestBody{KeyId: key, GranteePrincipal: "0d0466b00d0024661fb5c0e3e8c5b2f1", Operations: []string{"encrypt-data"}}},
+		{"explicit user type", &model.CreateGrantRequestBody{KeyId: key, GranteePrincipal: "b6f7a2c1d0e94f7e8a1b2c3d4e5f6a7b", GranteePrincipalType: &user, Operations: []string{"encrypt-data"}}},
+		{"unknown account", &model.CreateGrantRequestBody{KeyId: key, GranteePrincipal: "c1e4f0a9b8d7", GranteePrincipalType: &domain, Operations: []string{"encrypt-data"}}},
+		{"an account id as user", &model.CreateGrantRequestBody{KeyId: key, GranteePrincipal: e.ids.Account2ID, Operations: []string{"encrypt-data"}}},
+		{"a user id as domain", &model.CreateGrantRequestBody{KeyId: key, GranteePrincipal: e.ids.ReaderID, GranteePrincipalType: &domain, Operations: []string{"encrypt-data"}}},
+		{"unknown retiring principal", &model.CreateGrantRequestBody{KeyId: key, GranteePrincipal: "a", Operations: []string{"encrypt-data"}, RetiringPrincipal: ptr(strings.Repeat("Z", 64))}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := c.CreateGrant(&model.CreateGrantRequest{Body: tc.body}); err != nil {
+				t.Fatalf("CreateGrant to %s: %v", tc.body.GranteePrincipal, err)
+			}
+		})
+	}
+	resp, err := c.ListGrants(&model.ListGrantsRequest{Body: &model.ListGrantsRequestBody{KeyId: key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(*resp.Grants); n != 6 {
+		t.Errorf("list-grants shows %d grants, want 6", n)
+	}
+	// The reader (KMS CMKReadOnlyAccess, no kms:cmk:crypto) is none of
+	// those grantees, and its account's users are not either.
+	_, err = e.reader().EncryptData(&model.EncryptDataRequest{Body: &model.EncryptDataRequestBody{KeyId: key, PlainText: "x"}})
+	wantError(t, err, 403, "KMS.0307")
+	for _, bad := range []string{"a-b", "a b", strings.Repeat("a", 65), "用户"} {
+		_, err := c.CreateGrant(&model.CreateGrantRequest{Body: &model.CreateGrantRequestBody{KeyId: key, GranteePrincipal: bad, Operations: []string{"encrypt-data"}}})
+		wantError(t, err, 400, "KMS.2402")
+	}
+}
