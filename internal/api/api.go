@@ -38,6 +38,9 @@ const GatewayMaxBody = 12 << 20
 type Config struct {
 	// TokenTTL is the lifetime of tokens issued by POST /v3/auth/tokens.
 	TokenTTL time.Duration
+	// ListAliases is the shape of list-aliases answers: ListAliasesAuto
+	// (the default), ListAliasesObject or ListAliasesArray (client.go).
+	ListAliases string
 }
 
 // Handler serves the KMS and IAM endpoints.

@@ -47,6 +47,16 @@ type Config struct {
 	// RotationCheckInterval is how often keys due for automatic rotation
 	// are rotated.
 	RotationCheckInterval Duration `yaml:"rotation_check_interval"`
+	// Compat selects answers for particular clients.
+	Compat Compat `yaml:"compat"`
+}
+
+// Compat selects answers for particular clients (docs/compatibility.md).
+type Compat struct {
+	// ListAliases is the shape of list-aliases answers: "auto" (the
+	// default: the array to the official SDKs, by User-Agent, the
+	// documented object to others), "object" or "array".
+	ListAliases string `yaml:"list_aliases"`
 }
 
 // TLS names PEM files.
@@ -134,6 +144,7 @@ func Default() Config {
 		Log:                   Log{Level: "info", Format: "json"},
 		DeletionCheckInterval: Duration{DefaultDeletion},
 		RotationCheckInterval: Duration{DefaultRotation},
+		Compat:                Compat{ListAliases: "auto"},
 	}
 	return c
 }
@@ -231,6 +242,11 @@ func (c Config) Validate() error {
 	}
 	if c.RotationCheckInterval.Duration < time.Second {
 		errs = append(errs, errors.New("rotation_check_interval must be at least 1s"))
+	}
+	switch c.Compat.ListAliases {
+	case "auto", "object", "array":
+	default:
+		errs = append(errs, fmt.Errorf("compat.list_aliases %q: want auto, object or array", c.Compat.ListAliases))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)

@@ -6,10 +6,16 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
+	kms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
+
 	"github.com/kmsd/kmsd/internal/api"
+	kmsdauth "github.com/kmsd/kmsd/internal/auth"
+	kmsdconfig "github.com/kmsd/kmsd/internal/config"
 )
 
 // TestSuccessBodies calls every implemented operation of the route table
@@ -316,5 +322,92 @@ func TestGrantUnknownPrincipal(t *testing.T) {
 	for _, bad := range []string{"a-b", "a b", strings.Repeat("a", 65), "用户"} {
 		_, err := c.CreateGrant(&model.CreateGrantRequest{Body: &model.CreateGrantRequestBody{KeyId: key, GranteePrincipal: bad, Operations: []string{"encrypt-data"}}})
 		wantError(t, err, 400, "KMS.2402")
+	}
+}
+
+// TestListAliasesShape checks the one place where kmsd answers by client
+// (issue 9): list-aliases answers Huawei's documented object
+// {"aliases","page_info"} — what Terraform's provider reads — and the
+// one-element array the official SDKs decode to requests whose User-Agent
+// is an official SDK's; compat.list_aliases forces either shape.
+func TestListAliasesShape(t *testing.T) {
+	const (
+		goUA        = "huaweicloud-usdk-go/3.0"
+		goCustomUA  = "huaweicloud-usdk-go/3.0; my-app/1.2"
+		nodeUA      = "huaweicloud-usdk-nodejs/3.0; Linux 6.1.0; app/9f3c2a"
+		pythonUA    = "huaweicloud-usdk-python/3.0"
+		terraformUA = "Terraform/1.9.8 (+https://www.terraform.io) Terraform-Plugin-SDK/2.10.1 terraform-provider-huaweicloud/dev"
+	)
+	list := func(t *testing.T, e *env, ua string) []byte {
+		t.Helper()
+		r := newRawRequest(t, e, "GET", e.projectPath("aliases"), nil)
+		if ua == "" {
+			r.Header.Del("User-Agent") // Go's client sends Go-http-client/1.1
+		} else {
+			r.Header.Set("User-Agent", ua)
+		}
+		signRaw(t, r, nil, kmsdauth.AlgHMACSHA256, e.ids.AdminAK, e.ids.AdminSK, time.Now())
+		status, _, b := send(t, r)
+		if status != 200 {
+			t.Fatalf("list-aliases as %q: %d %s", ua, status, b)
+		}
+		return b
+	}
+	isArray := func(b []byte) bool { return len(b) > 0 && b[0] == '[' }
+	wantObject := func(t *testing.T, b []byte) {
+		t.Helper()
+		var v struct {
+			Aliases  []map[string]any `json:"aliases"`
+			PageInfo *struct {
+				NextMarker   *string `json:"next_marker"`
+				CurrentCount *int    `json:"current_count"`
+			} `json:"page_info"`
+		}
+		if err := json.Unmarshal(b, &v); err != nil || v.Aliases == nil || v.PageInfo == nil || v.PageInfo.NextMarker == nil || v.PageInfo.CurrentCount == nil {
+			t.Errorf("body %s is not the documented object: %v", b, err)
+		}
+	}
+
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	if _, err := createAlias(c, key, "shape-a"); err != nil {
+		t.Fatal(err)
+	}
+	for _, ua := range []string{goUA, goCustomUA, nodeUA, pythonUA} {
+		if b := list(t, e, ua); !isArray(b) {
+			t.Errorf("%q got %s, want the array", ua, b)
+		}
+	}
+	for _, ua := range []string{terraformUA, "curl/8.5.0", "", "Mozilla/5.0 huaweicloud-usdk-go/3.0", "huaweicloud-usdk-golang/3.0"} {
+		b := list(t, e, ua)
+		if isArray(b) {
+			t.Errorf("%q got the array %s, want the object", ua, b)
+		}
+		wantObject(t, b)
+	}
+	// The official Go SDK, with and without a custom User-Agent.
+	hc := config.DefaultHttpConfig()
+	hc.UserAgent = "my-app/1.2"
+	for _, cl := range []*kms.KmsClient{c, e.clientWith(e.ids.AdminAK, e.ids.AdminSK, e.ids.ProjectID, hc)} {
+		names, _ := listAliasPages(t, cl, key, 10)
+		if len(names) != 1 || names[0] != "shape-a" {
+			t.Errorf("SDK lists %v", names)
+		}
+	}
+
+	for _, shape := range []string{"object", "array"} {
+		t.Run("forced "+shape, func(t *testing.T) {
+			e := start(t, envOptions{configure: func(c *kmsdconfig.Config) { c.Compat.ListAliases = shape }})
+			for _, ua := range []string{goUA, terraformUA} {
+				b := list(t, e, ua)
+				if isArray(b) != (shape == "array") {
+					t.Errorf("%q got %s, want the %s", ua, b, shape)
+				}
+				if shape == "object" {
+					wantObject(t, b)
+				}
+			}
+		})
 	}
 }
