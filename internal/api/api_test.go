@@ -461,7 +461,7 @@ func TestWireErrors(t *testing.T) {
 			wireCase{"empty grantee", `{"key_id":"` + id + `","grantee_principal":"","operations":["describe-key"]}`, 400, "KMS.0204"},
 			wireCase{"grantee number", `{"key_id":"` + id + `","grantee_principal":1,"operations":["describe-key"]}`, 400, "KMS.0202"},
 			wireCase{"grantee charset", `{"key_id":"` + id + `","grantee_principal":"a.b","operations":["describe-key"]}`, 400, "KMS.2402"},
-			wireCase{"grantee unknown", `{"key_id":"` + id + `","grantee_principal":"` + strings.Repeat("9", 32) + `","operations":["describe-key"]}`, 400, "KMS.2402"},
+			wireCase{"grantee malformed", `{"key_id":"` + id + `","grantee_principal":"` + strings.Repeat("9", 65) + `","operations":["describe-key"]}`, 400, "KMS.2402"},
 			wireCase{"missing operations", `{"key_id":"` + id + `","grantee_principal":"` + s.ids.ReaderID + `"}`, 400, "KMS.0204"},
 			wireCase{"operations string", grantWith(`"operations":"describe-key"`), 400, "KMS.0202"},
 			wireCase{"operations numbers", grantWith(`"operations":[1]`), 400, "KMS.0202"},
