@@ -272,7 +272,7 @@ func rawCall(t *testing.T, e *env, method, path string, body []byte, ak, sk stri
 }
 
 // wantRawError checks a raw error answer: the status, a JSON body of the
-// service shape {"error":{"error_code","error_msg"}} or of the gateway
+// service shape {"error":{"error_code","error_msg"},"error_code","error_msg"} or of the gateway
 // shape {"error_code","error_msg","request_id"} (reference errors.md §1)
 // carrying code, and an X-Request-Id header (equal to the gateway body's
 // request_id).
@@ -292,7 +292,8 @@ func wantRawError(t *testing.T, status int, header http.Header, body []byte, wan
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatalf("error body %q is not a JSON object: %v", body, err)
 	}
-	if code, ok := m["error_code"]; ok { // gateway shape
+	if _, service := m["error"]; !service { // gateway shape
+		code := m["error_code"]
 		if code != wantCode {
 			t.Errorf("got error_code %v, want %s", code, wantCode)
 		}
@@ -307,6 +308,11 @@ func wantRawError(t *testing.T, status int, header http.Header, body []byte, wan
 	inner, ok := m["error"].(map[string]any)
 	if !ok {
 		t.Fatalf("error body %s has neither error_code nor an error object", body)
+	}
+	// The code and message are repeated at the top level, where the
+	// Node.js SDK reads them (docs/compatibility.md "error shapes").
+	if m["error_code"] != inner["error_code"] || m["error_msg"] != inner["error_msg"] {
+		t.Errorf("error body %s: top-level error_code/error_msg differ from the error object's", body)
 	}
 	if inner["error_code"] != wantCode {
 		t.Errorf("got error.error_code %v, want %s", inner["error_code"], wantCode)
