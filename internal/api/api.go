@@ -129,6 +129,9 @@ func (h *Handler) serveRecovering(c *call) (status int, code string, err error) 
 
 // serve runs one call and writes its response; it returns what to log.
 func (h *Handler) serve(c *call) (int, string, error) {
+	if err := checkFraming(c); err != nil {
+		return h.writeError(c, err)
+	}
 	rt, project, params, err := h.match(c.r.Method, c.r.URL)
 	if err != nil {
 		return h.writeError(c, err)

@@ -19,6 +19,8 @@ var (
 	errNoSuchMethod     = errors.New("method not defined for path")
 	errInvalidURL       = errors.New("invalid request URL")
 	errNotImplemented   = errors.New("operation not implemented")
+	errURITooLong       = errors.New("request URI longer than the gateway limit")
+	errHeadersTooLarge  = errors.New("request headers larger than the gateway limit")
 	errWrongPassword    = errors.New("wrong credentials")
 	errBadTokenRequest  = errors.New("bad token request")
 )
@@ -45,6 +47,10 @@ var errorTable = []wireError{
 	{kind: errNoSuchAPI, status: 404, code: "APIGW.0101", msg: "The API does not exist or has not been published in the environment.", gateway: true},
 	{kind: errNoSuchMethod, status: 404, code: "APIGW.0101", msg: "The API does not exist.", gateway: true},
 	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
+	{kind: errURITooLong, status: 414, code: "APIGW.0201", msg: "Request URI too large.", gateway: true},
+	// The gateway answers 494 (nginx's own status); kmsd answers the
+	// standard 431 that net/http and clients know.
+	{kind: errHeadersTooLarge, status: 431, code: "APIGW.0201", msg: "Request headers too large.", gateway: true},
 	// IAM token endpoint.
 	{kind: errWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
 	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", keystone: true},

@@ -47,6 +47,9 @@ type Config struct {
 	// RotationCheckInterval is how often keys due for automatic rotation
 	// are rotated.
 	RotationCheckInterval Duration `yaml:"rotation_check_interval"`
+	// ShutdownTimeout is how long a stop waits for requests in flight
+	// before it closes the connections still open.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// Compat selects answers for particular clients.
 	Compat Compat `yaml:"compat"`
 }
@@ -131,6 +134,8 @@ const (
 	DefaultGrants   = 100
 	DefaultDeletion = time.Minute
 	DefaultRotation = time.Minute
+	// DefaultShutdownTimeout is how long a stop waits for requests.
+	DefaultShutdownTimeout = 10 * time.Second
 )
 
 // Default returns the configuration used when a file sets nothing.
@@ -144,6 +149,7 @@ func Default() Config {
 		Log:                   Log{Level: "info", Format: "json"},
 		DeletionCheckInterval: Duration{DefaultDeletion},
 		RotationCheckInterval: Duration{DefaultRotation},
+		ShutdownTimeout:       Duration{DefaultShutdownTimeout},
 		Compat:                Compat{ListAliases: "auto"},
 	}
 	return c
@@ -242,6 +248,9 @@ func (c Config) Validate() error {
 	}
 	if c.RotationCheckInterval.Duration < time.Second {
 		errs = append(errs, errors.New("rotation_check_interval must be at least 1s"))
+	}
+	if c.ShutdownTimeout.Duration < time.Second || c.ShutdownTimeout.Duration > time.Hour {
+		errs = append(errs, errors.New("shutdown_timeout must be between 1s and 1h"))
 	}
 	switch c.Compat.ListAliases {
 	case "auto", "object", "array":
