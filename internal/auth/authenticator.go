@@ -62,6 +62,9 @@ type Authenticator struct {
 	tokens *TokenSigner
 	// Now is the clock used for X-Sdk-Date skew and token expiry.
 	Now func() time.Time
+	// Replay, when set, refuses a second request with a signature it has
+	// seen within the X-Sdk-Date window (security.replay_cache).
+	Replay *ReplayCache
 }
 
 // NewAuthenticator returns an Authenticator over dir that accepts tokens
@@ -215,6 +218,9 @@ func (a *Authenticator) verify(ctx context.Context, r *http.Request, body []byte
 	sk, id, err := a.dir.AccessKey(ctx, v.a.ak)
 	if err := v.finish(sk, err); err != nil {
 		return Identity{}, false, err
+	}
+	if a.Replay != nil && !a.Replay.first(v.a.ak, v.a.signature, v.date, a.Now()) {
+		return Identity{}, false, authErrorf("replayed signature of access key %q", v.a.ak)
 	}
 	return id, slices.Contains(v.a.signedHeaders, "x-project-id"), nil
 }

@@ -52,6 +52,19 @@ type Config struct {
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
 	// Compat selects answers for particular clients.
 	Compat Compat `yaml:"compat"`
+	// Security enables optional protections beyond Huawei's behaviour.
+	Security Security `yaml:"security"`
+}
+
+// Security enables optional protections (docs/security.md).
+type Security struct {
+	// ReplayCache refuses a second signed request with the same signature
+	// within the X-Sdk-Date window, per node (off by default: Huawei's
+	// gateway documents no replay protection).
+	ReplayCache bool `yaml:"replay_cache"`
+	// ReplayCacheEntries bounds the signatures remembered (default
+	// 262144); the oldest is forgotten first.
+	ReplayCacheEntries int `yaml:"replay_cache_entries"`
 }
 
 // Compat selects answers for particular clients (docs/compatibility.md).
@@ -248,6 +261,9 @@ func (c Config) Validate() error {
 	}
 	if c.RotationCheckInterval.Duration < time.Second {
 		errs = append(errs, errors.New("rotation_check_interval must be at least 1s"))
+	}
+	if c.Security.ReplayCacheEntries < 0 || c.Security.ReplayCacheEntries > 1<<24 {
+		errs = append(errs, errors.New("security.replay_cache_entries must be between 0 (the default) and 16777216"))
 	}
 	if c.ShutdownTimeout.Duration < time.Second || c.ShutdownTimeout.Duration > time.Hour {
 		errs = append(errs, errors.New("shutdown_timeout must be between 1s and 1h"))

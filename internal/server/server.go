@@ -92,6 +92,9 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s.IAM = iam.New(st, kr, opt.Logger)
 	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
+	if cfg.Security.ReplayCache {
+		s.authn.Replay = auth.NewReplayCache(cfg.Security.ReplayCacheEntries)
+	}
 	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, ListAliases: cfg.Compat.ListAliases})
 	if cfg.Bootstrap != "" {
 		if err := s.applyBootstrap(ctx, cfg.Bootstrap, opt.Getenv); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 
 	kmsdauth "github.com/kmsd/kmsd/internal/auth"
+	kmsdconfig "github.com/kmsd/kmsd/internal/config"
 )
 
 // unsignedProjectCall sends a request signed by the admin without
@@ -183,4 +184,38 @@ func jsonHasCode(b []byte, code string) bool {
 		return false
 	}
 	return goSDKCode(m) == code
+}
+
+// TestReplayCache replays a captured signed decrypt-data (issue 10): by
+// default it is answered every time, as Huawei's gateway documents no
+// replay protection; with security.replay_cache the second copy is 401.
+func TestReplayCache(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(map[bool]string{false: "default", true: "replay_cache"}[on], func(t *testing.T) {
+			e := start(t, envOptions{configure: func(c *kmsdconfig.Config) { c.Security.ReplayCache = on }})
+			c := e.admin()
+			ct := encryptData(t, c, newKey(t, c), "replayed secret", nil)
+			body := []byte(`{"cipher_text":"` + ct + `"}`)
+			r := newRawRequest(t, e, "POST", e.projectPath("decrypt-data"), body)
+			signRaw(t, r, body, kmsdauth.AlgHMACSHA256, e.ids.AdminAK, e.ids.AdminSK, time.Now())
+			captured := r.Header.Clone()
+			for i := range 3 {
+				r := newRawRequest(t, e, "POST", e.projectPath("decrypt-data"), body)
+				r.Header = captured.Clone()
+				status, h, b := send(t, r)
+				switch {
+				case i == 0 || !on:
+					if status != 200 {
+						t.Errorf("copy %d: got %d %s, want 200", i+1, status, b)
+					}
+				default:
+					wantRawError(t, status, h, b, 401, "APIGW.0301")
+				}
+			}
+			// A new signature of the same request is a new request.
+			if _, err := decryptData(c, ct, nil, nil); err != nil {
+				t.Errorf("a freshly signed decrypt-data: %v", err)
+			}
+		})
+	}
 }
