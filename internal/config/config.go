@@ -54,6 +54,11 @@ type Config struct {
 	Compat Compat `yaml:"compat"`
 	// Security enables optional protections beyond Huawei's behaviour.
 	Security Security `yaml:"security"`
+
+	// Dir is the directory relative paths are resolved against: the
+	// configuration file's (set by Parse, not a key of the file). The
+	// bootstrap file's sk_file and password_file resolve against it too.
+	Dir string `yaml:"-"`
 }
 
 // Security enables optional protections (docs/security.md).
@@ -182,6 +187,7 @@ func Parse(r io.Reader, baseDir string) (Config, error) {
 			*p = filepath.Join(baseDir, *p)
 		}
 	}
+	c.Dir = baseDir
 	c.fill()
 	return c, c.Validate()
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -85,6 +86,30 @@ func ParseBootstrap(r io.Reader) (Bootstrap, error) {
 		return Bootstrap{}, fmt.Errorf("bootstrap: %w", err)
 	}
 	return b, nil
+}
+
+// ResolvePaths makes the relative sk_file and password_file names of b
+// relative to dir (the configuration file's directory), as every other
+// path of the configuration is; absolute names and an empty dir leave
+// them as they are.
+func (b *Bootstrap) ResolvePaths(dir string) {
+	if dir == "" {
+		return
+	}
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	for i := range b.Accounts {
+		for j := range b.Accounts[i].Users {
+			u := &b.Accounts[i].Users[j]
+			abs(&u.PasswordFile)
+			for k := range u.AccessKeys {
+				abs(&u.AccessKeys[k].SKFile)
+			}
+		}
+	}
 }
 
 // secret reads a secret from the named environment variable or file.

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +175,51 @@ func TestShutdownReport(t *testing.T) {
 	}
 	if !strings.Contains(msg, "request in progress") && !strings.Contains(msg, "complete request header") {
 		t.Errorf("got %q, want the state of the connections", msg)
+	}
+}
+
+// TestBootstrapRelativeSecrets checks that a bootstrap file's relative
+// sk_file and password_file resolve against the configuration file's
+// directory, as docs/configuration.md says of every relative path, not
+// against the working directory (issue 10).
+func TestBootstrapRelativeSecrets(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("kmsd.yaml", "data_dir: data\nbootstrap: identities.yaml\n")
+	write("identities.yaml", `accounts:
+  - name: acme
+    projects: [{name: cn-north-4}]
+    users:
+      - name: admin
+        password_file: secrets/password
+        policies: ["KMS Administrator"]
+        access_keys:
+          - {ak: ACMEADMINAK000000001, sk_file: secrets/sk}
+`)
+	write("secrets/sk", "AcmeAdminSecretKey00000000000000000001\n")
+	write("secrets/password", "acme-admin-password\n")
+	cfg, err := config.Load(filepath.Join(dir, "kmsd.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.InitDataDir(cfg); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(t.Context(), cfg, server.Options{})
+	if err != nil {
+		t.Fatalf("start with relative secret files: %v", err)
+	}
+	defer srv.Close()
+	sk, _, err := srv.IAM.AccessKey(t.Context(), "ACMEADMINAK000000001")
+	if err != nil || string(sk) != "AcmeAdminSecretKey00000000000000000001" {
+		t.Errorf("access key from the relative sk_file: %q, %v", sk, err)
 	}
 }

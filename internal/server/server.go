@@ -97,7 +97,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	}
 	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, ListAliases: cfg.Compat.ListAliases})
 	if cfg.Bootstrap != "" {
-		if err := s.applyBootstrap(ctx, cfg.Bootstrap, opt.Getenv); err != nil {
+		if err := s.applyBootstrap(ctx, cfg.Bootstrap, cfg.Dir, opt.Getenv); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -105,7 +105,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) applyBootstrap(ctx context.Context, path string, getenv func(string) string) error {
+func (s *Server) applyBootstrap(ctx context.Context, path, dir string, getenv func(string) string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
@@ -115,6 +115,7 @@ func (s *Server) applyBootstrap(ctx context.Context, path string, getenv func(st
 	if err != nil {
 		return err
 	}
+	b.ResolvePaths(dir)
 	return s.IAM.ApplyBootstrap(ctx, b, getenv)
 }
 
