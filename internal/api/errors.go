@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/iam"
@@ -158,6 +159,29 @@ var errorTable = []wireError{
 	{kind: kms.ErrMaterialNotDeletable, status: 400, code: "KMS.2701", msg: "Key material is not in Enabled or Disabled state and cannot be deleted."},
 	// IAM administration errors only reach the API through /v3 routes.
 	{kind: iam.ErrWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
+}
+
+// keystoneForm is how an error of an IAM endpoint (/v3) travels: the
+// gateway's answers (authentication, routing) as they are, everything
+// else — a body too long or too deep, an internal failure — in Keystone's
+// shape with the same status, since Keystone, not the KMS service, answers
+// there.
+func keystoneForm(w wireError) wireError {
+	if w.keystone || w.gateway && w.status != 413 {
+		return w
+	}
+	k := wireError{kind: w.kind, status: w.status, code: strconv.Itoa(w.status), keystone: true}
+	switch {
+	case w.status == 413 || w.code == "KMS.0203":
+		k.status, k.code, k.msg = 413, "413", "Request is too large."
+	case w.status == 400:
+		k.msg = "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error."
+	case w.status == 403:
+		k.msg = "You are not authorized to perform the requested action."
+	default:
+		k.status, k.code, k.msg = 500, "500", "An unexpected error prevented the server from fulfilling your request."
+	}
+	return k
 }
 
 // internalError is the answer to anything unmapped: a logged 500 with a

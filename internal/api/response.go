@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Error bodies (reference errors.md §1): the gateway's, the KMS service's
@@ -40,6 +41,9 @@ func (h *Handler) writeError(c *call, err error) (int, string, error) {
 	w, mapped := lookupError(err)
 	if !mapped {
 		h.log.ErrorContext(c.ctx, "internal error", "request_id", c.requestID, "err", err.Error())
+	}
+	if c.route != nil && strings.HasPrefix(c.route.pattern, "/v3/") {
+		w = keystoneForm(w)
 	}
 	var body any
 	switch {

@@ -219,3 +219,45 @@ func TestReplayCache(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenEndpointErrorShape sends the token endpoint bodies that are too
+// long or too deeply nested, and checks each answer is in Keystone's
+// shape {"error":{"code","message","title"}}, not the KMS service's
+// (issue 10).
+func TestTokenEndpointErrorShape(t *testing.T) {
+	e := start(t)
+	deep := strings.Repeat(`{"a":`, 100000) + "1" + strings.Repeat("}", 100000)
+	for _, tc := range []struct {
+		name   string
+		body   string
+		status int
+	}{
+		{"100 000 levels deep (and over 64 KiB)", deep, 413},
+		{"20 000 levels deep inside auth", `{"auth":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, 400},
+		{"over 64 KiB", `{"auth":{"identity":{"methods":["password"],"x":"` + strings.Repeat("a", 70<<10) + `"}}}`, 413},
+		{"over 12 MB", `{"x":"` + strings.Repeat("a", 13<<20) + `"}`, 413},
+		{"not JSON", `{"auth":`, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRawRequest(t, e, "POST", "/v3/auth/tokens", []byte(tc.body))
+			status, h, b := send(t, r)
+			if status != tc.status {
+				t.Fatalf("got %d %.200s, want %d", status, b, tc.status)
+			}
+			if h.Get("X-Request-Id") == "" || !strings.HasPrefix(h.Get("Content-Type"), "application/json") {
+				t.Errorf("headers %v", h)
+			}
+			var v struct {
+				Error *struct {
+					Code    *int    `json:"code"`
+					Message *string `json:"message"`
+					Title   *string `json:"title"`
+				} `json:"error"`
+				ErrorCode *string `json:"error_code"`
+			}
+			if err := json.Unmarshal(b, &v); err != nil || v.Error == nil || v.Error.Code == nil || *v.Error.Code != tc.status || v.Error.Message == nil || v.Error.Title == nil || v.ErrorCode != nil {
+				t.Errorf("body %.300s is not Keystone's error shape: %v", b, err)
+			}
+		})
+	}
+}
