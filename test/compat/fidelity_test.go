@@ -332,11 +332,10 @@ func TestGrantUnknownPrincipal(t *testing.T) {
 // is an official SDK's; compat.list_aliases forces either shape.
 func TestListAliasesShape(t *testing.T) {
 	const (
-		goUA        = "huaweicloud-usdk-go/3.0"
-		goCustomUA  = "huaweicloud-usdk-go/3.0; my-app/1.2"
-		nodeUA      = "huaweicloud-usdk-nodejs/3.0; Linux 6.1.0; app/9f3c2a"
-		pythonUA    = "huaweicloud-usdk-python/3.0"
-		terraformUA = "Terraform/1.9.8 (+https://www.terraform.io) Terraform-Plugin-SDK/2.10.1 terraform-provider-huaweicloud/dev"
+		goUA       = "huaweicloud-usdk-go/3.0"
+		goCustomUA = "huaweicloud-usdk-go/3.0; my-app/1.2"
+		nodeUA     = "huaweicloud-usdk-nodejs/3.0; Linux 6.1.0; app/9f3c2a"
+		pythonUA   = "huaweicloud-usdk-python/3.0"
 	)
 	list := func(t *testing.T, e *env, ua string) []byte {
 		t.Helper()
@@ -379,7 +378,7 @@ func TestListAliasesShape(t *testing.T) {
 			t.Errorf("%q got %s, want the array", ua, b)
 		}
 	}
-	for _, ua := range []string{terraformUA, "curl/8.5.0", "", "Mozilla/5.0 huaweicloud-usdk-go/3.0", "huaweicloud-usdk-golang/3.0"} {
+	for _, ua := range []string{terraformUA, "HW_TF_CUSTOM_UA-value " + terraformUA, "curl/8.5.0", "", "Mozilla/5.0 huaweicloud-usdk-go/3.0", "huaweicloud-usdk-golang/3.0"} {
 		b := list(t, e, ua)
 		if isArray(b) {
 			t.Errorf("%q got the array %s, want the object", ua, b)
