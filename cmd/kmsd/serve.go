@@ -217,7 +217,7 @@ func devIdentitiesError(err error, dataDir string) error {
 	case diskFull(err):
 		return fmt.Errorf("dev identities: the disk holding %s is full (%w); free some space and start again — the data directory is unchanged", dataDir, err)
 	case errors.Is(err, iam.ErrExists):
-		return fmt.Errorf("dev identities: %w; ids cannot change in an existing data directory: unset the KMSD_DEV_* variables that differ from its first start", err)
+		return fmt.Errorf("dev identities: %w; ids cannot change in an existing data directory: unset the KMSD_DEV_* variables that differ from its first start, or start afresh with another --data DIR", err)
 	}
 	return fmt.Errorf("dev identities: %w", err)
 }
