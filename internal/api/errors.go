@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/iam"
@@ -19,6 +20,8 @@ var (
 	errNoSuchMethod     = errors.New("method not defined for path")
 	errInvalidURL       = errors.New("invalid request URL")
 	errNotImplemented   = errors.New("operation not implemented")
+	errURITooLong       = errors.New("request URI longer than the gateway limit")
+	errHeadersTooLarge  = errors.New("request headers larger than the gateway limit")
 	errBadTokenRequest  = errors.New("bad token request")
 )
 
@@ -44,6 +47,10 @@ var errorTable = []wireError{
 	{kind: errNoSuchAPI, status: 404, code: "APIGW.0101", msg: "The API does not exist or has not been published in the environment.", gateway: true},
 	{kind: errNoSuchMethod, status: 404, code: "APIGW.0101", msg: "The API does not exist.", gateway: true},
 	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
+	{kind: errURITooLong, status: 414, code: "APIGW.0201", msg: "Request URI too large.", gateway: true},
+	// The gateway answers 494 (nginx's own status); kmsd answers the
+	// standard 431 that net/http and clients know.
+	{kind: errHeadersTooLarge, status: 431, code: "APIGW.0201", msg: "Request headers too large.", gateway: true},
 	// IAM token endpoint.
 	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", keystone: true},
 	// KMS service: request shape.
@@ -150,6 +157,29 @@ var errorTable = []wireError{
 	{kind: kms.ErrMaterialNotDeletable, status: 400, code: "KMS.2701", msg: "Key material is not in Enabled or Disabled state and cannot be deleted."},
 	// IAM administration errors only reach the API through /v3 routes.
 	{kind: iam.ErrWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
+}
+
+// keystoneForm is how an error of an IAM endpoint (/v3) travels: the
+// gateway's answers (authentication, routing) as they are, everything
+// else — a body too long or too deep, an internal failure — in Keystone's
+// shape with the same status, since Keystone, not the KMS service, answers
+// there.
+func keystoneForm(w wireError) wireError {
+	if w.keystone || w.gateway && w.status != 413 {
+		return w
+	}
+	k := wireError{kind: w.kind, status: w.status, code: strconv.Itoa(w.status), keystone: true}
+	switch {
+	case w.status == 413 || w.code == "KMS.0203":
+		k.status, k.code, k.msg = 413, "413", "Request is too large."
+	case w.status == 400:
+		k.msg = "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error."
+	case w.status == 403:
+		k.msg = "You are not authorized to perform the requested action."
+	default:
+		k.status, k.code, k.msg = 500, "500", "An unexpected error prevented the server from fulfilling your request."
+	}
+	return k
 }
 
 // internalError is the answer to anything unmapped: a logged 500 with a

@@ -50,6 +50,10 @@ type route struct {
 	// unescaped (reference kms-api.md §1), so "team/app" arrives as two
 	// segments.
 	rest bool
+	// newer marks the operations of Huawei's newer SDKs (Node.js 3.1.209,
+	// Python 3.1.211) that the Go SDK v0.1.207 lacks (reference
+	// kms-api-new.md); the route-parity test leaves them out.
+	newer bool
 
 	segs []string
 }
@@ -84,7 +88,8 @@ func unbuilt[R any]() *operation { return &operation{plan: newPlan(reflect.TypeF
 func (rt *route) implemented() bool { return rt.handler != nil && rt.handler.run != nil }
 
 // routeTable returns every operation kmsd serves: the 61 operations of the
-// Huawei KMS reference (kms-api.md §3) and the IAM endpoints the SDK's
+// Huawei KMS reference (kms-api.md §3), the 14 newer ones
+// (kms-api-new.md §2) and the IAM endpoints the SDK's
 // credential layer calls. Operations that are not built yet have a nil
 // handler and answer 501 with a JSON error body, never 404.
 func routeTable() []*route {
@@ -164,6 +169,22 @@ func routeTable() []*route {
 		{op: "ReplicateKey", method: "POST", pattern: v2 + "keys/{key_id}/replicate", action: "kms:cmk:replicate", handler: unbuilt[replicateKeyRequest]()},
 		{op: "UpdatePrimaryRegion", method: "PUT", pattern: v2 + "keys/{key_id}/update-primary-region", action: "kms:cmk:updatePrimaryRegion", handler: unbuilt[updatePrimaryRegionRequest]()},
 		{op: "ListSupportRegions", method: "GET", pattern: v2 + "regions", action: "kms:cmk:listRegions"},
+		// O–Q. Newer than the Go SDK v0.1.207 (reference kms-api-new.md §2):
+		// key policies, on-demand rotation, access points, data key capsules.
+		{op: "CreateKeyPolicy", method: "POST", pattern: p + "key-policies", status: 201, action: "kms:policy:create", newer: true},
+		{op: "ListKeyPolicy", method: "GET", pattern: p + "key-policies", action: "kms:policy:list", newer: true},
+		{op: "ShowKeyPolicy", method: "GET", pattern: p + "key-policies/{policy_id}", action: "kms:policy:get", newer: true},
+		{op: "UpdateKeyPolicy", method: "PUT", pattern: p + "key-policies/{policy_id}", action: "kms:policy:update", newer: true},
+		{op: "DeleteKeyPolicy", method: "DELETE", pattern: p + "key-policies/{policy_id}", status: 204, action: "kms:policy:delete", newer: true},
+		{op: "RotateOnDemand", method: "POST", pattern: p + "rotate-on-demand", action: "kms:cmk:rotateOnDemand", newer: true},
+		{op: "CreateAccessPoint", method: "POST", pattern: p + "access-points", status: 201, action: "kms:accessPoint:create", newer: true},
+		{op: "ListAccessPoint", method: "GET", pattern: p + "access-points", action: "kms:accessPoint:list", newer: true},
+		{op: "EnableAccessPoint", method: "POST", pattern: p + "access-points/{access_point_id}/enable", status: 204, action: "kms:accessPoint:enable", newer: true},
+		{op: "DisableAccessPoint", method: "POST", pattern: p + "access-points/{access_point_id}/disable", status: 204, action: "kms:accessPoint:disable", newer: true},
+		{op: "DeleteAccessPoint", method: "DELETE", pattern: p + "access-points/{access_point_id}", status: 204, action: "kms:accessPoint:delete", newer: true},
+		{op: "DownloadAccessPointPrivateKey", method: "POST", pattern: p + "access-points/{access_point_id}/get-privatekey", action: "kms:accessPoint:getPrivateKey", newer: true},
+		{op: "CreateDatakeyCapsule", method: "POST", pattern: p + "datakey-capsule/create", action: "kms:cmk:createDatakeyCapsule", newer: true},
+		{op: "DecryptDatakeyCapsule", method: "POST", pattern: p + "datakey-capsule/decrypt", action: "kms:cmk:decryptDatakeyCapsule", newer: true},
 		// N. API versions.
 		{op: "ShowVersions", method: "GET", pattern: "/", auth: authNone, handler: noBody((*Handler).showVersions)},
 		{op: "ShowVersion", method: "GET", pattern: "/{version_id}", auth: authNone, handler: noBody((*Handler).showVersion)},
@@ -185,17 +206,20 @@ type Operation struct {
 	Implemented                   bool
 	// MaxBody is the request body limit (KMS.0203 above it).
 	MaxBody int64
+	// Newer marks the operations the Go SDK v0.1.207 lacks (reference
+	// kms-api-new.md).
+	Newer bool
 }
 
 // Operations lists the route table.
 func Operations() []Operation {
 	var out []Operation
 	for _, rt := range routeTable() {
-		out = append(out, Operation{Name: rt.op, Method: rt.method, Pattern: rt.pattern, Action: rt.action, Implemented: rt.implemented(), MaxBody: rt.bodyLimit()})
+		out = append(out, Operation{Name: rt.op, Method: rt.method, Pattern: rt.pattern, Action: rt.action, Implemented: rt.implemented(), MaxBody: rt.bodyLimit(), Newer: rt.newer})
 	}
 	return out
 }
 
-// isKMSOperation reports whether op is one of the 61 KMS operations (and
+// isKMSOperation reports whether op is one of the 75 KMS operations (and
 // not an IAM endpoint).
 func isKMSOperation(o Operation) bool { return !strings.HasPrefix(o.Pattern, "/v3/") }

@@ -43,6 +43,9 @@ type Config struct {
 	// CMKQuota and GrantQuota are the defaults for projects that set none.
 	CMKQuota   int
 	GrantQuota int
+	// AliasQuota bounds the aliases of a project (MaxAliasesPerProject
+	// when 0).
+	AliasQuota int
 }
 
 // Service implements the key lifecycle. It is safe for concurrent use.

@@ -91,9 +91,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s.IAM = iam.New(st, kr, opt.Logger)
 	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
-	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration})
+	if cfg.Security.ReplayCache {
+		s.authn.Replay = auth.NewReplayCache(cfg.Security.ReplayCacheEntries)
+	}
+	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, ListAliases: cfg.Compat.ListAliases})
 	if cfg.Bootstrap != "" {
-		if err := s.applyBootstrap(ctx, cfg.Bootstrap, opt.Getenv); err != nil {
+		if err := s.applyBootstrap(ctx, cfg.Bootstrap, cfg.Dir, opt.Getenv); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -101,7 +104,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) applyBootstrap(ctx context.Context, path string, getenv func(string) string) error {
+func (s *Server) applyBootstrap(ctx context.Context, path, dir string, getenv func(string) string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
@@ -111,6 +114,7 @@ func (s *Server) applyBootstrap(ctx context.Context, path string, getenv func(st
 	if err != nil {
 		return err
 	}
+	b.ResolvePaths(dir)
 	return s.IAM.ApplyBootstrap(ctx, b, getenv)
 }
 
@@ -184,22 +188,27 @@ var tls12Suites = []uint16{
 
 // Serve serves HTTP (or HTTPS when TLS is configured) on ln until ctx is
 // done, then shuts down gracefully, letting requests in flight finish for
-// up to 10 seconds. Background jobs (key deletion and rotation) run
-// while it serves.
+// up to shutdown_timeout (10 seconds by default); connections still open
+// then are closed, and the error says how many and in what state.
+// Background jobs (key deletion and rotation) run while it serves.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	conns := newConnTracker()
 	hs := &http.Server{
 		Handler:           s.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    128 << 10,
+		MaxHeaderBytes:    api.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ConnState:         conns.track,
 	}
 	if s.tls != nil {
 		hs.TLSConfig = s.tls
 		ln = tls.NewListener(ln, s.tls)
+	} else {
+		ln = jsonErrorListener{Listener: ln, response: s.Handler.HeadersTooLargeResponse}
 	}
 	// Background jobs stop with Serve, and Serve waits for them, so the
 	// store is never closed under a running job.
@@ -221,11 +230,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	wait := s.cfg.ShutdownTimeout.Duration
+	if wait <= 0 {
+		wait = config.DefaultShutdownTimeout
+	}
+	s.log.Info("shutting down", "wait", wait.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		return err
+		n, what := conns.describe()
+		hs.Close()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("shutdown: waited %s (shutdown_timeout) for requests to finish; closed %d connections still open: %s", wait, n, what)
+		}
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
