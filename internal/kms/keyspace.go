@@ -115,7 +115,7 @@ func (p Page) check() (string, int, error) {
 	}
 	m, err := spaceID("marker", p.Marker)
 	if err != nil {
-		return "", 0, fmt.Errorf("%w: marker %q is not a UUID", ErrInvalidMarker, p.Marker)
+		return "", 0, fmt.Errorf("%w: marker %q is not a UUID", ErrInvalidParameter, p.Marker)
 	}
 	return m, limit, nil
 }
