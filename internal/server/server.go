@@ -90,6 +90,9 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s := &Server{cfg: cfg, log: opt.Logger, store: st, tls: tlsConfig}
 	s.IAM = iam.New(st, kr, opt.Logger)
 	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
+	if len(cfg.Attestation.Command) > 0 {
+		s.KMS.SetAttestationVerifier(commandVerifier{argv: cfg.Attestation.Command, timeout: cfg.Attestation.Timeout.Duration})
+	}
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
 	if cfg.Security.ReplayCache {
 		s.authn.Replay = auth.NewReplayCache(cfg.Security.ReplayCacheEntries)
