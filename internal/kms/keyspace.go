@@ -173,6 +173,29 @@ func (s *Service) CreateKeySpace(ctx context.Context, in CreateKeySpaceInput) (K
 	return ks, nil
 }
 
+// EnsureKeySpace creates the key space in.Name of the project unless the
+// project has one of that name (the bootstrap file): an existing one is
+// left as it is.
+func (s *Service) EnsureKeySpace(ctx context.Context, in CreateKeySpaceInput) error {
+	marker := ""
+	for {
+		spaces, next, err := s.ListKeySpaces(ctx, in.ProjectID, "", Page{Marker: marker, Limit: MaxSpaceListLimit})
+		if err != nil {
+			return err
+		}
+		for _, ks := range spaces {
+			if ks.Name == in.Name {
+				return nil
+			}
+		}
+		if marker = next; marker == "" {
+			break
+		}
+	}
+	_, err := s.CreateKeySpace(ctx, in)
+	return err
+}
+
 // ListKeySpaces returns a page of the project's key spaces in creation
 // order and the next page's marker; id, when set, keeps only that key
 // space (the documented keyspace_id filter).
