@@ -69,7 +69,7 @@ func (t *TokenIssuer) Issue(ctx context.Context, in TokenRequest) (string, auth.
 			}
 		}
 		if claims.ProjectID == "" {
-			return "", auth.TokenClaims{}, fmt.Errorf("%w: no such project in the account", ErrWrongPassword)
+			return "", auth.TokenClaims{}, fmt.Errorf("%w: no such project in the account", ErrUnknownScope)
 		}
 	}
 	now := t.Now().UTC()
