@@ -43,11 +43,7 @@ type accessPointEntity struct {
 }
 
 func (h *Handler) listAccessPoints(c *call) (any, error) {
-	ks, err := requiredQuery(c, "keyspace_id")
-	if err != nil {
-		return nil, err
-	}
-	pg, err := spacePage(c)
+	ks, pg, err := keySpaceList(c)
 	if err != nil {
 		return nil, err
 	}

@@ -80,11 +80,7 @@ func (h *Handler) createKeyPolicy(c *call, r *createKeyPolicyRequest) (any, erro
 }
 
 func (h *Handler) listKeyPolicies(c *call) (any, error) {
-	ks, err := requiredQuery(c, "keyspace_id")
-	if err != nil {
-		return nil, err
-	}
-	pg, err := spacePage(c)
+	ks, pg, err := keySpaceList(c)
 	if err != nil {
 		return nil, err
 	}

@@ -89,12 +89,14 @@ func spacePage(c *call) (kms.Page, error) {
 	return pg, nil
 }
 
-// requiredQuery returns a required query parameter (KMS.0204 when
-// absent or empty).
-func requiredQuery(c *call, name string) (string, error) {
-	v := c.r.URL.Query().Get(name)
-	if v == "" {
-		return "", fmt.Errorf("%w: %s", errMissingParameter, name)
+// keySpaceList reads the query of the lists of a key space's access
+// points and policies: the required keyspace_id (KMS.0204 when absent or
+// empty) and the page.
+func keySpaceList(c *call) (string, kms.Page, error) {
+	ks := c.r.URL.Query().Get("keyspace_id")
+	if ks == "" {
+		return "", kms.Page{}, fmt.Errorf("%w: keyspace_id", errMissingParameter)
 	}
-	return v, nil
+	pg, err := spacePage(c)
+	return ks, pg, err
 }
