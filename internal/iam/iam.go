@@ -31,10 +31,6 @@ var (
 	ErrInvalid       = errors.New("iam: invalid value")
 	ErrInUse         = errors.New("iam: still in use")
 	ErrWrongPassword = errors.New("iam: wrong user name or password")
-	// ErrUnknownScope is a token request whose project scope names no
-	// project of the account (Keystone answers it apart from a wrong
-	// password).
-	ErrUnknownScope = errors.New("iam: token scope names no project of the account")
 )
 
 var (

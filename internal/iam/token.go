@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,6 +24,10 @@ type TokenRequest struct {
 	Project *ProjectScope
 }
 
+// ErrUnknownScope is a token request scoped to a project that is not in
+// the user's account.
+var ErrUnknownScope = errors.New("iam: token scope names no project of the account")
+
 // ProjectScope names a project of a token's scope.
 type ProjectScope struct {
 	ID, Name string
@@ -38,9 +43,9 @@ type TokenIssuer struct {
 }
 
 // Issue checks the login and returns the signed token and its claims. A
-// wrong password, an unknown user or account (by name or id) and a
-// project the account does not have are all ErrWrongPassword; other
-// errors are failures of the store or the signer.
+// wrong password and an unknown user or account (by name or id) are
+// ErrWrongPassword, a project the account does not have ErrUnknownScope;
+// other errors are failures of the store or the signer.
 func (t *TokenIssuer) Issue(ctx context.Context, in TokenRequest) (string, auth.TokenClaims, error) {
 	accountName := in.AccountName
 	if accountName == "" && in.AccountID != "" {
@@ -69,7 +74,7 @@ func (t *TokenIssuer) Issue(ctx context.Context, in TokenRequest) (string, auth.
 			}
 		}
 		if claims.ProjectID == "" {
-			return "", auth.TokenClaims{}, fmt.Errorf("%w: no such project in the account", ErrUnknownScope)
+			return "", auth.TokenClaims{}, fmt.Errorf("%w: project %q (id %q) is not in account %s", ErrUnknownScope, sp.Name, sp.ID, ident.AccountName)
 		}
 	}
 	now := t.Now().UTC()
