@@ -25,6 +25,9 @@ const GatewayMaxBody = 12 << 20
 type Config struct {
 	// TokenTTL is the lifetime of tokens issued by POST /v3/auth/tokens.
 	TokenTTL time.Duration
+	// ListAliases is the shape of list-aliases answers: ListAliasesAuto
+	// (the default), ListAliasesObject or ListAliasesArray (client.go).
+	ListAliases string
 }
 
 // Handler serves the KMS and IAM endpoints.
@@ -130,6 +133,9 @@ func (h *Handler) serveRecovering(c *call) (status int, code string, err error) 
 
 // serve runs one call and writes its response; it returns what to log.
 func (h *Handler) serve(c *call) (int, string, error) {
+	if err := checkFraming(c); err != nil {
+		return h.writeError(c, err)
+	}
 	rt, project, params, err := h.match(c.r.Method, c.r.URL)
 	if err != nil {
 		return h.writeError(c, err)
@@ -185,10 +191,15 @@ func (h *Handler) serve(c *call) (int, string, error) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	if status == http.StatusNoContent || resp == nil {
+	if status == http.StatusNoContent {
 		c.wroteHeader = true
 		c.w.WriteHeader(status)
 		return status, "", nil
+	}
+	if resp == nil {
+		// Every other success carries a JSON body: Terraform's provider
+		// decodes one from every answer but 204 (issue 9).
+		resp = emptyObject
 	}
 	c.writeJSON(status, resp)
 	return status, "", nil
