@@ -67,7 +67,7 @@
 // grant quota of them); tags likewise. The totals of ListKeys come from
 // key_list_counts, one row per project and (spec, state, enterprise
 // project) kept by triggers, and each filter of ListKeys has an index in
-// list order (migration 0004). KeyCounts of the Store, outside any
+// list order (migration 0005). KeyCounts of the Store, outside any
 // transaction, serves the counters from memory while PRAGMA data_version
 // shows that nothing was committed by any connection since they were read;
 // ListKeys remembers where each page ended, under the same rule, so that

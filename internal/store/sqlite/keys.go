@@ -47,10 +47,10 @@ const (
 
 // listKeysQueries returns the queries of ListKeys for f and the arguments
 // they share: count sums the matching rows of key_list_counts (a few rows
-// per project, kept by the triggers of migration 0004); page selects a
+// per project, kept by the triggers of migration 0005); page selects a
 // page in list order and reverse the same page counted from the end, in
 // reverse order; both take two more arguments, limit and offset. Each
-// filter walks the index of migration 0004 that starts with it, so the
+// filter walks the index of migration 0005 that starts with it, so the
 // rows skipped to reach the offset are index entries only; after selects
 // the page that follows a position in list order (see cursor.go).
 func listKeysQueries(projectID string, f store.KeyFilter) (count, page, reverse, after string, args []any) {

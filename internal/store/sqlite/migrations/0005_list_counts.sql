@@ -1,4 +1,4 @@
--- 0004_list_counts: list-keys costs O(page) whatever the number of keys
+-- 0005_list_counts: list-keys costs O(page) whatever the number of keys
 -- (issue 13).
 --
 -- key_list_counts holds, per project, the number of keys of each
