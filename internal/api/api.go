@@ -25,6 +25,11 @@ const GatewayMaxBody = 12 << 20
 type Config struct {
 	// TokenTTL is the lifetime of tokens issued by POST /v3/auth/tokens.
 	TokenTTL time.Duration
+	// BodyBudget bounds the bytes request bodies in flight hold in total
+	// (DefaultBodyBudget if 0); a call finding it spent waits at most
+	// BodyWait (DefaultBodyWait if 0), then is refused 429.
+	BodyBudget int64
+	BodyWait   time.Duration
 }
 
 // Handler serves the KMS and IAM endpoints.
@@ -39,6 +44,7 @@ type Handler struct {
 	routes []*route
 	index  routeIndex
 	ids    *requestIDs
+	bodies *budget
 	// Now is the handler's clock.
 	Now func() time.Time
 }
@@ -53,6 +59,7 @@ func New(k *kms.Service, i *iam.Service, authn *auth.Authenticator, tokens *auth
 	h.routes = routeTable()
 	h.index = indexRoutes(h.routes)
 	h.ids = newRequestIDs()
+	h.bodies = newBudget(cfg.BodyBudget, cfg.BodyWait)
 	return h
 }
 
@@ -148,7 +155,9 @@ func (h *Handler) serve(c *call) (int, string, error) {
 			return h.writeError(c, err)
 		}
 	}
-	if err := h.readBody(c); err != nil {
+	err = h.readBody(c)
+	defer h.bodies.release(c.held)
+	if err != nil {
 		return h.writeError(c, err)
 	}
 	switch rt.auth {

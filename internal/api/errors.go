@@ -20,6 +20,7 @@ var (
 	errInvalidURL       = errors.New("invalid request URL")
 	errNotImplemented   = errors.New("operation not implemented")
 	errBadTokenRequest  = errors.New("bad token request")
+	errBodiesBusy       = errors.New("request bodies in flight hold the whole body budget")
 )
 
 // wireError is how one error kind travels: its HTTP status, code and the
@@ -52,6 +53,8 @@ var errorTable = []wireError{
 	// KMS service: request shape.
 	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},
 	{kind: errBodyTooLong, status: 400, code: "KMS.0203", msg: "Request message too long."},
+	// The body budget (body.go) is spent: the gateway's throttling answer.
+	{kind: errBodiesBusy, status: 429, code: "APIGW.0308", msg: "The throttling threshold has been reached.", gateway: true},
 	{kind: errMissingParameter, status: 400, code: "KMS.0204", msg: "Parameters missing in the request message."},
 	{kind: errInvalidSequence, status: 400, code: "KMS.0206", msg: "Invalid sequence number."},
 	{kind: errInvalidURL, status: 400, code: "KMS.0201", msg: "Invalid request URL."},

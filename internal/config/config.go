@@ -50,6 +50,20 @@ type Config struct {
 	// RotationCheckInterval is how often keys due for automatic rotation
 	// are rotated.
 	RotationCheckInterval Duration `yaml:"rotation_check_interval"`
+	// Bodies bounds the memory request bodies in flight hold.
+	Bodies Bodies `yaml:"bodies"`
+}
+
+// Bodies bounds the memory request bodies in flight hold together
+// (docs/security.md).
+type Bodies struct {
+	// Budget is the bytes all bodies in flight may hold at once (default
+	// 32 MiB, at least 1 MiB); each request takes its Content-Length, or
+	// its operation's limit when sent chunked.
+	Budget int64 `yaml:"budget"`
+	// Wait is how long a request waits for budget before it is refused
+	// 429 APIGW.0308 (default 2s, 1ms–1m).
+	Wait Duration `yaml:"wait"`
 }
 
 // TLS names PEM files.
@@ -124,6 +138,9 @@ const (
 	DefaultGrants   = 100
 	DefaultDeletion = time.Minute
 	DefaultRotation = time.Minute
+	// DefaultBodyBudget and DefaultBodyWait are api's defaults.
+	DefaultBodyBudget = 32 << 20
+	DefaultBodyWait   = 2 * time.Second
 )
 
 // Default returns the configuration used when a file sets nothing.
@@ -137,6 +154,7 @@ func Default() Config {
 		Log:                   Log{Level: "info", Format: "json"},
 		DeletionCheckInterval: Duration{DefaultDeletion},
 		RotationCheckInterval: Duration{DefaultRotation},
+		Bodies:                Bodies{Budget: DefaultBodyBudget, Wait: Duration{DefaultBodyWait}},
 	}
 	return c
 }
@@ -234,6 +252,12 @@ func (c Config) Validate() error {
 	}
 	if c.RotationCheckInterval.Duration < time.Second {
 		errs = append(errs, errors.New("rotation_check_interval must be at least 1s"))
+	}
+	if c.Bodies.Budget < 1<<20 {
+		errs = append(errs, errors.New("bodies.budget must be at least 1048576 (1 MiB)"))
+	}
+	if c.Bodies.Wait.Duration < time.Millisecond || c.Bodies.Wait.Duration > time.Minute {
+		errs = append(errs, errors.New("bodies.wait must be between 1ms and 1m"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)

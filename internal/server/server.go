@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s.IAM = iam.New(st, kr, opt.Logger)
 	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
-	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration})
+	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, BodyBudget: cfg.Bodies.Budget, BodyWait: cfg.Bodies.Wait.Duration})
 	if cfg.Bootstrap != "" {
 		if err := s.applyBootstrap(ctx, cfg.Bootstrap, opt.Getenv); err != nil {
 			st.Close()
