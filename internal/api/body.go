@@ -71,9 +71,9 @@ func readAll(body io.Reader, declared, limit int64) ([]byte, error) {
 		n += m
 		if n == len(b) {
 			// Longer than declared: net/http never delivers that, but
-			// another reader might. One byte past the declared length
-			// is enough to refuse it.
-			return b, nil
+			// another reader might; still no more than limit+1.
+			rest, err := io.ReadAll(io.LimitReader(body, limit+1-int64(n)))
+			return append(b, rest...), err
 		}
 		if err == io.EOF {
 			return b[:n], nil
