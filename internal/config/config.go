@@ -52,6 +52,8 @@ type Config struct {
 	RotationCheckInterval Duration `yaml:"rotation_check_interval"`
 	// Bodies bounds the memory request bodies in flight hold.
 	Bodies Bodies `yaml:"bodies"`
+	// Console configures the web console (docs/console.md).
+	Console Console `yaml:"console"`
 }
 
 // Bodies bounds the memory request bodies in flight hold together
@@ -64,6 +66,14 @@ type Bodies struct {
 	// Wait is how long a request waits for budget before it is refused
 	// 429 APIGW.0308 (default 2s, 1ms–1m).
 	Wait Duration `yaml:"wait"`
+}
+
+// Console configures the web console.
+type Console struct {
+	// Enabled serves the console (default off; on in dev mode).
+	Enabled bool `yaml:"enabled"`
+	// Path is its URL prefix (default /console).
+	Path string `yaml:"path"`
 }
 
 // TLS names PEM files.
@@ -141,6 +151,7 @@ const (
 	// DefaultBodyBudget and DefaultBodyWait are api's defaults.
 	DefaultBodyBudget = 32 << 20
 	DefaultBodyWait   = 2 * time.Second
+	DefaultConsole    = "/console"
 )
 
 // Default returns the configuration used when a file sets nothing.
@@ -155,6 +166,7 @@ func Default() Config {
 		DeletionCheckInterval: Duration{DefaultDeletion},
 		RotationCheckInterval: Duration{DefaultRotation},
 		Bodies:                Bodies{Budget: DefaultBodyBudget, Wait: Duration{DefaultBodyWait}},
+		Console:               Console{Path: DefaultConsole},
 	}
 	return c
 }
@@ -211,6 +223,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir is required"))
+	}
+	if p := c.Console.Path; p == "" || p == "/" || p[0] != '/' || strings.HasSuffix(p, "/") || strings.HasPrefix(p, "/v1") || strings.HasPrefix(p, "/v3") || strings.HasPrefix(p, "/metrics") {
+		errs = append(errs, fmt.Errorf("console.path %q: want a path such as /console, not / and not under the API's /v1.0, /v3 or /metrics", p))
 	}
 	if c.Database.Driver != "sqlite" {
 		errs = append(errs, fmt.Errorf("database.driver %q: only sqlite is supported", c.Database.Driver))
