@@ -30,6 +30,9 @@ type Config struct {
 	// BodyWait (DefaultBodyWait if 0), then is refused 429.
 	BodyBudget int64
 	BodyWait   time.Duration
+	// ListAliases is the shape of list-aliases answers: ListAliasesAuto
+	// (the default), ListAliasesObject or ListAliasesArray (client.go).
+	ListAliases string
 }
 
 // Handler serves the KMS and IAM endpoints.
@@ -137,6 +140,9 @@ func (h *Handler) serveRecovering(c *call) (status int, code string, err error) 
 
 // serve runs one call and writes its response; it returns what to log.
 func (h *Handler) serve(c *call) (int, string, error) {
+	if err := checkFraming(c); err != nil {
+		return h.writeError(c, err)
+	}
 	rt, project, params, err := h.match(c.r.Method, c.r.URL)
 	if err != nil {
 		return h.writeError(c, err)
@@ -194,10 +200,15 @@ func (h *Handler) serve(c *call) (int, string, error) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	if status == http.StatusNoContent || resp == nil {
+	if status == http.StatusNoContent {
 		c.wroteHeader = true
 		c.w.WriteHeader(status)
 		return status, "", nil
+	}
+	if resp == nil {
+		// Every other success carries a JSON body: Terraform's provider
+		// decodes one from every answer but 204 (issue 9).
+		resp = emptyObject
 	}
 	c.writeJSON(status, resp)
 	return status, "", nil

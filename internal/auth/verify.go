@@ -67,6 +67,8 @@ type verifier struct {
 	// which is buf[sts:].
 	buf []byte
 	sts int
+	// date is the request's X-Sdk-Date.
+	date time.Time
 	// inner and outer are the HMAC's hashes, by hashID, made on first use.
 	inner, outer [numHashes]hash.Hash
 	pad          [maxBlockSize]byte
@@ -139,6 +141,7 @@ func (v *verifier) checkHeaders(r *http.Request, now time.Time) (string, error) 
 	if !ok {
 		return "", authErrorf("malformed X-Sdk-Date %q", date)
 	}
+	v.date = t
 	if skew := now.Sub(t); skew > MaxClockSkew || skew < -MaxClockSkew {
 		side := "behind"
 		if skew < 0 {
