@@ -15,6 +15,7 @@ import (
 
 	"github.com/kmsd/kmsd/internal/api"
 	"github.com/kmsd/kmsd/internal/auth"
+	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/server"
 )
 
@@ -25,7 +26,7 @@ type testServer struct {
 	ids server.DevIdentities
 }
 
-func newTestServer(t testing.TB) *testServer {
+func newTestServer(t testing.TB, opts ...func(*config.Config)) *testServer {
 	t.Helper()
 	return newTestServerWith(t, server.Options{})
 }
@@ -34,6 +35,9 @@ func newTestServer(t testing.TB) *testServer {
 func newTestServerWith(t testing.TB, opt server.Options) *testServer {
 	t.Helper()
 	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 1000)
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
