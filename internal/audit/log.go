@@ -139,10 +139,10 @@ type Log struct {
 	lastCheckpoint  time.Time
 	buf             []byte
 
-	healthy                                   atomic.Bool
-	appends, losses, syncs, checkpoints       atomic.Uint64
-	queued                                    atomic.Int64
-	failure                                   atomic.Pointer[string]
+	healthy                             atomic.Bool
+	appends, losses, syncs, checkpoints atomic.Uint64
+	queued                              atomic.Int64
+	failure                             atomic.Pointer[string]
 }
 
 // Open opens the chain in opt.Dir, creating it, and starts its writer.
