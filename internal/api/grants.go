@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -342,3 +343,6 @@ func (h *Handler) retireGrant(c *call) (any, error) {
 	}
 	return nil, h.kms.RetireGrant(c.ctx, c.caller(), id, grantID)
 }
+
+// isNotFound reports whether err is a domain not-found.
+func isNotFound(err error) bool { return errors.Is(err, kms.ErrKeyNotFound) }
