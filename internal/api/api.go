@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/kmsd/kmsd/internal/audit"
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/kms"
@@ -25,6 +26,8 @@ const GatewayMaxBody = 12 << 20
 type Config struct {
 	// TokenTTL is the lifetime of tokens issued by POST /v3/auth/tokens.
 	TokenTTL time.Duration
+	// Audit receives one record per request (none when nil).
+	Audit *audit.Log
 }
 
 // Handler serves the KMS and IAM endpoints.
@@ -57,9 +60,13 @@ func New(k *kms.Service, i *iam.Service, authn *auth.Authenticator, tokens *auth
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	c := &call{ctx: r.Context(), r: r, w: w, requestID: h.ids.next()}
+	c := &call{ctx: r.Context(), r: r, w: w, requestID: h.ids.next(), h: h, start: start}
 	c.setHeader(headerRequestID, c.requestID)
 	status, code, err := h.serveRecovering(c)
+	if c.auditErr != nil && h.cfg.Audit.Mode() == audit.ModeRequired {
+		// The answer was replaced (audit.go).
+		status, code, err = http.StatusServiceUnavailable, "KMS.0104", c.auditErr
+	}
 	// Successful requests log at debug level (an access log costs a write
 	// per request on the hot path); refused ones at info, failures at error.
 	level := slog.LevelDebug
@@ -126,6 +133,9 @@ func (h *Handler) serveRecovering(c *call) (status int, code string, err error) 
 
 // serve runs one call and writes its response; it returns what to log.
 func (h *Handler) serve(c *call) (int, string, error) {
+	if h.auditRefuses() {
+		return h.writeError(c, errAuditUnavailable)
+	}
 	rt, project, params, err := h.match(c.r.Method, c.r.URL)
 	if err != nil {
 		return h.writeError(c, err)
@@ -141,7 +151,8 @@ func (h *Handler) serve(c *call) (int, string, error) {
 			return h.writeError(c, err)
 		}
 		c.principal = p
-		if rt.action != "" && !auth.Allowed(p.Policies, rt.action) {
+		c.authorized = rt.action == "" || auth.Allowed(p.Policies, rt.action)
+		if !c.authorized {
 			// A grant may allow what IAM does not (grants.go).
 			if err := h.authorizeByGrant(c); err != nil {
 				return h.writeError(c, err)
@@ -169,10 +180,9 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		status = http.StatusOK
 	}
 	if status == http.StatusNoContent || resp == nil {
-		c.wroteHeader = true
-		c.w.WriteHeader(status)
-		return status, "", nil
+		c.writeStatus(status)
+	} else {
+		c.writeJSON(status, resp)
 	}
-	c.writeJSON(status, resp)
 	return status, "", nil
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kmsd/kmsd/internal/api"
+	"github.com/kmsd/kmsd/internal/audit"
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/iam"
@@ -41,6 +42,8 @@ type Server struct {
 	IAM     *iam.Service
 	Handler *api.Handler
 	authn   *auth.Authenticator
+	// Audit is the node's audit trail (nil when audit.mode is off).
+	Audit *audit.Log
 }
 
 // Options are what New needs besides the configuration.
@@ -92,14 +95,33 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s.IAM = iam.New(st, kr, opt.Logger)
 	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
-	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration})
+	if s.Audit, err = openAudit(cfg, kr); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, Audit: s.Audit})
 	if cfg.Bootstrap != "" {
 		if err := s.applyBootstrap(ctx, cfg.Bootstrap, opt.Getenv); err != nil {
-			st.Close()
+			s.Close()
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// openAudit opens the node's audit chain (nil when audit is off), with its
+// checkpoint signing key sealed under the root key.
+func openAudit(cfg config.Config, kr *keyring.Keyring) (*audit.Log, error) {
+	mode, err := audit.ParseMode(cfg.Audit.Mode)
+	if err != nil || mode == audit.ModeOff {
+		return nil, err
+	}
+	dir := cfg.AuditChainDir()
+	key, err := audit.LoadSigningKey(dir, cfg.NodeID, kr)
+	if err != nil {
+		return nil, err
+	}
+	return audit.Open(audit.Options{Dir: dir, Node: cfg.NodeID, Mode: mode, Key: key, SegmentSize: cfg.Audit.SegmentSize, CheckpointInterval: cfg.Audit.CheckpointInterval.Duration})
 }
 
 func (s *Server) applyBootstrap(ctx context.Context, path string, getenv func(string) string) error {
@@ -234,5 +256,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close releases the store.
-func (s *Server) Close() error { return s.store.Close() }
+// Close writes the audit trail's last records and checkpoint, and
+// releases the store.
+func (s *Server) Close() error {
+	var err error
+	if s.Audit != nil {
+		err = s.Audit.Close()
+	}
+	return errors.Join(err, s.store.Close())
+}
