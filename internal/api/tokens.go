@@ -128,6 +128,9 @@ func (h *Handler) createToken(c *call) (any, error) {
 		return nil, err
 	}
 	c.w.Header().Set("X-Subject-Token", tok)
+	// The audit record and the log name who obtained the token.
+	c.principal = auth.Principal{Identity: ident, ProjectID: claims.ProjectID, Method: "password"}
+	c.principal.Policies = nil
 	return map[string]any{"token": tokenView(claims)}, nil
 }
 
