@@ -90,9 +90,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs = append(attrs, slog.String("operation", c.route.op))
 	}
 	if c.principal.UserID != "" {
-		attrs = append(attrs, slog.String("user_id", c.principal.UserID), slog.String("project_id", c.principal.ProjectID))
+		attrs = append(attrs, slog.String("user_id", c.principal.UserID), slog.String("project_id", c.project()))
 	}
-	if c.grant != nil {
+	if c.access.ByGrant() {
 		// A grant, not IAM, let the user in; project_id is the key's.
 		attrs = append(attrs, slog.Bool("by_grant", true))
 	}
@@ -151,13 +151,10 @@ func (h *Handler) serve(c *call) (int, string, error) {
 			return h.writeError(c, err)
 		}
 		c.principal = p
-		c.authorized = rt.action == "" || auth.Allowed(p.Policies, rt.action)
-		if !c.authorized {
-			// A grant may allow what IAM does not (grants.go).
-			if err := h.authorizeByGrant(c); err != nil {
-				return h.writeError(c, err)
-			}
+		if err := h.authorize(c); err != nil {
+			return h.writeError(c, err)
 		}
+		c.authorized = true
 	}
 	if int64(len(c.body)) > rt.bodyLimit() {
 		// The service's own limit, after authentication: a caller without
@@ -168,10 +165,6 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		return h.writeError(c, errNotImplemented)
 	}
 	resp, err := rt.handler(h, c)
-	if err != nil && h.retryWithGrant(c, err) {
-		// The key is another project's, shared by a grant (grants.go).
-		resp, err = rt.handler(h, c)
-	}
 	if err != nil {
 		return h.writeError(c, err)
 	}

@@ -76,46 +76,40 @@ func (c *call) auditRecord(node string, status int) *audit.Record {
 			r.User.AccessKeyID = accessKeyID(c.r.Header.Get("Authorization"))
 		}
 		r.ProjectID = p.ProjectID
-		if c.authorized {
+	}
+	// The authorization decision (kms.Access), complete even for a
+	// refused call: the project it is served in, the grants that
+	// authorized it and the keys it names.
+	if a := &c.access; a.UserID != "" {
+		r.ProjectID = a.ProjectID
+		switch {
+		case c.authorized && a.ByGrant():
+			r.AuthorizedBy = "grant"
+			r.GrantIDs = a.Grant.GrantIDs
+		case c.authorized:
 			r.AuthorizedBy = "iam"
 		}
+		r.KeyIDs = a.KeyIDs
 	}
-	// Adapter until the call carries one authorization value (issue 8's
-	// kms.Access, with the grant id and the key ids): today a grant says
-	// which project it opened, not which grant did, and the keys are
-	// read back from the request as grant checks read them.
-	if c.grant != nil {
-		r.AuthorizedBy = "grant"
+	if len(r.KeyIDs) == 0 {
+		// Routes that no grant can authorize name their key in the path
+		// or in key_id, which their handler decoded.
+		switch id := c.params["key_id"]; {
+		case id != "":
+			r.KeyIDs = []string{id}
+		case c.createdKeyID != "":
+			r.KeyIDs = []string{c.createdKeyID}
+		case c.decoded != nil:
+			if id, _, err := c.decoded.str("key_id", false); err == nil && id != "" {
+				r.KeyIDs = []string{id}
+			}
+		}
 	}
-	r.KeyIDs = c.auditKeyIDs()
 	if len(r.KeyIDs) > 0 {
 		r.ResourceID = r.KeyIDs[0]
 	}
 	r.ResourceName = c.auditAlias()
 	return r
-}
-
-// auditKeyIDs returns the key ids the request names: in its path, in the
-// members that grant checks read (the ciphertext's key for decrypt-data),
-// or in key_id. It never decodes a body that the call did not decode.
-func (c *call) auditKeyIDs() []string {
-	var ids []string
-	if id := c.params["key_id"]; id != "" {
-		ids = append(ids, id)
-	}
-	if c.route == nil || c.decoded == nil {
-		return ids
-	}
-	if c.route.grantable() {
-		for _, u := range c.grantUses() {
-			ids = appendNew(ids, u.KeyID)
-		}
-		return ids
-	}
-	if id, _, err := c.decoded.str("key_id", false); err == nil && id != "" {
-		ids = appendNew(ids, id)
-	}
-	return ids
 }
 
 // auditAlias returns the key alias the request names.
@@ -129,15 +123,6 @@ func (c *call) auditAlias() string {
 		}
 	}
 	return ""
-}
-
-func appendNew(ids []string, id string) []string {
-	for _, x := range ids {
-		if x == id {
-			return ids
-		}
-	}
-	return append(ids, id)
 }
 
 // resourceType is the CTS resource type of an operation.

@@ -25,11 +25,17 @@ type call struct {
 	// key, and may run its handler twice (grants.go).
 	decoded   fields
 	decodeErr error
+	// principal is the authenticated caller; its ProjectID is the project
+	// of the credential, which a grant may differ from (access).
 	principal auth.Principal
+	// access is the authorization decision (kms.Authorize), made once
+	// before the handler runs: the principal, the project the request is
+	// served in, the grant that authorized it if any, the IAM action and
+	// the key ids the request names. The audit trail records it.
+	access kms.Access
+	// keyBuf backs the key uses the route's keys function returns.
+	keyBuf    [2]kms.KeyUse
 	requestID string
-	// grant is set when a grant, not IAM, authorized the call; the
-	// principal's ProjectID is then the project of the granted key.
-	grant *kms.GrantAccess
 	// headerValues back the response headers the handler sets on every
 	// call (X-Request-Id, Content-Type, Content-Length), so that they
 	// cost no allocation of their own.
@@ -48,7 +54,15 @@ type call struct {
 	errCode  string
 	audited  bool
 	auditErr error
+	// createdKeyID is the key a create-key call made.
+	createdKeyID string
 }
 
-// project returns the project the call addresses.
-func (c *call) project() string { return c.principal.ProjectID }
+// project returns the project the call is served in: the caller's, or
+// the key owner's when a grant authorized the call.
+func (c *call) project() string { return c.access.ProjectID }
+
+// caller is the user on whose behalf the call runs.
+func (c *call) caller() kms.Caller {
+	return kms.Caller{UserID: c.principal.UserID, AccountID: c.principal.AccountID}
+}

@@ -62,8 +62,8 @@ type Record struct {
 	Action string `json:"action,omitempty"`
 	// AuthorizedBy is "iam" or "grant" for an authorized request.
 	AuthorizedBy string `json:"authorized_by,omitempty"`
-	// GrantID is the grant that authorized the request, when known.
-	GrantID string `json:"grant_id,omitempty"`
+	// GrantIDs are the grants that authorized the request.
+	GrantIDs []string `json:"grant_ids,omitempty"`
 	// KeyIDs are the keys the request names.
 	KeyIDs []string `json:"key_ids,omitempty"`
 }
