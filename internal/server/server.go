@@ -52,6 +52,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Getenv reads environment variables (os.Getenv when nil).
 	Getenv func(string) string
+	// AuditOpenFile opens audit segment files (os.OpenFile when nil);
+	// tests fill the disk with it.
+	AuditOpenFile func(path string) (audit.File, error)
 }
 
 // New opens the store and the root key named by cfg and builds the
@@ -95,7 +98,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s.IAM = iam.New(st, kr, opt.Logger)
 	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
-	if s.Audit, err = openAudit(cfg, kr); err != nil {
+	if s.Audit, err = openAudit(cfg, kr, opt.AuditOpenFile); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -111,7 +114,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 
 // openAudit opens the node's audit chain (nil when audit is off), with its
 // checkpoint signing key sealed under the root key.
-func openAudit(cfg config.Config, kr *keyring.Keyring) (*audit.Log, error) {
+func openAudit(cfg config.Config, kr *keyring.Keyring, open func(string) (audit.File, error)) (*audit.Log, error) {
 	mode, err := audit.ParseMode(cfg.Audit.Mode)
 	if err != nil || mode == audit.ModeOff {
 		return nil, err
@@ -121,7 +124,7 @@ func openAudit(cfg config.Config, kr *keyring.Keyring) (*audit.Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	return audit.Open(audit.Options{Dir: dir, Node: cfg.NodeID, Mode: mode, Key: key, SegmentSize: cfg.Audit.SegmentSize, CheckpointInterval: cfg.Audit.CheckpointInterval.Duration})
+	return audit.Open(audit.Options{Dir: dir, Node: cfg.NodeID, Mode: mode, Key: key, SegmentSize: cfg.Audit.SegmentSize, CheckpointInterval: cfg.Audit.CheckpointInterval.Duration, OpenFile: open})
 }
 
 func (s *Server) applyBootstrap(ctx context.Context, path string, getenv func(string) string) error {
