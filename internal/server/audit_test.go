@@ -113,7 +113,7 @@ func TestAuditRequiredDiskFull(t *testing.T) {
 		json.Unmarshal(b, &e)
 		return resp.StatusCode, e.Error.Code, resp.Header.Get("X-Request-Id")
 	}
-	var acked []string               // answered 200, in order
+	var acked []string              // answered 200, in order
 	answered := map[string]string{} // request id → status
 	for range 5 {
 		status, _, id := call()
