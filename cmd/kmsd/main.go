@@ -6,6 +6,7 @@
 //	kmsd serve --config FILE         run a production server
 //	kmsd iam …                       manage accounts, projects, users, access keys, policies
 //	kmsd key …                       create default keys and keys of any spec
+//	kmsd audit verify|tail|export    check and read audit trails offline
 package main
 
 import (
@@ -56,6 +57,7 @@ Usage:
   kmsd init --config FILE
   kmsd iam SUBCOMMAND ...   (kmsd iam help)
   kmsd key SUBCOMMAND ...   (kmsd key help)
+  kmsd audit SUBCOMMAND ... (kmsd audit help)
   kmsd version
 `
 
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdIAM(ctx, args[1:], stdout, stderr, getenv)
 	case "key":
 		return cmdKey(ctx, args[1:], stdout, stderr, getenv)
+	case "audit":
+		return cmdAudit(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "kmsd", version)
 		return nil
