@@ -23,6 +23,7 @@ var rules = []struct {
 	{pkg: "internal/keyring", external: []string{"golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/ciphertext", external: []string{"github.com/emmansun/gmsm"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/audit", kmsd: []string{"internal/keyring"}, external: []string{"golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
+	{pkg: "internal/metrics", kmsd: []string{"internal/audit", "internal/kms", "internal/keyring", "internal/store", "internal/ciphertext"}, external: []string{"github.com/prometheus/", "github.com/beorn7/perks", "github.com/cespare/xxhash", "github.com/munnerz/goautoneg", "google.golang.org/protobuf/", "github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/"}},
 	{pkg: "internal/store", forbidden: []string{"net/http"}},
 	{pkg: "internal/auth", external: []string{"github.com/emmansun/gmsm", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"database/sql"}},
 	{pkg: "internal/kms", kmsd: []string{"internal/keyring", "internal/store", "internal/ciphertext"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},

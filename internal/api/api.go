@@ -28,6 +28,8 @@ type Config struct {
 	TokenTTL time.Duration
 	// Audit receives one record per request (none when nil).
 	Audit *audit.Log
+	// Observer measures every request (none when nil).
+	Observer Observer
 }
 
 // Handler serves the KMS and IAM endpoints.
@@ -66,6 +68,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.auditErr != nil && h.cfg.Audit.Mode() == audit.ModeRequired {
 		// The answer was replaced (audit.go).
 		status, code, err = http.StatusServiceUnavailable, "KMS.0104", c.auditErr
+	}
+	if o := h.cfg.Observer; o != nil {
+		op := ""
+		if c.route != nil {
+			op = c.route.op
+		}
+		o.Request(op, status, code, time.Since(start))
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
+			if reason := authFailureReason(c, err); reason != "" {
+				o.AuthFailure(reason)
+			}
+		}
 	}
 	// Successful requests log at debug level (an access log costs a write
 	// per request on the hot path); refused ones at info, failures at error.

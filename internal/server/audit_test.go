@@ -134,6 +134,9 @@ func TestAuditRequiredDiskFull(t *testing.T) {
 	if srv.Audit.Writable() {
 		t.Error("the trail says it is writable on a full disk")
 	}
+	if resp, err := http.Get("http://" + addr + "/readyz"); err != nil || resp.StatusCode != 503 {
+		t.Errorf("/readyz on a full audit disk: %v %v, want 503", resp.Status, err)
+	}
 	disk.setLimit(1 << 40)
 	recovered := false
 	for range 100 {

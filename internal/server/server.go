@@ -24,6 +24,7 @@ import (
 	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/kms"
+	"github.com/kmsd/kmsd/internal/metrics"
 	"github.com/kmsd/kmsd/internal/store"
 	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
@@ -44,6 +45,10 @@ type Server struct {
 	authn   *auth.Authenticator
 	// Audit is the node's audit trail (nil when audit.mode is off).
 	Audit *audit.Log
+	// Metrics are the server's Prometheus collectors.
+	Metrics *metrics.Metrics
+	metrics *metrics.Metrics
+	keyring *keyring.Keyring
 }
 
 // Options are what New needs besides the configuration.
@@ -85,24 +90,37 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, cfg.Database.Path)
+	db, err := sqlite.Open(ctx, cfg.Database.Path)
 	if err != nil {
 		return nil, err
 	}
+	m := metrics.New()
+	// The services see the store through a counter of its own failures;
+	// Close and readiness use it directly.
+	var st store.Store = countingStore{Store: db, m: m}
 	tokens, err := auth.NewTokenSigner(kr.Derive(tokenKeyLabel, 32))
 	if err != nil {
-		st.Close()
+		db.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: opt.Logger, store: st, tls: tlsConfig}
+	s := &Server{cfg: cfg, log: opt.Logger, store: db, tls: tlsConfig, Metrics: m, metrics: m, keyring: kr}
 	s.IAM = iam.New(st, kr, opt.Logger)
 	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
-	if s.Audit, err = openAudit(cfg, kr, opt.AuditOpenFile); err != nil {
-		st.Close()
+	if s.Audit, err = openAudit(cfg, kr, opt.AuditOpenFile, m.ObserveAuditSync); err != nil {
+		db.Close()
 		return nil, err
 	}
-	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, Audit: s.Audit})
+	m.KMS(s.KMS)
+	if s.Audit != nil {
+		m.AuditTrail(s.Audit)
+	}
+	if sc, ok := any(db).(interface {
+		KeyStateCounts(context.Context) (map[string]int, error)
+	}); ok {
+		m.KeyStates(sc.KeyStateCounts, stateName)
+	}
+	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, Audit: s.Audit, Observer: m})
 	if cfg.Bootstrap != "" {
 		if err := s.applyBootstrap(ctx, cfg.Bootstrap, opt.Getenv); err != nil {
 			s.Close()
@@ -114,7 +132,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 
 // openAudit opens the node's audit chain (nil when audit is off), with its
 // checkpoint signing key sealed under the root key.
-func openAudit(cfg config.Config, kr *keyring.Keyring, open func(string) (audit.File, error)) (*audit.Log, error) {
+func openAudit(cfg config.Config, kr *keyring.Keyring, open func(string) (audit.File, error), observe func(time.Duration)) (*audit.Log, error) {
 	mode, err := audit.ParseMode(cfg.Audit.Mode)
 	if err != nil || mode == audit.ModeOff {
 		return nil, err
@@ -124,7 +142,22 @@ func openAudit(cfg config.Config, kr *keyring.Keyring, open func(string) (audit.
 	if err != nil {
 		return nil, err
 	}
-	return audit.Open(audit.Options{Dir: dir, Node: cfg.NodeID, Mode: mode, Key: key, SegmentSize: cfg.Audit.SegmentSize, CheckpointInterval: cfg.Audit.CheckpointInterval.Duration, OpenFile: open})
+	return audit.Open(audit.Options{Dir: dir, Node: cfg.NodeID, Mode: mode, Key: key, SegmentSize: cfg.Audit.SegmentSize, CheckpointInterval: cfg.Audit.CheckpointInterval.Duration, OpenFile: open, ObserveSync: observe})
+}
+
+// stateName is the metric label of a store key state.
+func stateName(state string) string {
+	switch state {
+	case store.StateEnabled:
+		return "enabled"
+	case store.StateDisabled:
+		return "disabled"
+	case store.StatePendingDeletion:
+		return "pending_deletion"
+	case store.StatePendingImport:
+		return "pending_import"
+	}
+	return "state_" + state
 }
 
 func (s *Server) applyBootstrap(ctx context.Context, path string, getenv func(string) string) error {
@@ -213,8 +246,20 @@ var tls12Suites = []uint16{
 // up to 10 seconds. Background jobs (key deletion and rotation) run
 // while it serves.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	var root http.Handler = s.Handler
+	if s.cfg.Metrics.Listen == "" {
+		root = s.opsHandler(s.Handler)
+	} else {
+		ops, err := net.Listen("tcp", s.cfg.Metrics.Listen)
+		if err != nil {
+			return fmt.Errorf("metrics.listen %s: %w", s.cfg.Metrics.Listen, err)
+		}
+		opsServer := &http.Server{Handler: s.opsHandler(nil), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+		go opsServer.Serve(ops)
+		defer opsServer.Close()
+	}
 	hs := &http.Server{
-		Handler:           s.Handler,
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
