@@ -30,6 +30,8 @@ type Config struct {
 	Audit *audit.Log
 	// Observer measures every request (none when nil).
 	Observer Observer
+	// Throttle configures the rate limits (throttle.go).
+	Throttle ThrottleConfig
 }
 
 // Handler serves the KMS and IAM endpoints.
@@ -43,6 +45,7 @@ type Handler struct {
 	routes []*route
 	index  routeIndex
 	ids    *requestIDs
+	limits *limits
 	// Now is the handler's clock.
 	Now func() time.Time
 }
@@ -56,6 +59,7 @@ func New(k *kms.Service, i *iam.Service, authn *auth.Authenticator, tokens *auth
 	h.routes = routeTable()
 	h.index = indexRoutes(h.routes)
 	h.ids = newRequestIDs()
+	h.limits = newLimits(cfg.Throttle)
 	return h
 }
 
@@ -169,6 +173,9 @@ func (h *Handler) serve(c *call) (int, string, error) {
 			return h.writeError(c, err)
 		}
 		c.authorized = true
+		if err := h.throttleCall(c); err != nil {
+			return h.writeError(c, err)
+		}
 	}
 	if int64(len(c.body)) > rt.bodyLimit() {
 		// The service's own limit, after authentication: a caller without

@@ -22,6 +22,7 @@ var (
 	errWrongPassword    = errors.New("wrong credentials")
 	errBadTokenRequest  = errors.New("bad token request")
 	errAuditUnavailable = errors.New("audit trail not writable")
+	errThrottled        = errors.New("rate limit exceeded")
 )
 
 // wireError is how one error kind travels: its HTTP status, code and the
@@ -45,6 +46,7 @@ var errorTable = []wireError{
 	{kind: auth.ErrUnauthenticated, status: 401, code: "APIGW.0301", msg: "Incorrect IAM authentication information.", gateway: true},
 	{kind: errNoSuchAPI, status: 404, code: "APIGW.0101", msg: "The API does not exist or has not been published in the environment.", gateway: true},
 	{kind: errNoSuchMethod, status: 404, code: "APIGW.0101", msg: "The API does not exist.", gateway: true},
+	{kind: errThrottled, status: 429, code: "APIGW.0308", msg: "The throttling threshold has been reached.", gateway: true},
 	{kind: errAuditUnavailable, status: 503, code: "KMS.0104", msg: "A system exception occurred. Contact technical support."},
 	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
 	// IAM token endpoint.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/iam"
@@ -96,7 +98,20 @@ func (h *Handler) createToken(c *call) (any, error) {
 	if userName == "" {
 		userName = u.ID
 	}
+	var done func(failed bool)
+	if l := h.limits.login; l != nil {
+		// Limited before the password is checked, so that guesses never
+		// queue for the Argon2id slots ahead of other logins.
+		var wait time.Duration
+		var ok bool
+		if done, wait, ok = l.admit(sourceIP(c.r.RemoteAddr), strings.ToLower(accountName+"/"+userName)); !ok {
+			return nil, h.throttled(c, "login", wait)
+		}
+	}
 	ident, err := h.iam.PasswordLogin(c.ctx, accountName, userName, u.Password)
+	if done != nil {
+		done(errors.Is(err, iam.ErrWrongPassword))
+	}
 	if errors.Is(err, iam.ErrWrongPassword) {
 		return nil, fmt.Errorf("%w: %v", errWrongPassword, err)
 	}

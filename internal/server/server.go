@@ -120,7 +120,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	}); ok {
 		m.KeyStates(sc.KeyStateCounts, stateName)
 	}
-	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, Audit: s.Audit, Observer: m})
+	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, Audit: s.Audit, Observer: m, Throttle: throttleConfig(cfg.Throttle)})
 	if cfg.Bootstrap != "" {
 		if err := s.applyBootstrap(ctx, cfg.Bootstrap, opt.Getenv); err != nil {
 			s.Close()
@@ -143,6 +143,15 @@ func openAudit(cfg config.Config, kr *keyring.Keyring, open func(string) (audit.
 		return nil, err
 	}
 	return audit.Open(audit.Options{Dir: dir, Node: cfg.NodeID, Mode: mode, Key: key, SegmentSize: cfg.Audit.SegmentSize, CheckpointInterval: cfg.Audit.CheckpointInterval.Duration, OpenFile: open, ObserveSync: observe})
+}
+
+// throttleConfig is the API layer's view of the throttle configuration.
+func throttleConfig(t config.Throttle) api.ThrottleConfig {
+	rate := func(r config.Rate) api.Rate { return api.Rate{UserRPS: r.UserRPS, ProjectRPS: r.ProjectRPS, Burst: r.Burst} }
+	return api.ThrottleConfig{
+		Enabled: t.Enabled, Crypto: rate(t.Crypto), Management: rate(t.Management), Read: rate(t.Read),
+		Login: api.LoginLimits{FailuresPerSource: t.Login.FailuresPerSource, FailuresPerUser: t.Login.FailuresPerUser, FailureRefill: t.Login.FailureRefill.Duration, InFlight: t.Login.InFlight},
+	}
 }
 
 // stateName is the metric label of a store key state.

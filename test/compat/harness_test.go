@@ -29,6 +29,7 @@ import (
 
 	kmsdaudit "github.com/kmsd/kmsd/internal/audit"
 	kmsdauth "github.com/kmsd/kmsd/internal/auth"
+	kmsdconfig "github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/server"
 )
 
@@ -109,6 +110,9 @@ type env struct {
 type envOptions struct {
 	cmkQuota int
 	dir      string
+	// configure, when set, changes the dev configuration before the
+	// server starts.
+	configure func(*kmsdconfig.Config)
 }
 
 // start runs a dev server on 127.0.0.1:0 in-process, exactly as
@@ -126,6 +130,9 @@ func start(t *testing.T, opts ...envOptions) *env {
 		o.dir = t.TempDir()
 	}
 	cfg := server.DevConfig(o.dir, "127.0.0.1:0", o.cmkQuota)
+	if o.configure != nil {
+		o.configure(&cfg)
+	}
 	if _, err := server.InitDataDir(cfg); err != nil {
 		t.Fatal(err)
 	}
