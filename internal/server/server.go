@@ -147,7 +147,9 @@ func openAudit(cfg config.Config, kr *keyring.Keyring, open func(string) (audit.
 
 // throttleConfig is the API layer's view of the throttle configuration.
 func throttleConfig(t config.Throttle) api.ThrottleConfig {
-	rate := func(r config.Rate) api.Rate { return api.Rate{UserRPS: r.UserRPS, ProjectRPS: r.ProjectRPS, Burst: r.Burst} }
+	rate := func(r config.Rate) api.Rate {
+		return api.Rate{UserRPS: r.UserRPS, ProjectRPS: r.ProjectRPS, Burst: r.Burst}
+	}
 	return api.ThrottleConfig{
 		Enabled: t.Enabled, Crypto: rate(t.Crypto), Management: rate(t.Management), Read: rate(t.Read),
 		Login: api.LoginLimits{FailuresPerSource: t.Login.FailuresPerSource, FailuresPerUser: t.Login.FailuresPerUser, FailureRefill: t.Login.FailureRefill.Duration, InFlight: t.Login.InFlight},
