@@ -24,12 +24,13 @@ var rules = []struct {
 	{pkg: "internal/ciphertext", external: []string{"github.com/emmansun/gmsm"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/audit", kmsd: []string{"internal/keyring"}, external: []string{"golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/metrics", kmsd: []string{"internal/audit", "internal/kms", "internal/keyring", "internal/store", "internal/ciphertext"}, external: []string{"github.com/prometheus/", "github.com/beorn7/perks", "github.com/cespare/xxhash", "github.com/munnerz/goautoneg", "google.golang.org/protobuf/", "github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/"}},
+	{pkg: "internal/logging", forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/throttle", forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/store", forbidden: []string{"net/http"}},
 	{pkg: "internal/auth", external: []string{"github.com/emmansun/gmsm", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"database/sql"}},
 	{pkg: "internal/kms", kmsd: []string{"internal/keyring", "internal/store", "internal/ciphertext"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/iam", kmsd: []string{"internal/auth", "internal/keyring", "internal/store"}, external: []string{"github.com/emmansun/gmsm", "golang.org/x/crypto/", "golang.org/x/sys/", "go.yaml.in/yaml/v3"}, forbidden: []string{"database/sql"}},
-	{pkg: "internal/api", notDirect: []string{"internal/store"}, kmsd: []string{"internal/audit", "internal/throttle", "internal/auth", "internal/iam", "internal/kms", "internal/keyring", "internal/store", "internal/ciphertext"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/", "go.yaml.in/yaml/v3"}, forbidden: []string{"database/sql"}},
+	{pkg: "internal/api", notDirect: []string{"internal/store"}, kmsd: []string{"internal/audit", "internal/throttle", "internal/logging", "internal/auth", "internal/iam", "internal/kms", "internal/keyring", "internal/store", "internal/ciphertext"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/", "go.yaml.in/yaml/v3"}, forbidden: []string{"database/sql"}},
 }
 
 func TestImportGraph(t *testing.T) {

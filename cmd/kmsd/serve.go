@@ -7,13 +7,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/keyring"
+	"github.com/kmsd/kmsd/internal/logging"
 	"github.com/kmsd/kmsd/internal/server"
 	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
@@ -96,7 +100,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return fmt.Errorf("--log-level %s: %w", *logLevel, err)
 		}
 	}
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	level := new(slog.LevelVar)
+	if l, err := logging.ParseLevel(cfg.Log.Level); err == nil {
+		level.Set(l)
+	}
+	log := logging.New(stderr, level, cfg.Log.Format)
+	if !*dev {
+		// SIGHUP re-reads log.level from the file (the other settings
+		// need a restart).
+		stopHUP := reloadLogLevelOnHUP(ctx, *cfgPath, level, log)
+		defer stopHUP()
+	}
 	srv, err := server.New(ctx, cfg, server.Options{Logger: log, Getenv: getenv})
 	if err != nil {
 		return err
@@ -132,6 +146,39 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		log.Info("kmsd listening", "endpoint", endpoint, "data_dir", cfg.DataDir)
 	}
 	return srv.Serve(ctx, ln)
+}
+
+// reloadLogLevelOnHUP sets level from the configuration file's log.level
+// at every SIGHUP until ctx ends or the returned stop is called.
+func reloadLogLevelOnHUP(ctx context.Context, path string, level *slog.LevelVar, log *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			case <-hup:
+				cfg, err := config.Load(path)
+				if err != nil {
+					log.Error("SIGHUP: configuration not reloaded; the log level is unchanged", "err", err.Error())
+					continue
+				}
+				l, _ := logging.ParseLevel(cfg.Log.Level)
+				if l != level.Level() {
+					log.Info("SIGHUP: log level changed", "from", level.Level().String(), "to", l.String())
+					level.Set(l)
+				}
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+	}
 }
 
 func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {

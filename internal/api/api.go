@@ -16,6 +16,7 @@ import (
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/kms"
+	"github.com/kmsd/kmsd/internal/logging"
 )
 
 // GatewayMaxBody is the API gateway's request body limit (reference
@@ -66,7 +67,10 @@ func New(k *kms.Service, i *iam.Service, authn *auth.Authenticator, tokens *auth
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	c := &call{ctx: r.Context(), r: r, w: w, requestID: h.ids.next(), h: h, start: start}
+	id := h.ids.next()
+	// Lines logged below with the call's context carry its request id
+	// (internal/logging).
+	c := &call{ctx: logging.WithRequestID(r.Context(), id), r: r, w: w, requestID: id, h: h, start: start}
 	c.setHeader(headerRequestID, c.requestID)
 	status, code, err := h.serveRecovering(c)
 	if c.auditErr != nil && h.cfg.Audit.Mode() == audit.ModeRequired {

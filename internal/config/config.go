@@ -158,7 +158,8 @@ type Tokens struct {
 type Log struct {
 	// Level is debug, info, warn or error (default info).
 	Level string `yaml:"level"`
-	// Format is json or text (default json).
+	// Format is json, text or auto (default: text on a terminal, JSON
+	// otherwise).
 	Format string `yaml:"format"`
 }
 
@@ -211,7 +212,7 @@ func Default() Config {
 		Database:              Database{Driver: "sqlite"},
 		Quotas:                Quotas{CMK: DefaultCMKQuota, GrantPerCMK: DefaultGrants},
 		Tokens:                Tokens{TTL: Duration{DefaultTokenTTL}},
-		Log:                   Log{Level: "info", Format: "json"},
+		Log:                   Log{Level: "info", Format: "auto"},
 		DeletionCheckInterval: Duration{DefaultDeletion},
 		RotationCheckInterval: Duration{DefaultRotation},
 		Audit:                 Audit{Mode: DefaultAuditMode, SegmentSize: DefaultSegmentSize, CheckpointInterval: Duration{DefaultCheckpointInterval}},
@@ -340,8 +341,8 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level))
 	}
-	if c.Log.Format != "json" && c.Log.Format != "text" {
-		errs = append(errs, fmt.Errorf("log.format %q: want json or text", c.Log.Format))
+	if c.Log.Format != "json" && c.Log.Format != "text" && c.Log.Format != "auto" {
+		errs = append(errs, fmt.Errorf("log.format %q: want json, text or auto", c.Log.Format))
 	}
 	if c.DeletionCheckInterval.Duration < time.Second {
 		errs = append(errs, errors.New("deletion_check_interval must be at least 1s"))
