@@ -50,8 +50,8 @@ func exitCode(err error, args []string) int {
 const usage = `kmsd — a key management service that speaks the Huawei Cloud KMS API
 
 Usage:
-  kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L]
-  kmsd serve --config FILE [--listen ADDR] [--log-level L]
+  kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L] [--audit MODE]
+  kmsd serve --config FILE [--listen ADDR] [--log-level L] [--audit MODE]
   kmsd init --config FILE
   kmsd iam SUBCOMMAND ...   (kmsd iam help)
   kmsd key SUBCOMMAND ...   (kmsd key help)

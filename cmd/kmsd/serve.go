@@ -38,6 +38,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	data := fs.String("data", "", "data directory (dev default ./"+devDataDir+")")
 	cmkQuota := fs.Int("cmk-quota", devCMKQuota, "dev mode: custom keys allowed per project")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (dev default debug: every request is logged)")
+	auditMode := fs.String("audit", "", "audit mode: required, best_effort or off (overrides audit.mode; dev default best_effort)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -93,6 +94,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	if *dev {
 		cfg.Log.Level = "debug"
+	}
+	if *auditMode != "" {
+		cfg.Audit.Mode = *auditMode
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("--audit %s: %w", *auditMode, err)
+		}
 	}
 	if *logLevel != "" {
 		cfg.Log.Level = *logLevel
