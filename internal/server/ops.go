@@ -18,27 +18,36 @@ import (
 // store reachable, audit trail writable, root key loaded). They are not
 // API routes, so they leave no audit record.
 
-// opsHandler serves the operations endpoints; other paths go to next
-// (nil: 404).
+// opsHandler serves the operations endpoints; other requests go to next
+// (nil: 404) untouched. It matches the three paths exactly rather than
+// through http.ServeMux, which would redirect the API's uncleaned paths
+// (a tag key "..", a "//").
 func (s *Server) opsHandler(next http.Handler) http.Handler {
-	mux := http.NewServeMux()
 	mh := s.metrics.Handler()
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		if !s.cfg.Metrics.AllowRemote && !fromLoopback(r) {
-			http.Error(w, "metrics are served to loopback clients only (metrics.allow_remote)", http.StatusForbidden)
+	if next == nil {
+		next = http.NotFoundHandler()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			next.ServeHTTP(w, r)
 			return
 		}
-		mh.ServeHTTP(w, r)
+		switch r.URL.Path {
+		case "/metrics":
+			if !s.cfg.Metrics.AllowRemote && !fromLoopback(r) {
+				http.Error(w, "metrics are served to loopback clients only (metrics.allow_remote)", http.StatusForbidden)
+				return
+			}
+			mh.ServeHTTP(w, r)
+		case "/healthz":
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"status":"ok"}` + "\n"))
+		case "/readyz":
+			s.serveReady(w, r)
+		default:
+			next.ServeHTTP(w, r)
+		}
 	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"status":"ok"}` + "\n"))
-	})
-	mux.HandleFunc("GET /readyz", s.serveReady)
-	if next != nil {
-		mux.Handle("/", next)
-	}
-	return mux
 }
 
 func fromLoopback(r *http.Request) bool {
