@@ -33,6 +33,9 @@ start() {
 }
 start required
 start off
+# Both servers have the dev identities; the load generator reads the AK/SK
+# from the environment.
+. "$work/required/dev.env"
 run() { $PIN_LOAD "$work/kmsd-bench" load --duration "$DURATION" --concurrency "$CONCURRENCY" --size "$SIZE" --op encrypt-data "$@"; }
 phase() {
 	local mode=$1 line
