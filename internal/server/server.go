@@ -118,7 +118,15 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if sc, ok := any(db).(interface {
 		KeyStateCounts(context.Context) (map[string]int, error)
 	}); ok {
-		m.KeyStates(sc.KeyStateCounts, stateName)
+		m.KeyStates(func(ctx context.Context) (map[string]int, error) {
+			counts, err := sc.KeyStateCounts(ctx)
+			for _, st := range []string{store.StateEnabled, store.StateDisabled, store.StatePendingDeletion, store.StatePendingImport} {
+				if _, ok := counts[st]; !ok && err == nil {
+					counts[st] = 0 // every state has a series, zero included
+				}
+			}
+			return counts, err
+		}, stateName)
 	}
 	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, Audit: s.Audit, Observer: m, Throttle: throttleConfig(cfg.Throttle)})
 	if cfg.Bootstrap != "" {
