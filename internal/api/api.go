@@ -43,6 +43,7 @@ type Handler struct {
 	tokens *auth.TokenSigner
 	log    *slog.Logger
 	cfg    Config
+	issuer *iam.TokenIssuer
 	routes []*route
 	index  routeIndex
 	ids    *requestIDs
@@ -57,6 +58,7 @@ func New(k *kms.Service, i *iam.Service, authn *auth.Authenticator, tokens *auth
 		cfg.TokenTTL = 24 * time.Hour
 	}
 	h := &Handler{kms: k, iam: i, authn: authn, tokens: tokens, log: log, cfg: cfg, Now: time.Now}
+	h.issuer = &iam.TokenIssuer{IAM: i, Signer: tokens, TTL: cfg.TokenTTL, Now: func() time.Time { return h.Now() }}
 	h.routes = routeTable()
 	h.index = indexRoutes(h.routes)
 	h.ids = newRequestIDs()
@@ -173,6 +175,9 @@ func (h *Handler) serve(c *call) (int, string, error) {
 			return h.writeError(c, err)
 		}
 		c.principal = p
+		// The request is decoded before the decision, which reads the
+		// keys it names; a decoding error is answered after it.
+		c.decodeRequest()
 		if err := h.authorize(c); err != nil {
 			return h.writeError(c, err)
 		}
@@ -186,10 +191,14 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		// credentials learns nothing from it.
 		return h.writeError(c, errBodyTooLong)
 	}
-	if rt.handler == nil {
+	if !rt.implemented() {
 		return h.writeError(c, errNotImplemented)
 	}
-	resp, err := rt.handler(h, c)
+	c.decodeRequest()
+	if c.reqErr != nil {
+		return h.writeError(c, c.reqErr)
+	}
+	resp, err := rt.handler.run(h, c, c.req)
 	if err != nil {
 		return h.writeError(c, err)
 	}

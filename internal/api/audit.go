@@ -2,7 +2,9 @@ package api
 
 import (
 	"net"
+	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kmsd/kmsd/internal/audit"
@@ -99,8 +101,8 @@ func (c *call) auditRecord(node string, status int) *audit.Record {
 			r.KeyIDs = []string{id}
 		case c.createdKeyID != "":
 			r.KeyIDs = []string{c.createdKeyID}
-		case c.decoded != nil:
-			if id, _, err := c.decoded.str("key_id", false); err == nil && id != "" {
+		default:
+			if id := requestString(c.req, "key_id"); id != "" {
 				r.KeyIDs = []string{id}
 			}
 		}
@@ -114,15 +116,43 @@ func (c *call) auditRecord(node string, status int) *audit.Record {
 
 // auditAlias returns the key alias the request names.
 func (c *call) auditAlias() string {
-	if c.decoded == nil {
-		return ""
-	}
 	for _, m := range [...]string{"key_alias", "alias"} {
-		if s, _, err := c.decoded.str(m, false); err == nil && s != "" {
+		if s := requestString(c.req, m); s != "" {
 			return s
 		}
 	}
 	return ""
+}
+
+// requestFields caches, by request type, the index of each top-level
+// string member by its JSON name.
+var requestFields sync.Map // reflect.Type → map[string]int
+
+// requestString returns the string member named name of a decoded
+// request (a pointer to its struct, request.go), "" when it has none.
+func requestString(req any, name string) string {
+	v := reflect.ValueOf(req)
+	if req == nil || v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return ""
+	}
+	v = v.Elem()
+	m, ok := requestFields.Load(v.Type())
+	if !ok {
+		idx := map[string]int{}
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Type.Kind() == reflect.String && tag != "" && f.IsExported() {
+				idx[tag] = i
+			}
+		}
+		m, _ = requestFields.LoadOrStore(v.Type(), idx)
+	}
+	i, ok := m.(map[string]int)[name]
+	if !ok {
+		return ""
+	}
+	return v.Field(i).String()
 }
 
 // resourceType is the CTS resource type of an operation.

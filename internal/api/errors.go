@@ -19,7 +19,6 @@ var (
 	errNoSuchMethod     = errors.New("method not defined for path")
 	errInvalidURL       = errors.New("invalid request URL")
 	errNotImplemented   = errors.New("operation not implemented")
-	errWrongPassword    = errors.New("wrong credentials")
 	errBadTokenRequest  = errors.New("bad token request")
 	errAuditUnavailable = errors.New("audit trail not writable")
 	errThrottled        = errors.New("rate limit exceeded")
@@ -50,7 +49,6 @@ var errorTable = []wireError{
 	{kind: errAuditUnavailable, status: 503, code: "KMS.0104", msg: "A system exception occurred. Contact technical support."},
 	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
 	// IAM token endpoint.
-	{kind: errWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
 	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", keystone: true},
 	// KMS service: request shape.
 	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},

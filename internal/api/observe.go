@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kmsd/kmsd/internal/auth"
+	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/kms"
 )
 
@@ -30,7 +31,7 @@ type Observer interface {
 // allowed) access_denied.
 func authFailureReason(c *call, err error) string {
 	switch {
-	case errors.Is(err, errWrongPassword):
+	case errors.Is(err, iam.ErrWrongPassword):
 		return "password"
 	case errors.Is(err, auth.ErrProjectMismatch):
 		return "project_mismatch"

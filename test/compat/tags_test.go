@@ -451,7 +451,7 @@ func TestListKmsByTagsSDK(t *testing.T) {
 		{"no action", model.ListKmsByTagsRequestBody{}, 400, "KMS.0204"},
 		{"unknown action", model.ListKmsByTagsRequestBody{Action: ptr("list")}, 400, "KMS.0404"},
 		{"limit 0", model.ListKmsByTagsRequestBody{Action: ptr("filter"), Limit: ptr("0")}, 400, "KMS.1601"},
-		{"limit 1001", model.ListKmsByTagsRequestBody{Action: ptr("filter"), Limit: ptr("1001")}, 400, "KMS.1601"},
+		{"limit with a sign", model.ListKmsByTagsRequestBody{Action: ptr("filter"), Limit: ptr("+5")}, 400, "KMS.1601"},
 		{"offset -1", model.ListKmsByTagsRequestBody{Action: ptr("filter"), Offset: ptr("-1")}, 400, "KMS.0417"},
 		{"invalid tag key", model.ListKmsByTagsRequestBody{Action: ptr("filter"), Tags: &[]model.Tag{{Key: ptr("a=b")}}}, 400, "KMS.0406"},
 		{"tag key twice", model.ListKmsByTagsRequestBody{Action: ptr("count"), Tags: &[]model.Tag{prod, prod}}, 400, "KMS.0414"},
