@@ -116,3 +116,26 @@ func TestAuditTrail(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditGrant: a call that a grant authorizes is recorded as such, with
+// the grant's id, the key owner's project and the caller from the other
+// account.
+func TestAuditGrant(t *testing.T) {
+	e := start(t)
+	dev, other := e.admin(), e.admin2()
+	key := newKey(t, dev)
+	grantID := createGrant(t, dev, &model.CreateGrantRequestBody{
+		KeyId: key, GranteePrincipal: e.ids.Admin2ID, Operations: []string{"encrypt-data"},
+	})
+	text := secretText(t, "grant-audit")
+	if _, err := grantEncrypt(other, key, text); err != nil {
+		t.Fatal(err)
+	}
+	e.close()
+	var last kmsdaudit.Record
+	kmsdaudit.Read(e.auditDir(), func(_ uint64, r kmsdaudit.Record) error { last = r; return nil })
+	if last.TraceName != "EncryptData" || last.AuthorizedBy != "grant" || len(last.GrantIDs) != 1 || last.GrantIDs[0] != grantID ||
+		last.ProjectID != e.ids.ProjectID || last.User == nil || last.User.ID != e.ids.Admin2ID || last.ResourceID != key {
+		t.Errorf("record of a grant-authorized call: %+v (user %+v)", last, last.User)
+	}
+}
