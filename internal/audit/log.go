@@ -404,9 +404,12 @@ func (l *Log) run() {
 		case <-l.stop:
 			stopping = true
 		}
+		// Take the current batch if it holds records; an empty one stays
+		// current (Appends may fill it), and is not read after Unlock.
 		l.mu.Lock()
 		b := l.cur
-		if len(b.items) > 0 {
+		n := len(b.items)
+		if n > 0 {
 			l.cur = &batch{done: make(chan struct{})}
 		}
 		l.mu.Unlock()
@@ -416,14 +419,14 @@ func (l *Log) run() {
 			}
 			continue
 		}
-		if len(b.items) > 0 {
+		if n > 0 {
 			l.commit(b)
 		}
 		now := l.opt.Now()
 		switch {
 		case stopping && l.sinceCheckpoint > 0,
 			l.sinceCheckpoint > 0 && now.Sub(l.lastCheckpoint) >= l.opt.CheckpointInterval,
-			!l.healthy.Load() && len(b.items) == 0:
+			!l.healthy.Load() && n == 0:
 			// A checkpoint is due; or the trail is unwritable and nothing
 			// else tries it: the checkpoint is the probe.
 			l.checkpoint()
