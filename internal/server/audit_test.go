@@ -69,7 +69,7 @@ func TestAuditRequiredDiskFull(t *testing.T) {
 	dir := t.TempDir()
 	cfg := server.DevConfig(dir, "127.0.0.1:0", 10)
 	cfg.Audit.Mode = "required"
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	disk := &quotaDisk{limit: 1 << 40}

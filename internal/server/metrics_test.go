@@ -20,7 +20,7 @@ import (
 func devServer(t *testing.T) (*server.Server, server.DevIdentities, string) {
 	t.Helper()
 	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 10)
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.New(t.Context(), cfg, server.Options{})

@@ -26,7 +26,6 @@ import (
 	"github.com/kmsd/kmsd/internal/kms"
 	"github.com/kmsd/kmsd/internal/metrics"
 	"github.com/kmsd/kmsd/internal/store"
-	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
 
 // tokenKeyLabel derives the token-signing key from the root key, so every
@@ -90,7 +89,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, cfg.Database.Path)
+	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
