@@ -845,7 +845,7 @@ func TestWireHygiene(t *testing.T) {
 		{"two objects", "POST", describePath, []byte(`{"key_id":"` + unknownKeyID + `"}{}`), 400, "KMS.0202"},
 		{"key_id a number", "POST", describePath, []byte(`{"key_id": 5}`), 400, "KMS.0202"},
 		{"key_id a boolean", "POST", describePath, []byte(`{"key_id": true}`), 400, "KMS.0202"},
-		{"pending_days a number", "POST", e.projectPath("schedule-key-deletion"), []byte(`{"key_id":"` + unknownKeyID + `","pending_days":7}`), 400, "KMS.0202"},
+		{"pending_days a float", "POST", e.projectPath("schedule-key-deletion"), []byte(`{"key_id":"` + unknownKeyID + `","pending_days":7.5}`), 400, "KMS.0202"},
 		{"missing key_id", "POST", describePath, []byte(`{}`), 400, "KMS.0204"},
 		{"empty body", "POST", describePath, nil, 400, "KMS.0204"},
 		{"key_id null", "POST", describePath, []byte(`{"key_id":null}`), 400, "KMS.0204"},
