@@ -16,6 +16,7 @@ import (
 
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/logging"
+	"github.com/kmsd/kmsd/internal/seed"
 	"github.com/kmsd/kmsd/internal/server"
 )
 
@@ -35,9 +36,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	data := fs.String("data", "", "data directory (dev default ./"+devDataDir+")")
 	cmkQuota := fs.Int("cmk-quota", devCMKQuota, "dev mode: custom keys allowed per project")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (dev default debug: every request is logged)")
+	seedPath := fs.String("seed", "", "dev mode: apply this seed file at start (keys with fixed ids and material; docs/seed.md)")
 	auditMode := fs.String("audit", "", "audit mode: required, best_effort or off (overrides audit.mode; dev default best_effort)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	if *dev == (*cfgPath != "") {
 		return errors.New("serve: give exactly one of --dev and --config FILE")
@@ -45,12 +50,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if !*dev {
 		var devOnly []string
 		fs.Visit(func(f *flag.Flag) {
-			if f.Name == "data" || f.Name == "cmk-quota" {
+			if f.Name == "data" || f.Name == "cmk-quota" || f.Name == "seed" {
 				devOnly = append(devOnly, "--"+f.Name)
 			}
 		})
 		if len(devOnly) > 0 {
-			return fmt.Errorf("serve: %s only apply to --dev; with --config set data_dir and quotas.cmk in %s", strings.Join(devOnly, " and "), *cfgPath)
+			return fmt.Errorf("serve: %s only apply to --dev; with --config set data_dir, quotas.cmk and seed in %s", strings.Join(devOnly, ", "), *cfgPath)
 		}
 	}
 	// What to change when the address is unusable.
@@ -74,8 +79,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("serve --dev --listen %s --cmk-quota %d: %w (dev mode takes a loopback address and a quota of at least 1; anything else needs kmsd serve --config FILE)", *listen, *cmkQuota, err)
 		}
-		if _, err := server.Init(ctx, cfg, getenv); err != nil {
-			return fmt.Errorf("data directory %s: %w; choose a directory this user can create and write with --data DIR", abs, err)
+		if err := checkDevIDs(getenv); err != nil {
+			return err
+		}
+		if *seedPath != "" {
+			if cfg.Seed, err = filepath.Abs(*seedPath); err != nil {
+				return err
+			}
 		}
 	} else {
 		var err error
@@ -104,17 +114,47 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return fmt.Errorf("--log-level %s: %w", *logLevel, err)
 		}
 	}
+	var sd *seed.File
+	if cfg.Seed != "" {
+		var err error
+		if sd, err = seed.Load(cfg.Seed); err != nil {
+			return err
+		}
+	}
+	// Bind the port before anything is created, so that a start that
+	// fails on it leaves no files behind.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w; stop what uses it, or choose another address with %s", cfg.Listen, err, listenHint)
+	}
+	defer ln.Close()
+	// cleanup removes the data directory a failed first start created.
+	cleanup := func() {}
+	existed := true
+	if *dev {
+		if _, err := os.Stat(cfg.DataDir); errors.Is(err, os.ErrNotExist) {
+			existed = false
+			cleanup = func() { os.RemoveAll(cfg.DataDir) }
+		}
+	}
+	lock, err := openDataDir(ctx, cfg, *dev, getenv)
+	if err != nil {
+		cleanup()
+		return err
+	}
+	defer lock.release()
+	ok := false
+	defer func() {
+		if !ok {
+			lock.release()
+			cleanup()
+		}
+	}()
 	level := new(slog.LevelVar)
 	if l, err := logging.ParseLevel(cfg.Log.Level); err == nil {
 		level.Set(l)
 	}
 	log := logging.New(stderr, level, cfg.Log.Format)
-	if !*dev {
-		// SIGHUP re-reads log.level from the file (the other settings
-		// need a restart).
-		stopHUP := reloadLogLevelOnHUP(ctx, *cfgPath, level, log)
-		defer stopHUP()
-	}
 	srv, err := server.New(ctx, cfg, server.Options{Logger: log, Getenv: getenv})
 	if err != nil {
 		return err
@@ -125,23 +165,47 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *dev {
 		ids = server.DefaultDevIdentities(getenv)
 		if err := srv.EnsureDevIdentities(ctx, ids); err != nil {
-			return fmt.Errorf("dev identities: %w; ids cannot change in an existing data directory: unset the KMSD_DEV_* variables that differ from its first start, or start afresh with another --data DIR", err)
+			if existed {
+				return fmt.Errorf("dev identities: %w; ids cannot change in an existing data directory: unset the KMSD_DEV_* variables that differ from its first start, or start afresh with another --data DIR", err)
+			}
+			return fmt.Errorf("dev identities: %w", err)
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w; stop what uses it, or choose another address with %s", cfg.Listen, err, listenHint)
+	if sd != nil {
+		rep, err := seed.Apply(ctx, seed.Services{KMS: srv.KMS, IAM: srv.IAM}, sd, getenv)
+		if err != nil {
+			return fmt.Errorf("seed %s: %w", cfg.Seed, err)
+		}
+		log.Info("seed applied", "file", cfg.Seed, "keys", rep.Keys, "changes", len(rep.Changes))
+		for _, c := range rep.Changes {
+			log.Info("seed change", "change", c)
+		}
 	}
+	// SIGHUP: an admin command changed the store; drop the caches now.
+	// Caught from before the server says it listens, so that a SIGHUP
+	// sent on that word never meets the default action (exit); handled
+	// (below) once the lock file is published.
+	// With a configuration file, SIGHUP also re-reads log.level.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer func() {
+		signal.Stop(hup) // no delivery after it returns
+		close(hup)
+	}()
+	ok = true
 	scheme := "http"
 	if cfg.TLS.CertFile != "" {
 		scheme = "https"
 	}
 	endpoint := scheme + "://" + ln.Addr().String()
+	lock.info.Endpoint = endpoint
+	if err := lock.publish(); err != nil {
+		return err
+	}
 	if *dev {
 		env := server.DevEnv(ids, endpoint)
 		envFile := filepath.Join(cfg.DataDir, "dev.env")
 		if err := writePrivateFile(envFile, []byte(env)); err != nil {
-			ln.Close()
 			return err
 		}
 		fmt.Fprintf(stdout, "kmsd dev server listening on %s (data in %s)\n", endpoint, cfg.DataDir)
@@ -149,39 +213,78 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	} else {
 		log.Info("kmsd listening", "endpoint", endpoint, "data_dir", cfg.DataDir)
 	}
-	return srv.Serve(ctx, ln)
-}
-
-// reloadLogLevelOnHUP sets level from the configuration file's log.level
-// at every SIGHUP until ctx ends or the returned stop is called.
-func reloadLogLevelOnHUP(ctx context.Context, path string, level *slog.LevelVar, log *slog.Logger) (stop func()) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	done := make(chan struct{})
 	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-done:
-				return
-			case <-hup:
-				cfg, err := config.Load(path)
-				if err != nil {
-					log.Error("SIGHUP: configuration not reloaded; the log level is unchanged", "err", err.Error())
-					continue
-				}
-				l, _ := logging.ParseLevel(cfg.Log.Level)
-				if l != level.Level() {
-					log.Info("SIGHUP: log level changed", "from", level.Level().String(), "to", l.String())
-					level.Set(l)
-				}
+		for range hup {
+			if !*dev {
+				reloadLogLevel(*cfgPath, level, log)
+			}
+			srv.FlushCaches()
+			lock.info.Flushes++
+			if err := lock.publish(); err != nil {
+				log.Warn("cannot record the cache flush in the lock file", "err", err.Error())
 			}
 		}
 	}()
-	return func() {
-		signal.Stop(hup)
-		close(done)
+	return srv.Serve(ctx, ln)
+}
+
+// openDataDir creates the data directory in dev mode and takes its lock.
+func openDataDir(ctx context.Context, cfg config.Config, dev bool, getenv func(string) string) (*dataLock, error) {
+	if dev {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory %s: %w; choose a directory this user can create and write with --data DIR", cfg.DataDir, err)
+		}
+	}
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if dev {
+		if _, err := server.Init(ctx, cfg, getenv); err != nil {
+			lock.release()
+			return nil, fmt.Errorf("data directory %s: %w; choose a directory this user can create and write with --data DIR", cfg.DataDir, err)
+		}
+	}
+	return lock, nil
+}
+
+// devIDVars are the dev identity variables that hold ids.
+var devIDVars = []string{"KMSD_DEV_ACCOUNT_ID", "KMSD_DEV_PROJECT_ID", "KMSD_DEV2_ACCOUNT_ID", "KMSD_DEV2_PROJECT_ID"}
+
+// checkDevIDs checks the id overrides before anything is created.
+func checkDevIDs(getenv func(string) string) error {
+	for _, k := range devIDVars {
+		if v := getenv(k); v != "" && !isHexID(v) {
+			return fmt.Errorf("%s=%q: an id must be 32 hex digits (0-9, a-f), such as 0123456789abcdef0123456789abcdef", k, v)
+		}
+	}
+	return nil
+}
+
+func isHexID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// reloadLogLevel sets level from the configuration file's log.level (the
+// other settings need a restart); serve calls it at every SIGHUP.
+func reloadLogLevel(path string, level *slog.LevelVar, log *slog.Logger) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		log.Error("SIGHUP: configuration not reloaded; the log level is unchanged", "err", err.Error())
+		return
+	}
+	l, _ := logging.ParseLevel(cfg.Log.Level)
+	if l != level.Level() {
+		log.Info("SIGHUP: log level changed", "from", level.Level().String(), "to", l.String())
+		level.Set(l)
 	}
 }
 

@@ -49,6 +49,9 @@ var errorTable = []wireError{
 	{kind: errAuditUnavailable, status: 503, code: "KMS.0104", msg: "A system exception occurred. Contact technical support."},
 	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
 	// IAM token endpoint.
+	// Keystone's answer to a scope the user cannot have (a project that is
+	// not in the account), distinct from a wrong password.
+	{kind: iam.ErrUnknownScope, status: 401, code: "401", msg: "The request you have made requires authentication.", keystone: true},
 	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", keystone: true},
 	// KMS service: request shape.
 	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -22,6 +23,10 @@ type TokenRequest struct {
 	// to the account.
 	Project *ProjectScope
 }
+
+// ErrUnknownScope is a login whose password was right but whose scope
+// names no project of the account.
+var ErrUnknownScope = errors.New("iam: token scope names no project of the account")
 
 // ProjectScope names a project of a token's scope.
 type ProjectScope struct {
@@ -69,7 +74,7 @@ func (t *TokenIssuer) Issue(ctx context.Context, in TokenRequest) (string, auth.
 			}
 		}
 		if claims.ProjectID == "" {
-			return "", auth.TokenClaims{}, fmt.Errorf("%w: no such project in the account", ErrWrongPassword)
+			return "", auth.TokenClaims{}, fmt.Errorf("%w: project %q (id %q) is not in account %s", ErrUnknownScope, sp.Name, sp.ID, ident.AccountName)
 		}
 	}
 	now := t.Now().UTC()

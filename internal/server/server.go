@@ -59,6 +59,10 @@ type Options struct {
 	// AuditOpenFile opens audit segment files (os.OpenFile when nil);
 	// tests fill the disk with it.
 	AuditOpenFile func(path string) (audit.File, error)
+	// NoAudit opens no audit trail: for the admin commands, which work on
+	// the store beside a serving process that owns the node's chain (a
+	// chain has exactly one writer) and serve no requests.
+	NoAudit bool
 }
 
 // New opens the store and the root key named by cfg and builds the
@@ -106,6 +110,9 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s.IAM = iam.New(st, kr, opt.Logger)
 	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
+	if opt.NoAudit {
+		cfg.Audit.Mode = string(audit.ModeOff)
+	}
 	if s.Audit, err = openAudit(cfg, kr, opt.AuditOpenFile, m.ObserveAuditSync); err != nil {
 		db.Close()
 		return nil, err
@@ -320,6 +327,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// FlushCaches drops the server's caches of keys and identities, so that
+// it sees at once what another process (kmsd iam, kmsd key) changed in
+// its store.
+func (s *Server) FlushCaches() {
+	s.KMS.InvalidateAll()
+	s.IAM.Invalidate()
+	s.log.Info("caches flushed: the store was changed by an admin command")
 }
 
 // Close writes the audit trail's last records and checkpoint, and
