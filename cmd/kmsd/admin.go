@@ -77,7 +77,9 @@ func openAdmin(ctx context.Context, name string, args []string, stderr io.Writer
 			return nil, nil, fmt.Errorf("no data directory at %s (start kmsd serve --dev once, or pass --config): %w", abs, err)
 		}
 	}
-	srv, err := server.New(ctx, cfg, server.Options{Getenv: getenv})
+	// Admin commands change the store directly and serve no requests: the
+	// node's audit chain belongs to its serving process.
+	srv, err := server.New(ctx, cfg, server.Options{Getenv: getenv, NoAudit: true})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -7,6 +7,7 @@
 //	kmsd iam …                       manage accounts, projects, users, access keys, policies
 //	kmsd key …                       create default keys and keys of any spec
 //	kmsd kms …                       a client of the KMS API, any KMS endpoint
+//	kmsd audit verify|tail|export    check and read audit trails offline
 package main
 
 import (
@@ -15,10 +16,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 )
 
@@ -56,13 +55,14 @@ func exitCode(err error, args []string) int {
 const usage = `kmsd — a key management service that speaks the Huawei Cloud KMS API
 
 Usage:
-  kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L] [--seed FILE] [--console=false]
-  kmsd serve --config FILE [--listen ADDR] [--log-level L]
+  kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L] [--seed FILE] [--console=false] [--audit MODE]
+  kmsd serve --config FILE [--listen ADDR] [--log-level L] [--audit MODE]
   kmsd init --config FILE
   kmsd iam SUBCOMMAND ...   (kmsd iam help)
   kmsd key SUBCOMMAND ...   (kmsd key help)
   kmsd kms COMMAND ...      a client of the KMS API (kmsd kms help)
   kmsd seed export ...      write the data directory's keys as a seed file (kmsd seed help)
+  kmsd audit SUBCOMMAND ... check and read audit trails offline (kmsd audit help)
   kmsd version
 `
 
@@ -91,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdSeed(ctx, args[1:], stdout, stderr, getenv)
 	case "kms":
 		return cmdKMS(ctx, args[1:], stdout, stderr, getenv)
+	case "audit":
+		return cmdAudit(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, buildInfo())
 		return nil
@@ -104,22 +106,3 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
-
-func newLogger(w io.Writer, level, format string) *slog.Logger {
-	var l slog.Level
-	switch strings.ToLower(level) {
-	case "debug":
-		l = slog.LevelDebug
-	case "warn":
-		l = slog.LevelWarn
-	case "error":
-		l = slog.LevelError
-	default:
-		l = slog.LevelInfo
-	}
-	opts := &slog.HandlerOptions{Level: l}
-	if format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
-	}
-	return slog.New(slog.NewJSONHandler(w, opts))
-}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -39,6 +40,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (dev default debug: every request is logged)")
 	consoleOn := fs.Bool("console", true, "dev mode: serve the web console at /console (--console=false: off)")
 	seedPath := fs.String("seed", "", "dev mode: apply this seed file at start (keys with fixed ids and material; docs/seed.md)")
+	auditMode := fs.String("audit", "", "audit mode: required, best_effort or off (overrides audit.mode; dev default best_effort)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -104,6 +106,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *dev {
 		cfg.Log.Level = "debug"
 	}
+	if *auditMode != "" {
+		cfg.Audit.Mode = *auditMode
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("--audit %s: %w", *auditMode, err)
+		}
+	}
 	if *logLevel != "" {
 		cfg.Log.Level = *logLevel
 		if err := cfg.Validate(); err != nil {
@@ -146,11 +154,23 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			cleanup()
 		}
 	}()
+	level := new(slog.LevelVar)
+	if l, err := logging.ParseLevel(cfg.Log.Level); err == nil {
+		level.Set(l)
+	}
+	// "auto" is decided on the terminal itself, before the buffer wraps it.
+	format := cfg.Log.Format
+	if format == "auto" {
+		format = "json"
+		if logging.IsTerminal(stderr) {
+			format = "text"
+		}
+	}
 	// Log lines are written out from memory every few milliseconds, not
 	// on the request's path; Close (after the server's) writes the rest.
 	logBuf := logging.NewBuffer(stderr)
 	defer logBuf.Close()
-	log := newLogger(logBuf, cfg.Log.Level, cfg.Log.Format)
+	log := logging.New(logBuf, level, format)
 	srv, err := server.New(ctx, cfg, server.Options{Logger: log, Getenv: getenv})
 	if err != nil {
 		if diskFull(err) {
@@ -181,6 +201,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			log.Info("seed change", "change", c)
 		}
 	}
+	// SIGHUP: an admin command changed the store; drop the caches now.
+	// Caught from before the server says it listens, so that a SIGHUP
+	// sent on that word never meets the default action (exit); handled
+	// (below) once the lock file is published.
+	// With a configuration file, SIGHUP also re-reads log.level.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer func() {
+		signal.Stop(hup) // no delivery after it returns
+		close(hup)
+	}()
 	ok = true
 	scheme := "http"
 	if cfg.TLS.CertFile != "" {
@@ -205,15 +236,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	} else {
 		log.Info("kmsd listening", "endpoint", endpoint, "data_dir", cfg.DataDir)
 	}
-	// SIGHUP: an admin command changed the store; drop the caches now.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer func() {
-		signal.Stop(hup) // no delivery after it returns
-		close(hup)
-	}()
 	go func() {
 		for range hup {
+			if !*dev {
+				reloadLogLevel(*cfgPath, level, log)
+			}
 			srv.FlushCaches()
 			lock.info.Flushes++
 			if err := lock.publish(); err != nil {
@@ -267,6 +294,21 @@ func isHexID(s string) bool {
 		}
 	}
 	return true
+}
+
+// reloadLogLevel sets level from the configuration file's log.level (the
+// other settings need a restart); serve calls it at every SIGHUP.
+func reloadLogLevel(path string, level *slog.LevelVar, log *slog.Logger) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		log.Error("SIGHUP: configuration not reloaded; the log level is unchanged", "err", err.Error())
+		return
+	}
+	l, _ := logging.ParseLevel(cfg.Log.Level)
+	if l != level.Level() {
+		log.Info("SIGHUP: log level changed", "from", level.Level().String(), "to", l.String())
+		level.Set(l)
+	}
 }
 
 func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {

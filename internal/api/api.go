@@ -12,9 +12,11 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/kmsd/kmsd/internal/audit"
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/kms"
+	"github.com/kmsd/kmsd/internal/logging"
 )
 
 // GatewayMaxBody is the API gateway's request body limit (reference
@@ -33,6 +35,12 @@ type Config struct {
 	// ListAliases is the shape of list-aliases answers: ListAliasesAuto
 	// (the default), ListAliasesObject or ListAliasesArray (client.go).
 	ListAliases string
+	// Audit receives one record per request (none when nil).
+	Audit *audit.Log
+	// Observer measures every request (none when nil).
+	Observer Observer
+	// Throttle configures the rate limits (throttle.go).
+	Throttle ThrottleConfig
 }
 
 // Handler serves the KMS and IAM endpoints.
@@ -48,6 +56,7 @@ type Handler struct {
 	index  routeIndex
 	ids    *requestIDs
 	bodies *budget
+	limits *limits
 	// Now is the handler's clock.
 	Now func() time.Time
 }
@@ -63,15 +72,35 @@ func New(k *kms.Service, i *iam.Service, authn *auth.Authenticator, tokens *auth
 	h.index = indexRoutes(h.routes)
 	h.ids = newRequestIDs()
 	h.bodies = newBudget(cfg.BodyBudget, cfg.BodyWait)
+	h.limits = newLimits(cfg.Throttle)
 	return h
 }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	c := &call{ctx: r.Context(), r: r, w: w, requestID: h.ids.next()}
+	id := h.ids.next()
+	// Lines logged below with the call's context carry its request id
+	// (internal/logging).
+	c := &call{ctx: logging.WithRequestID(r.Context(), id), r: r, w: w, requestID: id, h: h, start: start}
 	c.setHeader(headerRequestID, c.requestID)
 	status, code, err := h.serveRecovering(c)
+	if c.auditErr != nil && h.cfg.Audit.Mode() == audit.ModeRequired {
+		// The answer was replaced (audit.go).
+		status, code, err = http.StatusServiceUnavailable, "KMS.0104", c.auditErr
+	}
+	if o := h.cfg.Observer; o != nil {
+		op := ""
+		if c.route != nil {
+			op = c.route.op
+		}
+		o.Request(op, status, code, time.Since(start))
+		if status == http.StatusUnauthorized || status == http.StatusForbidden {
+			if reason := authFailureReason(c, err); reason != "" {
+				o.AuthFailure(reason)
+			}
+		}
+	}
 	// Successful requests log at debug level (an access log costs a write
 	// per request on the hot path); refused ones at info, failures at error.
 	// A 501 (an operation kmsd does not build yet) is the client's call,
@@ -143,6 +172,9 @@ func (h *Handler) serve(c *call) (int, string, error) {
 	if err := checkFraming(c); err != nil {
 		return h.writeError(c, err)
 	}
+	if h.auditRefuses() {
+		return h.writeError(c, errAuditUnavailable)
+	}
 	rt, project, params, err := h.match(c.r.Method, c.r.URL)
 	if err != nil {
 		return h.writeError(c, err)
@@ -179,6 +211,10 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		if err := h.authorize(c); err != nil {
 			return h.writeError(c, err)
 		}
+		c.authorized = true
+		if err := h.throttleCall(c); err != nil {
+			return h.writeError(c, err)
+		}
 	}
 	if int64(len(c.body)) > rt.bodyLimit() {
 		// The service's own limit, after authentication: a caller without
@@ -201,8 +237,7 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		status = http.StatusOK
 	}
 	if status == http.StatusNoContent {
-		c.wroteHeader = true
-		c.w.WriteHeader(status)
+		c.writeStatus(status)
 		return status, "", nil
 	}
 	if resp == nil {

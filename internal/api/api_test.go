@@ -28,11 +28,11 @@ type testServer struct {
 
 func newTestServer(t testing.TB, opts ...func(*config.Config)) *testServer {
 	t.Helper()
-	return newTestServerWith(t, server.Options{})
+	return newTestServerWith(t, server.Options{}, opts...)
 }
 
 // newTestServerWith is newTestServer with opt (its Getenv is replaced).
-func newTestServerWith(t testing.TB, opt server.Options) *testServer {
+func newTestServerWith(t testing.TB, opt server.Options, opts ...func(*config.Config)) *testServer {
 	t.Helper()
 	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 1000)
 	for _, o := range opts {

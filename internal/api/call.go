@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/kms"
@@ -44,6 +45,20 @@ type call struct {
 	headerValues [3]string
 	// wroteHeader is set once the response status is written.
 	wroteHeader bool
+
+	// h is the handler serving the call; start is when it arrived.
+	h     *Handler
+	start time.Time
+	// authorized is set once IAM policies allowed the call.
+	authorized bool
+	// errCode is the Huawei error code of a refused call; audited is set
+	// once its audit record was written (audit.go), auditErr when that
+	// failed.
+	errCode  string
+	audited  bool
+	auditErr error
+	// createdKeyID is the key a create-key call made.
+	createdKeyID string
 }
 
 // project returns the project the call is served in: the caller's, or

@@ -24,6 +24,8 @@ var (
 	errHeadersTooLarge  = errors.New("request headers larger than the gateway limit")
 	errBadTokenRequest  = errors.New("bad token request")
 	errBodiesBusy       = errors.New("request bodies in flight hold the whole body budget")
+	errAuditUnavailable = errors.New("audit trail not writable")
+	errThrottled        = errors.New("rate limit exceeded")
 )
 
 // wireError is how one error kind travels: its HTTP status, code and the
@@ -47,6 +49,8 @@ var errorTable = []wireError{
 	{kind: auth.ErrUnauthenticated, status: 401, code: "APIGW.0301", msg: "Incorrect IAM authentication information.", gateway: true},
 	{kind: errNoSuchAPI, status: 404, code: "APIGW.0101", msg: "The API does not exist or has not been published in the environment.", gateway: true},
 	{kind: errNoSuchMethod, status: 404, code: "APIGW.0101", msg: "The API does not exist.", gateway: true},
+	{kind: errThrottled, status: 429, code: "APIGW.0308", msg: "The throttling threshold has been reached.", gateway: true},
+	{kind: errAuditUnavailable, status: 503, code: "KMS.0104", msg: "A system exception occurred. Contact technical support."},
 	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
 	{kind: errURITooLong, status: 414, code: "APIGW.0201", msg: "Request URI too large.", gateway: true},
 	// The gateway answers 494 (nginx's own status); kmsd answers the

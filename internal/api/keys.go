@@ -145,6 +145,7 @@ func (h *Handler) createKey(c *call, r *createKeyRequest) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.createdKeyID = k.KeyID // for the audit record
 	// KeKInfo (reference kms-api.md §4): region_id is the SDK's third
 	// member, the region the key lives in (its KeyDetails realm).
 	return map[string]any{"key_info": map[string]string{"key_id": k.KeyID, "domain_id": k.AccountID, "region_id": h.kms.Region()}}, nil

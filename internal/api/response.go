@@ -60,6 +60,7 @@ func (h *Handler) writeError(c *call, err error) (int, string, error) {
 		e.Code, e.Msg = w.code, w.msg
 		body = e
 	}
+	c.errCode = w.code
 	c.writeJSON(w.status, body)
 	return w.status, w.code, err
 }
@@ -91,6 +92,9 @@ const autoContentLength = 2048
 // response carries a Content-Length; for a small body net/http adds it,
 // which costs less than a header of the handler's.
 func (c *call) writeJSON(status int, v any) {
+	if !c.commitAudit(status) {
+		status, v = http.StatusServiceUnavailable, auditUnavailableBody
+	}
 	b, ok := v.(rawJSON)
 	if !ok {
 		var err error
@@ -105,4 +109,14 @@ func (c *call) writeJSON(status int, v any) {
 	c.wroteHeader = true
 	c.w.WriteHeader(status)
 	_, _ = c.w.Write(b)
+}
+
+// writeStatus answers with status and no body.
+func (c *call) writeStatus(status int) {
+	if !c.commitAudit(status) {
+		c.writeJSON(http.StatusServiceUnavailable, auditUnavailableBody)
+		return
+	}
+	c.wroteHeader = true
+	c.w.WriteHeader(status)
 }

@@ -2,8 +2,11 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/iam"
@@ -90,11 +93,30 @@ func (h *Handler) createToken(c *call) (any, error) {
 	if sp := req.Auth.Scope.Project; sp != nil {
 		in.Project = &iam.ProjectScope{ID: sp.ID, Name: sp.Name}
 	}
+	var done func(failed bool)
+	if l := h.limits.login; l != nil {
+		// Limited before the password is checked, so that guesses never
+		// queue for the Argon2id slots ahead of other logins (throttle.go).
+		account := in.AccountName
+		if account == "" {
+			account = "id:" + in.AccountID
+		}
+		var wait time.Duration
+		var ok bool
+		if done, wait, ok = l.admit(sourceIP(c.r.RemoteAddr), strings.ToLower(account+"/"+in.UserName)); !ok {
+			return nil, h.throttled(c, "login", wait)
+		}
+	}
 	tok, claims, err := h.issuer.Issue(c.ctx, in)
+	if done != nil {
+		done(errors.Is(err, iam.ErrWrongPassword))
+	}
 	if err != nil {
 		return nil, err
 	}
 	c.w.Header().Set("X-Subject-Token", tok)
+	// The audit record and the log name who obtained the token.
+	c.principal = auth.Principal{Identity: auth.Identity{AccountID: claims.AccountID, AccountName: claims.AccountName, UserID: claims.UserID, UserName: claims.UserName}, ProjectID: claims.ProjectID, Method: "password"}
 	return map[string]any{"token": tokenView(claims)}, nil
 }
 

@@ -63,6 +63,15 @@ type Config struct {
 	Attestation Attestation `yaml:"attestation"`
 	// Console configures the web console (docs/console.md).
 	Console Console `yaml:"console"`
+	// NodeID names this node in audit records and names its audit chain
+	// (default: the host name).
+	NodeID string `yaml:"node_id"`
+	// Audit configures the audit trail.
+	Audit Audit `yaml:"audit"`
+	// Metrics configures /metrics.
+	Metrics Metrics `yaml:"metrics"`
+	// Throttle configures request rate limits.
+	Throttle Throttle `yaml:"throttle"`
 
 	// Dir is the directory relative paths are resolved against: the
 	// configuration file's (set by Parse, not a key of the file). The
@@ -126,6 +135,64 @@ type Console struct {
 	Path string `yaml:"path"`
 }
 
+// Audit configures the audit trail (docs/audit.md).
+type Audit struct {
+	// Mode is required (default), best_effort or off.
+	Mode string `yaml:"mode"`
+	// Dir holds one chain per node, in Dir/NODE_ID (default
+	// DATA_DIR/audit).
+	Dir string `yaml:"dir"`
+	// SegmentSize is the size in bytes after which a segment is closed
+	// (default 64 MiB).
+	SegmentSize int64 `yaml:"segment_size"`
+	// CheckpointInterval is how often the chain head is signed (default
+	// 1m).
+	CheckpointInterval Duration `yaml:"checkpoint_interval"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	// Listen, when set, serves /metrics, /healthz and /readyz on their
+	// own address; otherwise they share the API listener.
+	Listen string `yaml:"listen"`
+	// AllowRemote serves /metrics to non-loopback clients too.
+	AllowRemote bool `yaml:"allow_remote"`
+}
+
+// Throttle configures per-user and per-project token buckets by
+// operation class, and the limits on failed logins.
+type Throttle struct {
+	// Enabled turns the request rate limits on (default true; dev mode
+	// false). The login limits are always on.
+	Enabled    bool `yaml:"enabled"`
+	Crypto     Rate `yaml:"crypto"`
+	Management Rate `yaml:"management"`
+	Read       Rate `yaml:"read"`
+	// Login limits failed password logins.
+	Login Login `yaml:"login"`
+}
+
+// Rate is a token bucket per user and per project: a sustained rate in
+// requests per second and a burst.
+type Rate struct {
+	UserRPS    float64 `yaml:"user_rps"`
+	ProjectRPS float64 `yaml:"project_rps"`
+	Burst      int     `yaml:"burst"`
+}
+
+// Login limits password guessing on POST /v3/auth/tokens.
+type Login struct {
+	// FailuresPerSource and FailuresPerUser are how many failed logins a
+	// source address or a user name may have in a burst before further
+	// attempts are refused; one more is allowed every FailureRefill.
+	FailuresPerSource int      `yaml:"failures_per_source"`
+	FailuresPerUser   int      `yaml:"failures_per_user"`
+	FailureRefill     Duration `yaml:"failure_refill"`
+	// InFlight is how many password checks one source address or one
+	// user name may have running or waiting at once.
+	InFlight int `yaml:"in_flight"`
+}
+
 // TLS names PEM files.
 type TLS struct {
 	CertFile string `yaml:"cert_file"`
@@ -168,7 +235,8 @@ type Tokens struct {
 type Log struct {
 	// Level is debug, info, warn or error (default info).
 	Level string `yaml:"level"`
-	// Format is json or text (default json).
+	// Format is json, text or auto (default: text on a terminal, JSON
+	// otherwise).
 	Format string `yaml:"format"`
 }
 
@@ -204,6 +272,19 @@ const (
 	DefaultConsole    = "/console"
 	// DefaultShutdownTimeout is how long a stop waits for requests.
 	DefaultShutdownTimeout = 10 * time.Second
+
+	DefaultAuditMode          = "required"
+	DefaultSegmentSize        = 64 << 20
+	DefaultCheckpointInterval = time.Minute
+)
+
+// Default rate limits (docs/operations.md): per user and per project, by
+// operation class.
+var (
+	DefaultCryptoRate     = Rate{UserRPS: 1000, ProjectRPS: 2000, Burst: 2000}
+	DefaultManagementRate = Rate{UserRPS: 20, ProjectRPS: 50, Burst: 50}
+	DefaultReadRate       = Rate{UserRPS: 100, ProjectRPS: 300, Burst: 300}
+	DefaultLogin          = Login{FailuresPerSource: 10, FailuresPerUser: 5, FailureRefill: Duration{30 * time.Second}, InFlight: 2}
 )
 
 // Default returns the configuration used when a file sets nothing.
@@ -214,7 +295,7 @@ func Default() Config {
 		Database:              Database{Driver: "sqlite"},
 		Quotas:                Quotas{CMK: DefaultCMKQuota, GrantPerCMK: DefaultGrants},
 		Tokens:                Tokens{TTL: Duration{DefaultTokenTTL}},
-		Log:                   Log{Level: "info", Format: "json"},
+		Log:                   Log{Level: "info", Format: "auto"},
 		DeletionCheckInterval: Duration{DefaultDeletion},
 		RotationCheckInterval: Duration{DefaultRotation},
 		Bodies:                Bodies{Budget: DefaultBodyBudget, Wait: Duration{DefaultBodyWait}},
@@ -222,6 +303,8 @@ func Default() Config {
 		ShutdownTimeout:       Duration{DefaultShutdownTimeout},
 		Compat:                Compat{ListAliases: "auto"},
 		Attestation:           Attestation{Timeout: Duration{DefaultAttestationTimeout}},
+		Audit:                 Audit{Mode: DefaultAuditMode, SegmentSize: DefaultSegmentSize, CheckpointInterval: Duration{DefaultCheckpointInterval}},
+		Throttle:              Throttle{Enabled: true, Crypto: DefaultCryptoRate, Management: DefaultManagementRate, Read: DefaultReadRate, Login: DefaultLogin},
 	}
 	return c
 }
@@ -235,7 +318,7 @@ func Parse(r io.Reader, baseDir string) (Config, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
-	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap, &c.Seed} {
+	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap, &c.Audit.Dir, &c.Seed} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(baseDir, *p)
 		}
@@ -257,8 +340,14 @@ func Load(path string) (Config, error) {
 
 // fill derives paths that default from DataDir.
 func (c *Config) fill() {
+	if c.NodeID == "" {
+		c.NodeID = hostNode()
+	}
 	if c.DataDir == "" {
 		return
+	}
+	if c.Audit.Dir == "" {
+		c.Audit.Dir = filepath.Join(c.DataDir, "audit")
 	}
 	if c.Database.Path == "" {
 		c.Database.Path = filepath.Join(c.DataDir, "kmsd.db")
@@ -267,6 +356,35 @@ func (c *Config) fill() {
 		c.RootKey.File = filepath.Join(c.DataDir, "root.key")
 	}
 }
+
+// hostNode is the default node id: the host name, with characters a
+// node id cannot hold replaced by "-".
+func hostNode() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "node-1"
+	}
+	b := []byte(h)
+	for i, c := range b {
+		if !validNodeChar(c) {
+			b[i] = '-'
+		}
+	}
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	if b[0] == '.' {
+		b[0] = '-'
+	}
+	return string(b)
+}
+
+func validNodeChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-'
+}
+
+// AuditChainDir is the directory of this node's audit chain.
+func (c Config) AuditChainDir() string { return filepath.Join(c.Audit.Dir, c.NodeID) }
 
 // PassphraseParamsPath is where the Argon2id parameters of a passphrase
 // root key live.
@@ -315,8 +433,8 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level))
 	}
-	if c.Log.Format != "json" && c.Log.Format != "text" {
-		errs = append(errs, fmt.Errorf("log.format %q: want json or text", c.Log.Format))
+	if c.Log.Format != "json" && c.Log.Format != "text" && c.Log.Format != "auto" {
+		errs = append(errs, fmt.Errorf("log.format %q: want json, text or auto", c.Log.Format))
 	}
 	if c.DeletionCheckInterval.Duration < time.Second {
 		errs = append(errs, errors.New("deletion_check_interval must be at least 1s"))
@@ -346,6 +464,33 @@ func (c Config) Validate() error {
 	case "auto", "object", "array":
 	default:
 		errs = append(errs, fmt.Errorf("compat.list_aliases %q: want auto, object or array", c.Compat.ListAliases))
+	}
+	if n := c.NodeID; n == "" || len(n) > 64 || n[0] == '.' || strings.IndexFunc(n, func(r rune) bool { return r > 127 || !validNodeChar(byte(r)) }) >= 0 {
+		errs = append(errs, fmt.Errorf("node_id %q: want 1 to 64 of A-Z a-z 0-9 . _ -, not starting with a dot", n))
+	}
+	switch c.Audit.Mode {
+	case "required", "best_effort", "off":
+	default:
+		errs = append(errs, fmt.Errorf("audit.mode %q: want required, best_effort or off", c.Audit.Mode))
+	}
+	if c.Audit.SegmentSize < 4096 {
+		errs = append(errs, errors.New("audit.segment_size must be at least 4096"))
+	}
+	if c.Audit.CheckpointInterval.Duration < time.Second {
+		errs = append(errs, errors.New("audit.checkpoint_interval must be at least 1s"))
+	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			errs = append(errs, fmt.Errorf("metrics.listen %q: %w", c.Metrics.Listen, err))
+		}
+	}
+	for name, r := range map[string]Rate{"crypto": c.Throttle.Crypto, "management": c.Throttle.Management, "read": c.Throttle.Read} {
+		if r.UserRPS < 0 || r.ProjectRPS < 0 || r.Burst < 1 {
+			errs = append(errs, fmt.Errorf("throttle.%s: user_rps and project_rps must be at least 0 (0: no limit), burst at least 1", name))
+		}
+	}
+	if l := c.Throttle.Login; l.FailuresPerSource < 1 || l.FailuresPerUser < 1 || l.InFlight < 1 || l.FailureRefill.Duration <= 0 {
+		errs = append(errs, errors.New("throttle.login: failures_per_source, failures_per_user and in_flight must be at least 1, failure_refill positive"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)

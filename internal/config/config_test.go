@@ -17,13 +17,19 @@ func TestParse(t *testing.T) {
 			if c.Listen != DefaultListen || c.Region != DefaultRegion || c.Quotas.CMK != 20 || c.Quotas.GrantPerCMK != 100 {
 				t.Errorf("defaults: %+v", c)
 			}
-			if c.Tokens.TTL.Duration != 24*time.Hour || c.Log.Format != "json" {
+			if c.Tokens.TTL.Duration != 24*time.Hour || c.Log.Format != "auto" {
 				t.Errorf("defaults: %+v", c)
+			}
+			if c.Audit.Mode != "required" || c.Audit.Dir != "/var/lib/kmsd/audit" || c.NodeID == "" || !c.Throttle.Enabled || c.Throttle.Login != DefaultLogin {
+				t.Errorf("audit and throttle defaults: %+v", c)
 			}
 			if c.Database.Path != "/var/lib/kmsd/kmsd.db" || c.RootKey.File != "/var/lib/kmsd/root.key" {
 				t.Errorf("derived paths: %+v", c)
 			}
 		}},
+		{name: "bad audit mode", yaml: "data_dir: /d\naudit: {mode: sometimes}\n", wantErr: "audit.mode"},
+		{name: "bad node id", yaml: "data_dir: /d\nnode_id: a/b\n", wantErr: "node_id"},
+		{name: "bad burst", yaml: "data_dir: /d\nthrottle: {crypto: {user_rps: 1, burst: 0}}\n", wantErr: "throttle.crypto"},
 		{name: "relative paths", yaml: "data_dir: data\ntls: {cert_file: c.pem, key_file: k.pem}\nlisten: 0.0.0.0:8443\n", check: func(t *testing.T, c Config) {
 			if c.DataDir != "/etc/kmsd/data" || c.TLS.CertFile != "/etc/kmsd/c.pem" {
 				t.Errorf("paths not resolved against the file's directory: %+v", c)

@@ -544,7 +544,12 @@ func (s *Service) RunImportExpiryJob(ctx context.Context, interval time.Duration
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, _, err := s.ExpireImportedMaterial(ctx); err != nil && ctx.Err() == nil {
+		_, _, err := s.ExpireImportedMaterial(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.jobRan(jobImportExpiry, err)
+		if err != nil {
 			s.log.ErrorContext(ctx, "import expiry job failed", "err", err)
 		}
 		select {

@@ -58,6 +58,8 @@ type Service struct {
 	cache   *keyCache
 	// attestation verifies ECS and CCE access points; nil for none.
 	attestation AttestationVerifier
+	// counters feed Stats.
+	counters *counters
 	// Now is the service's clock; tests replace it.
 	Now func() time.Time
 }
@@ -73,7 +75,9 @@ func New(st store.Store, kr *keyring.Keyring, cfg Config, log *slog.Logger) *Ser
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, keyring: kr, cfg: cfg, log: log, cache: newKeyCache(defaultCacheSize, defaultCacheTTL), Now: time.Now}
+	s := &Service{store: st, keyring: kr, cfg: cfg, log: log, cache: newKeyCache(defaultCacheSize, defaultCacheTTL), counters: &counters{}, Now: time.Now}
+	s.cache.counters = s.counters
+	return s
 }
 
 // Region returns the configured region name.
@@ -658,7 +662,12 @@ func (s *Service) RunDeletionJob(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := s.DestroyDueKeys(ctx); err != nil && ctx.Err() == nil {
+		_, err := s.DestroyDueKeys(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.jobRan(jobDeletion, err)
+		if err != nil {
 			s.log.ErrorContext(ctx, "deletion job failed", "err", err)
 		}
 		select {

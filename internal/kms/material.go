@@ -80,6 +80,8 @@ type keyCache struct {
 	// between, so a copy read before a change can never be cached after
 	// the change has invalidated the key.
 	gen uint64
+	// counters, when set, count hits and misses.
+	counters *counters
 }
 
 type cacheEntry struct {
@@ -107,7 +109,13 @@ func (c *keyCache) get(projectID, keyID string, now time.Time) (*handle, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.entries[keyRef{projectID, keyID}]
 	if !ok || now.After(e.expires) {
+		if c.counters != nil {
+			c.counters.cacheMisses.Add(1)
+		}
 		return nil, false
+	}
+	if c.counters != nil {
+		c.counters.cacheHits.Add(1)
 	}
 	return e.h, true
 }

@@ -297,7 +297,12 @@ func (s *Service) RunRotationJob(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := s.RotateDueKeys(ctx); err != nil && ctx.Err() == nil {
+		_, err := s.RotateDueKeys(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.jobRan(jobRotation, err)
+		if err != nil {
 			s.log.ErrorContext(ctx, "rotation job failed", "err", err)
 		}
 		select {

@@ -125,6 +125,12 @@ func DevConfig(dataDir, listen string, cmkQuota int) config.Config {
 	c.Database.Path = filepath.Join(dataDir, "kmsd.db")
 	c.RootKey.File = filepath.Join(dataDir, "root.key")
 	c.Console.Enabled = true
+	// Dev mode records every request but never refuses one for its
+	// record, and does not throttle (docs/audit.md, docs/operations.md).
+	c.NodeID = "dev"
+	c.Audit.Mode = "best_effort"
+	c.Audit.Dir = filepath.Join(dataDir, "audit")
+	c.Throttle.Enabled = false
 	return c
 }
 

@@ -19,12 +19,14 @@ import (
 	"time"
 
 	"github.com/kmsd/kmsd/internal/api"
+	"github.com/kmsd/kmsd/internal/audit"
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/console"
 	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/kms"
+	"github.com/kmsd/kmsd/internal/metrics"
 	"github.com/kmsd/kmsd/internal/store"
 )
 
@@ -44,6 +46,12 @@ type Server struct {
 	authn   *auth.Authenticator
 	// Console is the web console, nil when it is off.
 	Console *console.Handler
+	// Audit is the node's audit trail (nil when audit.mode is off).
+	Audit *audit.Log
+	// Metrics are the server's Prometheus collectors.
+	Metrics *metrics.Metrics
+	metrics *metrics.Metrics
+	keyring *keyring.Keyring
 }
 
 // Options are what New needs besides the configuration.
@@ -52,6 +60,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Getenv reads environment variables (os.Getenv when nil).
 	Getenv func(string) string
+	// AuditOpenFile opens audit segment files (os.OpenFile when nil);
+	// tests fill the disk with it.
+	AuditOpenFile func(path string) (audit.File, error)
+	// NoAudit opens no audit trail: for the admin commands, which work on
+	// the store beside a serving process that owns the node's chain (a
+	// chain has exactly one writer) and serve no requests.
+	NoAudit bool
 }
 
 // New opens the store and the root key named by cfg and builds the
@@ -82,16 +97,20 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg)
+	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	m := metrics.New()
+	// The services see the store through a counter of its own failures;
+	// Close and readiness use it directly.
+	var st store.Store = countingStore{Store: db, m: m}
 	tokens, err := auth.NewTokenSigner(kr.Derive(tokenKeyLabel, 32))
 	if err != nil {
-		st.Close()
+		db.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: opt.Logger, store: st, tls: tlsConfig}
+	s := &Server{cfg: cfg, log: opt.Logger, store: db, tls: tlsConfig, Metrics: m, metrics: m, keyring: kr}
 	s.IAM = iam.New(st, kr, opt.Logger)
 	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
 	if len(cfg.Attestation.Command) > 0 {
@@ -101,22 +120,87 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if cfg.Security.ReplayCache {
 		s.authn.Replay = auth.NewReplayCache(cfg.Security.ReplayCacheEntries)
 	}
-	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, ListAliases: cfg.Compat.ListAliases, BodyBudget: cfg.Bodies.Budget, BodyWait: cfg.Bodies.Wait.Duration})
+	if opt.NoAudit {
+		cfg.Audit.Mode = string(audit.ModeOff)
+	}
+	if s.Audit, err = openAudit(cfg, kr, opt.AuditOpenFile, m.ObserveAuditSync); err != nil {
+		db.Close()
+		return nil, err
+	}
+	m.KMS(s.KMS)
+	if s.Audit != nil {
+		m.AuditTrail(s.Audit)
+	}
+	if sc, ok := any(db).(interface {
+		KeyStateCounts(context.Context) (map[string]int, error)
+	}); ok {
+		m.KeyStates(func(ctx context.Context) (map[string]int, error) {
+			counts, err := sc.KeyStateCounts(ctx)
+			for _, st := range []string{store.StateEnabled, store.StateDisabled, store.StatePendingDeletion, store.StatePendingImport} {
+				if _, ok := counts[st]; !ok && err == nil {
+					counts[st] = 0 // every state has a series, zero included
+				}
+			}
+			return counts, err
+		}, stateName)
+	}
+	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, ListAliases: cfg.Compat.ListAliases, BodyBudget: cfg.Bodies.Budget, BodyWait: cfg.Bodies.Wait.Duration, Audit: s.Audit, Observer: m, Throttle: throttleConfig(cfg.Throttle)})
 	if cfg.Console.Enabled {
 		issuer := &iam.TokenIssuer{IAM: s.IAM, Signer: tokens, TTL: cfg.Tokens.TTL.Duration, Now: time.Now}
 		s.Console, err = console.New(console.Config{Path: cfg.Console.Path, Secure: tlsConfig != nil}, s.Handler, s.authn, issuer, opt.Logger)
 		if err != nil {
-			st.Close()
+			s.Close()
 			return nil, err
 		}
 	}
 	if cfg.Bootstrap != "" {
 		if err := s.applyBootstrap(ctx, cfg.Bootstrap, cfg.Dir, opt.Getenv); err != nil {
-			st.Close()
+			s.Close()
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// openAudit opens the node's audit chain (nil when audit is off), with its
+// checkpoint signing key sealed under the root key.
+func openAudit(cfg config.Config, kr *keyring.Keyring, open func(string) (audit.File, error), observe func(time.Duration)) (*audit.Log, error) {
+	mode, err := audit.ParseMode(cfg.Audit.Mode)
+	if err != nil || mode == audit.ModeOff {
+		return nil, err
+	}
+	dir := cfg.AuditChainDir()
+	key, err := audit.LoadSigningKey(dir, cfg.NodeID, kr)
+	if err != nil {
+		return nil, err
+	}
+	return audit.Open(audit.Options{Dir: dir, Node: cfg.NodeID, Mode: mode, Key: key, SegmentSize: cfg.Audit.SegmentSize, CheckpointInterval: cfg.Audit.CheckpointInterval.Duration, OpenFile: open, ObserveSync: observe})
+}
+
+// throttleConfig is the API layer's view of the throttle configuration.
+func throttleConfig(t config.Throttle) api.ThrottleConfig {
+	rate := func(r config.Rate) api.Rate {
+		return api.Rate{UserRPS: r.UserRPS, ProjectRPS: r.ProjectRPS, Burst: r.Burst}
+	}
+	return api.ThrottleConfig{
+		Enabled: t.Enabled, Crypto: rate(t.Crypto), Management: rate(t.Management), Read: rate(t.Read),
+		Login: api.LoginLimits{FailuresPerSource: t.Login.FailuresPerSource, FailuresPerUser: t.Login.FailuresPerUser, FailureRefill: t.Login.FailureRefill.Duration, InFlight: t.Login.InFlight},
+	}
+}
+
+// stateName is the metric label of a store key state.
+func stateName(state string) string {
+	switch state {
+	case store.StateEnabled:
+		return "enabled"
+	case store.StateDisabled:
+		return "disabled"
+	case store.StatePendingDeletion:
+		return "pending_deletion"
+	case store.StatePendingImport:
+		return "pending_import"
+	}
+	return "state_" + state
 }
 
 func (s *Server) applyBootstrap(ctx context.Context, path, dir string, getenv func(string) string) error {
@@ -243,8 +327,20 @@ var tls12Suites = []uint16{
 // Background jobs (key deletion and rotation) run while it serves.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	conns := newConnTracker()
+	var root http.Handler = s.HTTPHandler()
+	if s.cfg.Metrics.Listen == "" {
+		root = s.opsHandler(root)
+	} else {
+		ops, err := net.Listen("tcp", s.cfg.Metrics.Listen)
+		if err != nil {
+			return fmt.Errorf("metrics.listen %s: %w", s.cfg.Metrics.Listen, err)
+		}
+		opsServer := &http.Server{Handler: s.opsHandler(nil), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+		go opsServer.Serve(ops)
+		defer opsServer.Close()
+	}
 	hs := &http.Server{
-		Handler:           s.HTTPHandler(),
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -325,5 +421,12 @@ func (s *Server) FlushCaches() {
 	s.log.Info("caches flushed: the store was changed by an admin command")
 }
 
-// Close releases the store.
-func (s *Server) Close() error { return s.store.Close() }
+// Close writes the audit trail's last records and checkpoint, and
+// releases the store.
+func (s *Server) Close() error {
+	var err error
+	if s.Audit != nil {
+		err = s.Audit.Close()
+	}
+	return errors.Join(err, s.store.Close())
+}

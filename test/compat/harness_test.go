@@ -28,6 +28,7 @@ import (
 	kms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 
+	kmsdaudit "github.com/kmsd/kmsd/internal/audit"
 	kmsdauth "github.com/kmsd/kmsd/internal/auth"
 	kmsdconfig "github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/keyring"
@@ -55,6 +56,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// allAudit gathers the audit trails of every server the tests start, for
+// the same scan as the logs.
+var allAudit = &syncBuffer{}
+
 // allLogs gathers the logs of every server the tests start, and secrets
 // every string the tests used as a secret; TestMain checks that none of
 // the secrets appears in any log.
@@ -73,19 +78,24 @@ func addSecret(s string) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 {
-		logs := allLogs.String()
-		if len(logs) == 0 {
-			fmt.Fprintln(os.Stderr, "secret scan: no server logs were collected")
+		logs, trails := allLogs.String(), allAudit.String()
+		if len(logs) == 0 || len(trails) == 0 {
+			fmt.Fprintln(os.Stderr, "secret scan: no server logs or no audit trails were collected")
 			code = 1
 		}
 		for s := range secrets {
-			if s != "" && strings.Contains(logs, s) {
-				fmt.Fprintf(os.Stderr, "secret scan: a secret used by the tests (%d bytes, starting %q) appears in the server log\n", len(s), s[:min(4, len(s))])
-				code = 1
+			if s == "" {
+				continue
+			}
+			for _, where := range []struct{ name, text string }{{"server log", logs}, {"audit trail", trails}} {
+				if strings.Contains(where.text, s) {
+					fmt.Fprintf(os.Stderr, "secret scan: a secret used by the tests (%d bytes, starting %q) appears in the %s\n", len(s), s[:min(4, len(s))], where.name)
+					code = 1
+				}
 			}
 		}
 		if code == 0 {
-			fmt.Printf("secret scan: %d secrets, %d bytes of server log, none found\n", len(secrets), len(logs))
+			fmt.Printf("secret scan: %d secrets, %d bytes of server log, %d bytes of audit trail, none found\n", len(secrets), len(logs), len(trails))
 		}
 	}
 	os.Exit(code)
@@ -172,6 +182,31 @@ func (e *env) close() {
 	}
 	e.srv.Close()
 	e.stop = nil
+	e.collectAudit()
+}
+
+// auditDir is the server's audit chain (dev mode's node id is "dev").
+func (e *env) auditDir() string { return filepath.Join(e.dir, "audit", "dev") }
+
+// collectAudit verifies the stopped server's audit trail and keeps its
+// bytes for TestMain's secret scan.
+func (e *env) collectAudit() {
+	rep, err := kmsdaudit.Verify(e.auditDir(), nil)
+	if err != nil {
+		e.t.Errorf("audit verify: %v", err)
+		return
+	}
+	if !rep.OK() || rep.Unsigned != 0 {
+		e.t.Errorf("audit trail of a cleanly stopped server: problem %v, truncated %v, %d unsigned", rep.Problem, rep.Truncated, rep.Unsigned)
+	}
+	segs, _ := kmsdaudit.Segments(e.auditDir())
+	for _, p := range segs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			e.t.Error(err)
+		}
+		allAudit.Write(b)
+	}
 }
 
 // client returns an official SDK KMS client for ak/sk addressing project.
