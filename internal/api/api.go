@@ -38,6 +38,7 @@ type Handler struct {
 	tokens *auth.TokenSigner
 	log    *slog.Logger
 	cfg    Config
+	issuer *iam.TokenIssuer
 	routes []*route
 	index  routeIndex
 	ids    *requestIDs
@@ -51,6 +52,7 @@ func New(k *kms.Service, i *iam.Service, authn *auth.Authenticator, tokens *auth
 		cfg.TokenTTL = 24 * time.Hour
 	}
 	h := &Handler{kms: k, iam: i, authn: authn, tokens: tokens, log: log, cfg: cfg, Now: time.Now}
+	h.issuer = &iam.TokenIssuer{IAM: i, Signer: tokens, TTL: cfg.TokenTTL, Now: func() time.Time { return h.Now() }}
 	h.routes = routeTable()
 	h.index = indexRoutes(h.routes)
 	h.ids = newRequestIDs()
@@ -137,6 +139,17 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		return h.writeError(c, err)
 	}
 	c.route, c.pathProject, c.params = rt, project, params
+	if c.r.ContentLength > GatewayMaxBody {
+		return h.writeError(c, errEntityTooLarge)
+	}
+	if rt.auth != authNone {
+		// What the headers alone can show is checked before the body is
+		// read, so that a caller who cannot authenticate costs no body
+		// buffer (docs/security.md).
+		if err := h.authn.Precheck(c.ctx, c.r); err != nil {
+			return h.writeError(c, err)
+		}
+	}
 	if err := h.readBody(c); err != nil {
 		return h.writeError(c, err)
 	}

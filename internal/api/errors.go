@@ -22,7 +22,6 @@ var (
 	errNotImplemented   = errors.New("operation not implemented")
 	errURITooLong       = errors.New("request URI longer than the gateway limit")
 	errHeadersTooLarge  = errors.New("request headers larger than the gateway limit")
-	errWrongPassword    = errors.New("wrong credentials")
 	errBadTokenRequest  = errors.New("bad token request")
 )
 
@@ -53,7 +52,6 @@ var errorTable = []wireError{
 	// standard 431 that net/http and clients know.
 	{kind: errHeadersTooLarge, status: 431, code: "APIGW.0201", msg: "Request headers too large.", gateway: true},
 	// IAM token endpoint.
-	{kind: errWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
 	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", keystone: true},
 	// KMS service: request shape.
 	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},

@@ -33,7 +33,7 @@ func (h *Handler) details(k kms.Key) keyDetails {
 	d := keyDetails{
 		KeyID: k.KeyID, DomainID: k.AccountID, KeyAlias: k.Alias, Realm: h.kms.Region(),
 		KeySpec: k.Spec, KeyUsage: k.Usage, KeyDescription: k.Description,
-		CreationDate: millis(k.CreatedAt.UnixMilli()), KeyState: k.State,
+		CreationDate: millis(k.CreatedAt.UnixMilli()), KeyState: wireState(k.State),
 		DefaultKeyFlag: "0", KeyType: "1", Origin: k.Origin, KeyRotationEnabled: strconv.FormatBool(k.RotationEnabled),
 		SysEnterpriseProjectID: k.EnterpriseProjectID, KeystoreID: k.KeystoreID,
 	}
@@ -54,6 +54,38 @@ func millis(ms int64) string { return strconv.FormatInt(ms, 10) }
 type keyStatusInfo struct {
 	KeyID    string `json:"key_id"`
 	KeyState string `json:"key_state"`
+}
+
+// wireState is a key state as the wire writes it (reference kms-api.md
+// §2.1): the one place the digits are spelled.
+func wireState(s kms.KeyState) string {
+	switch s {
+	case kms.StatePendingCreation:
+		return "1"
+	case kms.StateEnabled:
+		return "2"
+	case kms.StateDisabled:
+		return "3"
+	case kms.StatePendingDeletion:
+		return "4"
+	case kms.StatePendingImport:
+		return "5"
+	}
+	return ""
+}
+
+// keyStateOf reads a key_state member, the list-keys filter: one of the
+// wire digits, or "" for every state.
+func keyStateOf(v string) (kms.KeyState, error) {
+	if v == "" {
+		return 0, nil
+	}
+	for s := kms.StatePendingCreation; s <= kms.StatePendingImport; s++ {
+		if wireState(s) == v {
+			return s, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: key_state %q", kms.ErrInvalidParameter, v)
 }
 
 // sequenced is the optional 36-character request serial that most
@@ -133,8 +165,10 @@ func (h *Handler) describeKey(c *call, r *describeKeyRequest) (any, error) {
 	return map[string]any{"key_info": h.details(k)}, nil
 }
 
-// maxListLimit bounds one page of list-keys; it is also the default page
-// size when the caller gives none.
+// maxListLimit bounds one page of list-keys and list-retirable-grants; it
+// is also the default page size when the caller gives none. A larger
+// limit is clamped to it, not refused: the Terraform provider asks for
+// 2000 (docs/compatibility.md), and marker paging stays exact.
 const maxListLimit = 1000
 
 // listKeysRequest is ListKeysRequestBody.
@@ -150,13 +184,13 @@ type listKeysRequest struct {
 func (h *Handler) listKeys(c *call, r *listKeysRequest) (any, error) {
 	in := kms.ListKeysInput{ProjectID: c.project(), Limit: maxListLimit, Offset: r.Marker.N, EnterpriseProjectID: r.EnterpriseProjectID}
 	if r.Limit.Set {
-		if r.Limit.N < 1 || r.Limit.N > maxListLimit {
-			return nil, fmt.Errorf("%w: limit must be 1–%d", kms.ErrInvalidLimit, maxListLimit)
+		if r.Limit.N < 1 {
+			return nil, fmt.Errorf("%w: limit must be positive", kms.ErrInvalidLimit)
 		}
-		in.Limit = r.Limit.N
+		in.Limit = min(r.Limit.N, maxListLimit)
 	}
 	var err error
-	if in.State, err = enum("key_state", r.KeyState, "1", "2", "3", "4", "5"); err != nil {
+	if in.State, err = keyStateOf(r.KeyState); err != nil {
 		return nil, err
 	}
 	specs := append(kms.KeySpecs(), "ALL")
@@ -186,7 +220,7 @@ func (h *Handler) stateChange(c *call, r *keyRequest, fn func(projectID, keyID s
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"key_info": keyStatusInfo{KeyID: k.KeyID, KeyState: k.State}}, nil
+	return map[string]any{"key_info": keyStatusInfo{KeyID: k.KeyID, KeyState: wireState(k.State)}}, nil
 }
 
 func (h *Handler) enableKey(c *call, r *keyRequest) (any, error) {
@@ -210,7 +244,7 @@ func (h *Handler) scheduleKeyDeletion(c *call, r *scheduleKeyDeletionRequest) (a
 	if err != nil {
 		return nil, err
 	}
-	return keyStatusInfo{KeyID: k.KeyID, KeyState: k.State}, nil
+	return keyStatusInfo{KeyID: k.KeyID, KeyState: wireState(k.State)}, nil
 }
 
 func (h *Handler) cancelKeyDeletion(c *call, r *keyRequest) (any, error) {
@@ -218,7 +252,7 @@ func (h *Handler) cancelKeyDeletion(c *call, r *keyRequest) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return keyStatusInfo{KeyID: k.KeyID, KeyState: k.State}, nil
+	return keyStatusInfo{KeyID: k.KeyID, KeyState: wireState(k.State)}, nil
 }
 
 // updateKeyAliasRequest is UpdateKeyAliasRequestBody.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -284,8 +285,8 @@ func (fp *fieldPlan) checkType(raw []byte) error {
 			return fp.wrongType()
 		}
 	case kindNumeric:
-		if raw[0] != '"' {
-			return fp.wrongType()
+		if raw[0] != '"' && !canonicalInteger(raw) {
+			return fmt.Errorf("%w: %s must be a JSON string or a non-negative JSON integer", errMalformedJSON, fp.name)
 		}
 	case kindInt32, kindInt64:
 		if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
@@ -508,61 +509,53 @@ func stringArray(raw []byte) ([]string, error) {
 // keys appends to dst the keys the request v names, by the plan's key
 // and ciphertext tags: for each grant operation the tags name, the first
 // key member present, else the first ciphertext member present (an
-// explicit key id wins over the one inside a blob). A request without a
-// key for one of its operations names none, so that no grant authorizes
-// half of it.
+// explicit key id wins over the one inside a blob), in field order. A
+// request without a key for one of its operations names none, so that no
+// grant authorizes half of it.
 func (p *requestPlan) keys(v reflect.Value, dst []kms.KeyUse) []kms.KeyUse {
 	if !p.hasKeys {
 		return dst
 	}
-	start := len(dst)
-	var ops [4]string
-	seen := ops[:0]
+	// chosen[op] is the field naming the key of op, in field order.
+	type choice struct {
+		op    string
+		field int
+	}
+	var buf [4]choice
+	chosen := buf[:0]
 	for _, ciphertexts := range [...]bool{false, true} {
 		for i := range p.fields {
 			fp := &p.fields[i]
-			if !fp.key && !fp.ciphertext {
+			if !fp.key && !fp.ciphertext || fp.ciphertext != ciphertexts {
 				continue
 			}
-			if !containsString(seen, fp.op) {
-				seen = append(seen, fp.op)
+			j := slices.IndexFunc(chosen, func(c choice) bool { return c.op == fp.op })
+			if j < 0 {
+				chosen = append(chosen, choice{op: fp.op, field: -1})
+				j = len(chosen) - 1
 			}
-			if fp.ciphertext != ciphertexts || hasUse(dst[start:], fp.op) {
-				continue
+			if chosen[j].field < 0 && v.FieldByIndex(fp.index).String() != "" {
+				chosen[j].field = i
 			}
-			s := v.FieldByIndex(fp.index).String()
-			if s == "" {
-				continue
-			}
-			u := kms.KeyUse{KeyID: s, Operation: fp.op}
-			if fp.ciphertext {
-				u = kms.KeyUse{Ciphertext: s, Operation: fp.op}
-			}
-			dst = append(dst, u)
 		}
 	}
-	for _, op := range seen {
-		if !hasUse(dst[start:], op) {
-			return dst[:start]
+	for _, c := range chosen {
+		if c.field < 0 {
+			return dst
 		}
+	}
+	for i := range p.fields {
+		fp := &p.fields[i]
+		if !slices.ContainsFunc(chosen, func(c choice) bool { return c.field == i }) {
+			continue
+		}
+		u := kms.KeyUse{Operation: fp.op}
+		if s := v.FieldByIndex(fp.index).String(); fp.ciphertext {
+			u.Ciphertext = s
+		} else {
+			u.KeyID = s
+		}
+		dst = append(dst, u)
 	}
 	return dst
-}
-
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func hasUse(uses []kms.KeyUse, op string) bool {
-	for _, u := range uses {
-		if u.Operation == op {
-			return true
-		}
-	}
-	return false
 }

@@ -103,34 +103,11 @@ func putVerifier(v *verifier) {
 // prepare parses the Authorization header, checks the date and builds the
 // string to sign: every check of VerifyRequest that needs no secret key.
 func (v *verifier) prepare(r *http.Request, body []byte, now time.Time) error {
-	vals := r.Header.Values(headerAuthorization)
-	if len(vals) != 1 {
-		return authErrorf("want one Authorization header, got %d", len(vals))
-	}
-	a := &v.a
-	if err := a.parse(vals[0]); err != nil {
+	date, err := v.checkHeaders(r, now)
+	if err != nil {
 		return err
 	}
-	if !slices.Contains(a.signedHeaders, "x-sdk-date") {
-		return authErrorf("x-sdk-date is not signed")
-	}
-	dates := r.Header.Values(headerDate)
-	if len(dates) != 1 {
-		return authErrorf("want one X-Sdk-Date header, got %d", len(dates))
-	}
-	date := dates[0]
-	t, ok := parseDate(date)
-	if !ok {
-		return authErrorf("malformed X-Sdk-Date %q", date)
-	}
-	v.date = t
-	if skew := now.Sub(t); skew > MaxClockSkew || skew < -MaxClockSkew {
-		return authErrorf("X-Sdk-Date %s is %v from the server clock", date, skew.Round(time.Second))
-	}
-	if a.alg.kind == kindDerived && !strings.HasPrefix(a.scope, date[:len(derivedDateLayout)]+"/") {
-		return authErrorf("credential scope %q is not for the day of X-Sdk-Date %s", a.scope, date)
-	}
-	var err error
+	a := &v.a
 	v.buf, err = appendCanonicalRequest(v.buf[:0], r, body, a.signedHeaders, a.alg)
 	if err != nil {
 		return err
@@ -138,6 +115,40 @@ func (v *verifier) prepare(r *http.Request, body []byte, now time.Time) error {
 	v.sts = len(v.buf)
 	v.buf = appendStringToSign(v.buf, a.alg, date, a.scope, v.buf[:v.sts])
 	return nil
+}
+
+// checkHeaders parses the Authorization header into v.a and checks the
+// signed X-Sdk-Date against now: the checks that need neither the body
+// nor a secret key. It returns the date.
+func (v *verifier) checkHeaders(r *http.Request, now time.Time) (string, error) {
+	vals := r.Header.Values(headerAuthorization)
+	if len(vals) != 1 {
+		return "", authErrorf("want one Authorization header, got %d", len(vals))
+	}
+	a := &v.a
+	if err := a.parse(vals[0]); err != nil {
+		return "", err
+	}
+	if !slices.Contains(a.signedHeaders, "x-sdk-date") {
+		return "", authErrorf("x-sdk-date is not signed")
+	}
+	dates := r.Header.Values(headerDate)
+	if len(dates) != 1 {
+		return "", authErrorf("want one X-Sdk-Date header, got %d", len(dates))
+	}
+	date := dates[0]
+	t, ok := parseDate(date)
+	if !ok {
+		return "", authErrorf("malformed X-Sdk-Date %q", date)
+	}
+	v.date = t
+	if skew := now.Sub(t); skew > MaxClockSkew || skew < -MaxClockSkew {
+		return "", authErrorf("X-Sdk-Date %s is %v from the server clock", date, skew.Round(time.Second))
+	}
+	if a.alg.kind == kindDerived && !strings.HasPrefix(a.scope, date[:len(derivedDateLayout)]+"/") {
+		return "", authErrorf("credential scope %q is not for the day of X-Sdk-Date %s", a.scope, date)
+	}
+	return date, nil
 }
 
 // finish checks the signature with the secret key that the lookup of the

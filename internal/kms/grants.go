@@ -169,7 +169,7 @@ func (s *Service) CreateGrant(ctx context.Context, in CreateGrantInput) (Grant, 
 		CreatedAt: s.Now().UTC().Truncate(time.Millisecond),
 	}
 	err = s.update(ctx, func(tx store.Tx) error {
-		k, err := tx.GetKey(g.ProjectID, g.KeyID)
+		k, err := getKey(tx, g.ProjectID, g.KeyID)
 		if err != nil {
 			return mapNotFound(err)
 		}
@@ -236,8 +236,10 @@ func normalizeGrantID(id string) (string, error) {
 
 // ListGrants returns one page of the key's grants in creation order and
 // the number of its grants. A limit of 0 means the project's grant quota,
-// the most a key can hold; a larger limit is ErrInvalidLimit (reference
-// kms-api.md §5.G: "≤ grant quota"), a negative offset ErrInvalidMarker.
+// the most a key can hold, and so does a larger one (reference kms-api.md
+// §5.G: "≤ grant quota"; clamped rather than refused, as clients such as
+// the Terraform provider ask for more); a negative limit is
+// ErrInvalidLimit, a negative offset ErrInvalidMarker.
 func (s *Service) ListGrants(ctx context.Context, projectID, keyID string, offset, limit int) ([]Grant, int, error) {
 	if err := ValidateKeyID(keyID); err != nil {
 		return nil, 0, err
@@ -256,11 +258,8 @@ func (s *Service) ListGrants(ctx context.Context, projectID, keyID string, offse
 			return err
 		}
 		quota := s.grantQuota(p)
-		if limit == 0 {
+		if limit == 0 || limit > quota {
 			limit = quota
-		}
-		if limit > quota {
-			return fmt.Errorf("%w: limit %d exceeds the grant quota %d", ErrInvalidLimit, limit, quota)
 		}
 		gs, total, err = tx.ListGrants(projectID, keyID, offset, limit)
 		return mapNotFound(err)

@@ -24,7 +24,7 @@ func devServer(t *testing.T, configure func(*config.Config)) (string, func() err
 	if configure != nil {
 		configure(&cfg)
 	}
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.New(t.Context(), cfg, server.Options{})
@@ -210,7 +210,7 @@ func TestBootstrapRelativeSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.New(t.Context(), cfg, server.Options{})
