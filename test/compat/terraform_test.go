@@ -75,7 +75,6 @@ func (p providerClient) do(method, path string, body any, into any, ok ...int) i
 // key whose rotation is off) and huaweicloud_kms_alias (create, read by
 // paging list-aliases), and checks the answers have the shapes it reads
 // (issue 9). scripts/terraform-check.sh runs the real provider.
-//
 func TestTerraformProviderReplay(t *testing.T) {
 	e := start(t)
 	pc := providerClient{t, e}
