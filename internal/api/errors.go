@@ -52,6 +52,9 @@ var errorTable = []wireError{
 	// standard 431 that net/http and clients know.
 	{kind: errHeadersTooLarge, status: 431, code: "APIGW.0201", msg: "Request headers too large.", gateway: true},
 	// IAM token endpoint.
+	// Keystone's answer to a scope the user cannot have (a project that is
+	// not in the account), distinct from a wrong password.
+	{kind: iam.ErrUnknownScope, status: 401, code: "401", msg: "The request you have made requires authentication.", keystone: true},
 	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", keystone: true},
 	// KMS service: request shape.
 	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},

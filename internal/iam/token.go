@@ -38,9 +38,9 @@ type TokenIssuer struct {
 }
 
 // Issue checks the login and returns the signed token and its claims. A
-// wrong password, an unknown user or account (by name or id) and a
-// project the account does not have are all ErrWrongPassword; other
-// errors are failures of the store or the signer.
+// wrong password and an unknown user or account (by name or id) are
+// ErrWrongPassword, a project the account does not have ErrUnknownScope;
+// other errors are failures of the store or the signer.
 func (t *TokenIssuer) Issue(ctx context.Context, in TokenRequest) (string, auth.TokenClaims, error) {
 	accountName := in.AccountName
 	if accountName == "" && in.AccountID != "" {
@@ -69,7 +69,7 @@ func (t *TokenIssuer) Issue(ctx context.Context, in TokenRequest) (string, auth.
 			}
 		}
 		if claims.ProjectID == "" {
-			return "", auth.TokenClaims{}, fmt.Errorf("%w: no such project in the account", ErrWrongPassword)
+			return "", auth.TokenClaims{}, fmt.Errorf("%w: project %q (id %q) is not in account %s", ErrUnknownScope, sp.Name, sp.ID, ident.AccountName)
 		}
 	}
 	now := t.Now().UTC()
