@@ -141,6 +141,8 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		return h.writeError(c, err)
 	}
 	c.route, c.pathProject, c.params = rt, project, params
+	// The service's log lines of key changes name the request.
+	c.ctx = kms.WithRequestID(c.ctx, c.requestID)
 	if c.r.ContentLength > GatewayMaxBody {
 		return h.writeError(c, errEntityTooLarge)
 	}
@@ -152,8 +154,6 @@ func (h *Handler) serve(c *call) (int, string, error) {
 			return h.writeError(c, err)
 		}
 	}
-	// The service's log lines of key changes name the request.
-	c.ctx = kms.WithRequestID(c.ctx, c.requestID)
 	if err := h.readBody(c); err != nil {
 		return h.writeError(c, err)
 	}

@@ -418,19 +418,29 @@ func (f fields) bytes(name string, required bool) ([]byte, bool, error) {
 		}
 		return nil, false, nil
 	}
-	if len(raw) < 2 || raw[0] != '"' {
+	b, err := rawString(raw)
+	if err != nil {
 		return nil, false, fmt.Errorf("%w: %s must be a JSON string", errMalformedJSON, name)
+	}
+	return b, true, nil
+}
+
+// rawString returns the UTF-8 bytes of the valid JSON string raw, which
+// alias raw when the string has no escapes (see fields.bytes).
+func rawString(raw []byte) ([]byte, error) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return nil, errMalformedJSON
 	}
 	if bytes.IndexByte(raw, '\\') < 0 {
 		// The body was validated: without escapes the text between the
 		// quotes is the string.
-		return raw[1 : len(raw)-1 : len(raw)-1], true, nil
+		return raw[1 : len(raw)-1 : len(raw)-1], nil
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, false, fmt.Errorf("%w: %s must be a JSON string", errMalformedJSON, name)
+		return nil, errMalformedJSON
 	}
-	return []byte(s), true, nil
+	return []byte(s), nil
 }
 
 // sequence checks the optional 36-character request serial that most

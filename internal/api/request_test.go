@@ -65,7 +65,8 @@ func TestRequestDecoderRules(t *testing.T) {
 
 // TestRequestKeys checks which keys a request names for kms.Authorize:
 // a key member before a ciphertext of the same grant operation, in the
-// request type's field order, and none when one operation has no key.
+// order the request type first names each operation, and none when one
+// operation has no key.
 func TestRequestKeys(t *testing.T) {
 	const a, b = "0d0466b0-e727-4d9c-b35d-f84bb474a37f", "1d0466b0-e727-4d9c-b35d-f84bb474a37f"
 	ct := `"AQAAAA"`
@@ -78,7 +79,7 @@ func TestRequestKeys(t *testing.T) {
 		{"Sign", `{"key_id":"` + a + `","message":"x","signing_algorithm":"y"}`, []kms.KeyUse{{KeyID: a}}},
 		{"DecryptData", `{"cipher_text":` + ct + `}`, []kms.KeyUse{{Ciphertext: "AQAAAA", Operation: kms.OpDecryptData}}},
 		{"DecryptData", `{"cipher_text":` + ct + `,"key_id":"` + a + `"}`, []kms.KeyUse{{KeyID: a, Operation: kms.OpDecryptData}}},
-		{"ReEncrypt", `{"cipher_text":` + ct + `,"destination_key_id":"` + b + `"}`, []kms.KeyUse{{KeyID: b, Operation: kms.OpEncryptData}, {Ciphertext: "AQAAAA", Operation: kms.OpDecryptData}}},
+		{"ReEncrypt", `{"cipher_text":` + ct + `,"destination_key_id":"` + b + `"}`, []kms.KeyUse{{Ciphertext: "AQAAAA", Operation: kms.OpDecryptData}, {KeyID: b, Operation: kms.OpEncryptData}}},
 		{"ReEncrypt", `{"cipher_text":` + ct + `,"source_key_id":"` + a + `","destination_key_id":"` + b + `"}`, []kms.KeyUse{{KeyID: a, Operation: kms.OpDecryptData}, {KeyID: b, Operation: kms.OpEncryptData}}},
 		{"ListKeys", `{}`, nil},
 	} {

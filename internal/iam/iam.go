@@ -31,9 +31,6 @@ var (
 	ErrInvalid       = errors.New("iam: invalid value")
 	ErrInUse         = errors.New("iam: still in use")
 	ErrWrongPassword = errors.New("iam: wrong user name or password")
-	// ErrUnknownScope is a login that asks for a project its account
-	// does not have (Keystone answers it apart from a wrong password).
-	ErrUnknownScope = errors.New("iam: token scope names no project of the account")
 )
 
 var (

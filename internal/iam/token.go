@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -22,6 +23,10 @@ type TokenRequest struct {
 	// to the account.
 	Project *ProjectScope
 }
+
+// ErrUnknownScope is a token request scoped to a project that is not in
+// the user's account.
+var ErrUnknownScope = errors.New("iam: token scope names no project of the account")
 
 // ProjectScope names a project of a token's scope.
 type ProjectScope struct {
