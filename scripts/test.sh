@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole kmsd test suite: formatting, vet, the unit and integration
 # tests with the race detector, and the official-SDK compatibility suite
-# (test/compat, its own module). It installs nothing beyond Go modules.
+# (test/compat, its own module), and the web console in Chromium
+# (scripts/console-e2e.sh installs chromium and playwright-core if absent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +21,6 @@ go test -race -count=1 ./...
 
 echo "== go test (official SDK compatibility suite)"
 (cd test/compat && go test -race -count=1 ./...)
+
+echo "== web console in Chromium"
+scripts/console-e2e.sh

@@ -35,6 +35,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	data := fs.String("data", "", "data directory (dev default ./"+devDataDir+")")
 	cmkQuota := fs.Int("cmk-quota", devCMKQuota, "dev mode: custom keys allowed per project")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (dev default debug: every request is logged)")
+	consoleOn := fs.Bool("console", true, "dev mode: serve the web console at /console (--console=false: off)")
 	seedPath := fs.String("seed", "", "dev mode: apply this seed file at start (keys with fixed ids and material; docs/seed.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -48,12 +49,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if !*dev {
 		var devOnly []string
 		fs.Visit(func(f *flag.Flag) {
-			if f.Name == "data" || f.Name == "cmk-quota" || f.Name == "seed" {
+			if f.Name == "data" || f.Name == "cmk-quota" || f.Name == "seed" || f.Name == "console" {
 				devOnly = append(devOnly, "--"+f.Name)
 			}
 		})
 		if len(devOnly) > 0 {
-			return fmt.Errorf("serve: %s only apply to --dev; with --config set data_dir, quotas.cmk and seed in %s", strings.Join(devOnly, ", "), *cfgPath)
+			return fmt.Errorf("serve: %s only apply to --dev; with --config set data_dir, quotas.cmk, seed and console.enabled in %s", strings.Join(devOnly, ", "), *cfgPath)
 		}
 	}
 	// What to change when the address is unusable.
@@ -74,6 +75,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return err
 		}
 		cfg = server.DevConfig(abs, *listen, *cmkQuota)
+		cfg.Console.Enabled = *consoleOn
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("serve --dev --listen %s --cmk-quota %d: %w (dev mode takes a loopback address and a quota of at least 1; anything else needs kmsd serve --config FILE)", *listen, *cmkQuota, err)
 		}
@@ -186,6 +188,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return err
 		}
 		fmt.Fprintf(stdout, "kmsd dev server listening on %s (data in %s)\n", endpoint, cfg.DataDir)
+		if srv.Console != nil {
+			fmt.Fprintf(stdout, "Web console: %s%s (account %s, project %s; user %s or %s, password in the lines below)\n", endpoint, srv.Console.Path(), ids.AccountName, ids.ProjectName, ids.AdminName, ids.ReaderName)
+		}
 		fmt.Fprintf(stdout, "These dev credentials are public; never keep real keys here. Written to %s:\n\n%s\n", envFile, env)
 	} else {
 		log.Info("kmsd listening", "endpoint", endpoint, "data_dir", cfg.DataDir)

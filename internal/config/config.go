@@ -57,6 +57,8 @@ type Config struct {
 	Compat Compat `yaml:"compat"`
 	// Security enables optional protections beyond Huawei's behaviour.
 	Security Security `yaml:"security"`
+	// Console configures the web console (docs/console.md).
+	Console Console `yaml:"console"`
 
 	// Dir is the directory relative paths are resolved against: the
 	// configuration file's (set by Parse, not a key of the file). The
@@ -81,6 +83,14 @@ type Compat struct {
 	// default: the array to the official SDKs, by User-Agent, the
 	// documented object to others), "object" or "array".
 	ListAliases string `yaml:"list_aliases"`
+}
+
+// Console configures the web console.
+type Console struct {
+	// Enabled serves the console (default off; on in dev mode).
+	Enabled bool `yaml:"enabled"`
+	// Path is its URL prefix (default /console).
+	Path string `yaml:"path"`
 }
 
 // TLS names PEM files.
@@ -157,6 +167,7 @@ const (
 	DefaultRotation = time.Minute
 	// DefaultShutdownTimeout is how long a stop waits for requests.
 	DefaultShutdownTimeout = 10 * time.Second
+	DefaultConsole         = "/console"
 )
 
 // Default returns the configuration used when a file sets nothing.
@@ -172,6 +183,7 @@ func Default() Config {
 		RotationCheckInterval: Duration{DefaultRotation},
 		ShutdownTimeout:       Duration{DefaultShutdownTimeout},
 		Compat:                Compat{ListAliases: "auto"},
+		Console:               Console{Path: DefaultConsole},
 	}
 	return c
 }
@@ -229,6 +241,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir is required"))
+	}
+	if p := c.Console.Path; p == "" || p == "/" || p[0] != '/' || strings.HasSuffix(p, "/") || strings.HasPrefix(p, "/v1") || strings.HasPrefix(p, "/v3") || strings.HasPrefix(p, "/metrics") {
+		errs = append(errs, fmt.Errorf("console.path %q: want a path such as /console, not / and not under the API's /v1.0, /v3 or /metrics", p))
 	}
 	if c.Database.Driver != "sqlite" {
 		errs = append(errs, fmt.Errorf("database.driver %q: only sqlite is supported", c.Database.Driver))

@@ -20,6 +20,7 @@ import (
 	"github.com/kmsd/kmsd/internal/api"
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/config"
+	"github.com/kmsd/kmsd/internal/console"
 	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/kms"
@@ -40,6 +41,8 @@ type Server struct {
 	IAM     *iam.Service
 	Handler *api.Handler
 	authn   *auth.Authenticator
+	// Console is the web console, nil when it is off.
+	Console *console.Handler
 }
 
 // Options are what New needs besides the configuration.
@@ -95,6 +98,14 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		s.authn.Replay = auth.NewReplayCache(cfg.Security.ReplayCacheEntries)
 	}
 	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, ListAliases: cfg.Compat.ListAliases})
+	if cfg.Console.Enabled {
+		issuer := &iam.TokenIssuer{IAM: s.IAM, Signer: tokens, TTL: cfg.Tokens.TTL.Duration, Now: time.Now}
+		s.Console, err = console.New(console.Config{Path: cfg.Console.Path, Secure: tlsConfig != nil}, s.Handler, s.authn, issuer, opt.Logger)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	if cfg.Bootstrap != "" {
 		if err := s.applyBootstrap(ctx, cfg.Bootstrap, cfg.Dir, opt.Getenv); err != nil {
 			st.Close()
@@ -194,7 +205,7 @@ var tls12Suites = []uint16{
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	conns := newConnTracker()
 	hs := &http.Server{
-		Handler:           s.Handler,
+		Handler:           s.HTTPHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -249,6 +260,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// HTTPHandler is everything the server serves: the console under its
+// path when it is on, the API everywhere else.
+func (s *Server) HTTPHandler() http.Handler {
+	if s.Console == nil {
+		return s.Handler
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Console.Owns(r.URL.Path) {
+			s.Console.ServeHTTP(w, r)
+			return
+		}
+		s.Handler.ServeHTTP(w, r)
+	})
 }
 
 // FlushCaches drops the server's caches of keys and identities, so that
