@@ -292,10 +292,6 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	return nil
 }
 
-// writePrivateFile writes b to path, readable and writable by the owner
-// only: a new file is created with mode 0600, and an existing one (which
-// os.WriteFile would leave at its mode) is set to 0600 before it is
-// written.
 // devIdentitiesError explains why the dev identities could not be
 // applied: a full disk (nothing was changed; the data is intact), ids
 // that differ from an existing directory's first start, or the error
@@ -318,9 +314,12 @@ func diskFull(err error) bool {
 		strings.Contains(err.Error(), "database or disk is full")
 }
 
-// writePrivateFile writes b to path with mode 0600; a file that already
-// holds exactly b is left alone, so that a restart writes nothing it need
-// not (a start on a full disk).
+// writePrivateFile writes b to path, readable and writable by the owner
+// only: a new file is created with mode 0600, and an existing one (which
+// os.WriteFile would leave at its mode) is set to 0600 before it is
+// written. A file that already holds exactly b with mode 0600 is left
+// alone, so that a restart writes nothing it need not (a start on a full
+// disk).
 func writePrivateFile(path string, b []byte) error {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
 		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm() == 0o600 {

@@ -158,6 +158,26 @@ var errorTable = []wireError{
 	{kind: kms.ErrImportTokenInvalid, status: 400, code: "KMS.2605", msg: "Token verification failed."},
 	{kind: kms.ErrMaterialMismatch, status: 400, code: "KMS.2606", msg: "You are importing a deleted key again. The imported plaintext must be the same as the deleted key plaintext."},
 	{kind: kms.ErrMaterialNotDeletable, status: 400, code: "KMS.2701", msg: "Key material is not in Enabled or Disabled state and cannot be deleted."},
+	// Key spaces, access points, key policies, capsules (reference
+	// kms-api-new.md §6: no codes of their own; existing codes, messages
+	// naming the cause, nothing of a capsule's content).
+	{kind: kms.ErrKeySpaceNotFound, status: 404, code: "KMS.0207", msg: "The key space does not exist."},
+	{kind: kms.ErrAccessPointNotFound, status: 404, code: "KMS.0207", msg: "The access point does not exist."},
+	{kind: kms.ErrKeyPolicyNotFound, status: 404, code: "KMS.0207", msg: "The key policy does not exist."},
+	{kind: kms.ErrKeySpaceNotEmpty, status: 400, code: "KMS.0308", msg: "The key space still holds access points or key policies."},
+	{kind: kms.ErrDuplicateName, status: 400, code: "KMS.0308", msg: "The name is already taken."},
+	{kind: kms.ErrNoPrivateKey, status: 400, code: "KMS.0308", msg: "Only a Custom (type 3) access point has a private key to download."},
+	{kind: kms.ErrPrivateKeyDownloaded, status: 400, code: "KMS.0308", msg: "The private key of this access point has already been downloaded."},
+	{kind: kms.ErrInvalidPolicyDocument, status: 400, code: "KMS.0308", msg: "Invalid key policy document."},
+	{kind: kms.ErrInvalidCapsule, status: 400, code: "KMS.0308", msg: "Invalid datakey_capsule."},
+	{kind: kms.ErrCapsulePolicyGone, status: 403, code: "KMS.0306", msg: "The key policy of the capsule no longer exists."},
+	{kind: kms.ErrPolicyNotInPeriod, status: 403, code: "KMS.0306", msg: "The key policy is not valid at this time."},
+	{kind: kms.ErrAttestationMissing, status: 403, code: "KMS.0306", msg: "The attestation document identifies no access point."},
+	{kind: kms.ErrAccessPointNotAllowed, status: 403, code: "KMS.0306", msg: "The access point is not allowed by the key policy."},
+	{kind: kms.ErrAccessPointDisabled, status: 403, code: "KMS.0306", msg: "The access point is disabled."},
+	{kind: kms.ErrAttestationSignature, status: 403, code: "KMS.0306", msg: "The attestation signature does not verify."},
+	{kind: kms.ErrAttestationExpired, status: 403, code: "KMS.0306", msg: "The attestation has expired or its expire_time is invalid."},
+	{kind: kms.ErrAttestationUnverifiable, status: 403, code: "KMS.0306", msg: "No attestation verifier is configured for ECS and CCE access points."},
 	// IAM administration errors only reach the API through /v3 routes.
 	{kind: iam.ErrWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
 }

@@ -51,3 +51,18 @@ func (h *Handler) showKeyRotationStatus(c *call, r *keyRequest) (any, error) {
 	}
 	return out, nil
 }
+
+// rotateOnDemandRequest is RotateOnDemandRequestBody (reference
+// kms-api-new.md §4.J').
+type rotateOnDemandRequest struct {
+	KeyID string `json:"key_id" kms:"nonempty,key"`
+}
+
+// rotateOnDemand rotates a key's material now, as the rotation job does
+// (kms.RotateKey): docs/compatibility.md records the rules.
+func (h *Handler) rotateOnDemand(c *call, r *rotateOnDemandRequest) (any, error) {
+	if _, err := h.kms.RotateKey(c.ctx, c.project(), r.KeyID); err != nil {
+		return nil, err
+	}
+	return map[string]string{"key_id": r.KeyID}, nil
+}

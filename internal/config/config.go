@@ -57,6 +57,8 @@ type Config struct {
 	Compat Compat `yaml:"compat"`
 	// Security enables optional protections beyond Huawei's behaviour.
 	Security Security `yaml:"security"`
+	// Attestation names the verifier of ECS and CCE access points.
+	Attestation Attestation `yaml:"attestation"`
 	// Console configures the web console (docs/console.md).
 	Console Console `yaml:"console"`
 
@@ -76,6 +78,23 @@ type Security struct {
 	// 262144); the oldest is forgotten first.
 	ReplayCacheEntries int `yaml:"replay_cache_entries"`
 }
+
+// Attestation configures the verification of the attestation documents
+// of ECS (type 1) and CCE (type 2) access points at
+// DecryptDatakeyCapsule, whose formats Huawei does not publish
+// (docs/compatibility.md). Without a command such decryptions are
+// refused.
+type Attestation struct {
+	// Command is the program and its arguments run for each such
+	// decryption, with a JSON document on standard input; exit status 0
+	// admits the environment.
+	Command []string `yaml:"command"`
+	// Timeout bounds one run (default 5s, 1s–1m).
+	Timeout Duration `yaml:"timeout"`
+}
+
+// DefaultAttestationTimeout bounds one run of the attestation command.
+const DefaultAttestationTimeout = 5 * time.Second
 
 // Compat selects answers for particular clients (docs/compatibility.md).
 type Compat struct {
@@ -165,9 +184,9 @@ const (
 	DefaultGrants   = 100
 	DefaultDeletion = time.Minute
 	DefaultRotation = time.Minute
+	DefaultConsole  = "/console"
 	// DefaultShutdownTimeout is how long a stop waits for requests.
 	DefaultShutdownTimeout = 10 * time.Second
-	DefaultConsole         = "/console"
 )
 
 // Default returns the configuration used when a file sets nothing.
@@ -181,9 +200,10 @@ func Default() Config {
 		Log:                   Log{Level: "info", Format: "json"},
 		DeletionCheckInterval: Duration{DefaultDeletion},
 		RotationCheckInterval: Duration{DefaultRotation},
+		Console:               Console{Path: DefaultConsole},
 		ShutdownTimeout:       Duration{DefaultShutdownTimeout},
 		Compat:                Compat{ListAliases: "auto"},
-		Console:               Console{Path: DefaultConsole},
+		Attestation:           Attestation{Timeout: Duration{DefaultAttestationTimeout}},
 	}
 	return c
 }
@@ -291,6 +311,12 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout.Duration < time.Second || c.ShutdownTimeout.Duration > time.Hour {
 		errs = append(errs, errors.New("shutdown_timeout must be between 1s and 1h"))
+	}
+	if c.Attestation.Timeout.Duration < time.Second || c.Attestation.Timeout.Duration > time.Minute {
+		errs = append(errs, errors.New("attestation.timeout must be between 1s and 1m"))
+	}
+	if len(c.Attestation.Command) > 0 && c.Attestation.Command[0] == "" {
+		errs = append(errs, errors.New("attestation.command: the program is empty"))
 	}
 	switch c.Compat.ListAliases {
 	case "auto", "object", "array":

@@ -55,6 +55,17 @@ type BootstrapProject struct {
 	ID         string `yaml:"id"`
 	CMKQuota   int    `yaml:"cmk_quota"`
 	GrantQuota int    `yaml:"grant_quota"`
+	// KeySpaces are the project's trusted key spaces, created by name
+	// when missing (the server applies them, package kms).
+	KeySpaces []BootstrapKeySpace `yaml:"key_spaces"`
+}
+
+// BootstrapKeySpace is a trusted key space of a project.
+type BootstrapKeySpace struct {
+	Name        string `yaml:"name"`
+	Type        string `yaml:"type"`
+	KeystoreID  string `yaml:"keystore_id"`
+	Description string `yaml:"description"`
 }
 
 // BootstrapPolicy is a custom identity policy; document is the Huawei

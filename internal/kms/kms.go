@@ -56,6 +56,8 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	cache   *keyCache
+	// attestation verifies ECS and CCE access points; nil for none.
+	attestation AttestationVerifier
 	// Now is the service's clock; tests replace it.
 	Now func() time.Time
 }

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -93,6 +94,9 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	s := &Server{cfg: cfg, log: opt.Logger, store: st, tls: tlsConfig}
 	s.IAM = iam.New(st, kr, opt.Logger)
 	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
+	if len(cfg.Attestation.Command) > 0 {
+		s.KMS.SetAttestationVerifier(commandVerifier{argv: cfg.Attestation.Command, timeout: cfg.Attestation.Timeout.Duration})
+	}
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
 	if cfg.Security.ReplayCache {
 		s.authn.Replay = auth.NewReplayCache(cfg.Security.ReplayCacheEntries)
@@ -126,7 +130,42 @@ func (s *Server) applyBootstrap(ctx context.Context, path, dir string, getenv fu
 		return err
 	}
 	b.ResolvePaths(dir)
-	return s.IAM.ApplyBootstrap(ctx, b, getenv)
+	if err := s.IAM.ApplyBootstrap(ctx, b, getenv); err != nil {
+		return err
+	}
+	return s.applyKeySpaces(ctx, b)
+}
+
+// applyKeySpaces creates the bootstrap file's key spaces that their
+// projects lack, by name; existing ones are left as they are.
+func (s *Server) applyKeySpaces(ctx context.Context, b iam.Bootstrap) error {
+	for _, ba := range b.Accounts {
+		if !slices.ContainsFunc(ba.Projects, func(p iam.BootstrapProject) bool { return len(p.KeySpaces) > 0 }) {
+			continue
+		}
+		a, err := s.IAM.Account(ctx, ba.Name)
+		if err != nil {
+			return err
+		}
+		projects, err := s.IAM.ListProjects(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		for _, bp := range ba.Projects {
+			i := slices.IndexFunc(projects, func(p store.Project) bool { return p.Name == bp.Name })
+			if i < 0 {
+				continue
+			}
+			for _, bk := range bp.KeySpaces {
+				err := s.KMS.EnsureKeySpace(ctx, kms.CreateKeySpaceInput{ProjectID: projects[i].ID, Name: bk.Name, Type: bk.Type,
+					KeystoreID: bk.KeystoreID, Description: bk.Description})
+				if err != nil {
+					return fmt.Errorf("bootstrap key space %s/%s/%s: %w", ba.Name, bp.Name, bk.Name, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // LoadRootKey reads the root key from the source cfg names.

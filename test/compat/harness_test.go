@@ -107,6 +107,9 @@ type envOptions struct {
 	dir      string
 	// configure changes the dev configuration before the server starts.
 	configure func(*kmsdconfig.Config)
+	// now replaces the key service's clock (kms.Service.Now) before the
+	// server serves; nil keeps time.Now.
+	now func() time.Time
 }
 
 // start runs a dev server on 127.0.0.1:0 in-process, exactly as
@@ -136,6 +139,9 @@ func start(t *testing.T, opts ...envOptions) *env {
 	if err != nil {
 		cancel()
 		t.Fatal(err)
+	}
+	if o.now != nil {
+		srv.KMS.Now = o.now
 	}
 	ids := server.DefaultDevIdentities(func(string) string { return "" })
 	for _, s := range []string{ids.AdminSK, ids.ReaderSK, ids.Admin2SK, ids.AdminPassword, ids.Admin2Password} {

@@ -137,7 +137,7 @@ func kmsRoutes(t *testing.T) map[string]api.Operation {
 	t.Helper()
 	out := map[string]api.Operation{}
 	for _, o := range api.Operations() {
-		if strings.HasPrefix(o.Pattern, "/v3/") || o.Newer {
+		if strings.HasPrefix(o.Pattern, "/v3/") || o.Newer || o.NoSDK {
 			// The newer operations are not in the Go SDK v0.1.207;
 			// TestNotImplementedRoutes covers them.
 			continue
