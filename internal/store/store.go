@@ -45,6 +45,18 @@ type Store interface {
 	Close() error
 }
 
+// KeyCountReader is an optional interface of a Store: a backend that can
+// read a project's counters without starting a transaction (most of the
+// time) implements it, and callers on a hot path (user-instances) use it
+// when the Store has it.
+type KeyCountReader interface {
+	// KeyCounts returns what Tx.KeyCounts would return in a View started
+	// now: it reflects every transaction committed before the call, by any
+	// process or node sharing the backend. It fails with ErrNotFound when
+	// the project does not exist.
+	KeyCounts(ctx context.Context, projectID string) (KeyCounts, error)
+}
+
 // Tx is the set of operations available inside a transaction. Methods take
 // the transaction's context implicitly.
 //
