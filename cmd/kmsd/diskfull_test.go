@@ -21,12 +21,12 @@ func TestDiskFullMessage(t *testing.T) {
 		fmt.Errorf("bootstrap user dev/dev-admin: %w", &os.PathError{Op: "write", Path: "/d/kmsd.db-wal", Err: syscall.ENOSPC}),
 		errors.New("bootstrap user dev/dev-admin: sqlite: database or disk is full (13)"),
 	} {
-		msg := devIdentitiesError(err, "/d").Error()
+		msg := devIdentitiesError(err, "/d", true).Error()
 		if !strings.Contains(msg, "the disk holding /d is full") || strings.Contains(msg, "--data") || strings.Contains(msg, "afresh") {
 			t.Errorf("got %q, want it to say the disk is full, and not to use another --data", msg)
 		}
 	}
-	msg := devIdentitiesError(fmt.Errorf("bootstrap: %w: user dev-admin has id a1, not the declared a2", iam.ErrExists), "/d").Error()
+	msg := devIdentitiesError(fmt.Errorf("bootstrap: %w: user dev-admin has id a1, not the declared a2", iam.ErrExists), "/d", true).Error()
 	// Only an id conflict is solved by another directory.
 	if !strings.Contains(msg, "KMSD_DEV_") || !strings.Contains(msg, "--data DIR") {
 		t.Errorf("id conflict: got %q", msg)

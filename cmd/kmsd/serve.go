@@ -16,7 +16,6 @@ import (
 	"syscall"
 
 	"github.com/kmsd/kmsd/internal/config"
-	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/logging"
 	"github.com/kmsd/kmsd/internal/seed"
 	"github.com/kmsd/kmsd/internal/server"
@@ -184,11 +183,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *dev {
 		ids = server.DefaultDevIdentities(getenv)
 		if err := srv.EnsureDevIdentities(ctx, ids); err != nil {
-			if !existed && !diskFull(err) {
-				// A fresh directory: no earlier ids to differ from.
-				return fmt.Errorf("dev identities: %w", err)
-			}
-			return devIdentitiesError(err, cfg.DataDir)
+			return devIdentitiesError(err, cfg.DataDir, existed)
 		}
 	}
 	if sd != nil {
@@ -346,12 +341,13 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 
 // devIdentitiesError explains why the dev identities could not be
 // applied: a full disk (nothing was changed; the data is intact), ids
-// that differ from the directory's first start, or the error itself.
-func devIdentitiesError(err error, dataDir string) error {
+// that differ from an existing directory's first start, or the error
+// itself.
+func devIdentitiesError(err error, dataDir string, existed bool) error {
 	switch {
 	case diskFull(err):
 		return fmt.Errorf("dev identities: the disk holding %s is full (%w); free some space and start again — the data directory is unchanged", dataDir, err)
-	case errors.Is(err, iam.ErrExists):
+	case existed:
 		return fmt.Errorf("dev identities: %w; ids cannot change in an existing data directory: unset the KMSD_DEV_* variables that differ from its first start, or start afresh with another --data DIR", err)
 	}
 	return fmt.Errorf("dev identities: %w", err)

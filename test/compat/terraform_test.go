@@ -75,9 +75,6 @@ func (p providerClient) do(method, path string, body any, into any, ok ...int) i
 // key whose rotation is off) and huaweicloud_kms_alias (create, read by
 // paging list-aliases), and checks the answers have the shapes it reads
 // (issue 9). scripts/terraform-check.sh runs the real provider.
-//
-// The provider's numeric "limit" of list-grants and list-keys is issue 9
-// item 2, tested with the rest of the numeric members.
 func TestTerraformProviderReplay(t *testing.T) {
 	e := start(t)
 	pc := providerClient{t, e}
@@ -172,6 +169,28 @@ func TestTerraformProviderReplay(t *testing.T) {
 	if len(got) != 2 || got[0] != names[0] || got[1] != names[1] {
 		t.Errorf("the provider reads aliases %v, want %v (it would think they are gone)", got, names)
 	}
+	// huaweicloud_kms_grant and the huaweicloud_kms_keys data source send
+	// "limit" as a JSON number, 2000 for list-keys (above its maximum).
+	pc.do("POST", p("create-grant"), map[string]any{"key_id": id, "grantee_principal": e.ids.ReaderID, "operations": []string{"describe-key"}}, nil)
+	var grants struct {
+		Grants []struct {
+			GrantID string `json:"grant_id"`
+		} `json:"grants"`
+	}
+	pc.do("POST", p("list-grants"), map[string]any{"key_id": id, "limit": 100}, &grants)
+	if len(grants.Grants) != 1 {
+		t.Errorf("list-grants with a numeric limit lists %d grants, want 1", len(grants.Grants))
+	}
+	var keys struct {
+		KeyDetails []struct {
+			KeyID string `json:"key_id"`
+		} `json:"key_details"`
+	}
+	pc.do("POST", p("list-keys"), map[string]any{"limit": 2000, "key_spec": "ALL"}, &keys)
+	if len(keys.KeyDetails) == 0 {
+		t.Error("list-keys with limit 2000 lists no key")
+	}
+
 	// Destroy: delete-alias (204) and schedule-key-deletion.
 	pc.do("DELETE", p("aliases"), map[string]any{"key_id": id, "aliases": names}, nil)
 	pc.do("POST", p("schedule-key-deletion"), map[string]any{"key_id": id, "pending_days": "7"}, nil)
