@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Runs the whole kmsd test suite: formatting, vet, the unit and integration
 # tests with the race detector, and the official-SDK compatibility suite
-# (test/compat, its own module). It installs nothing beyond Go modules.
+# (test/compat, its own module). Besides Go modules it installs Debian's
+# postgresql package when no PostgreSQL server binaries are present: the
+# tests of the PostgreSQL store start throwaway servers of their own
+# (internal/store/postgres/pgtest), never a server running on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  echo "== installing postgresql (for the PostgreSQL store tests)"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+fi
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

@@ -1,5 +1,6 @@
 // Package store is the persistence contract of kmsd. Every backend (the
-// embedded SQLite backend in store/sqlite, PostgreSQL later) implements
+// embedded SQLite backend in store/sqlite, the PostgreSQL backend of a
+// cluster in store/postgres) implements
 // Store and passes the conformance suite in store/storetest.
 //
 // The contract is deliberately small and transactional: all reads and writes
@@ -32,6 +33,10 @@ var (
 	// ErrConflict; callers that can redo their read-modify-write retry on
 	// ErrStale and report other conflicts (a name taken) to their caller.
 	ErrStale = errors.New("store: stale revision")
+	// ErrUnavailable means the backend could not be reached (a database
+	// server that is down or unreachable): nothing was changed, and the
+	// same call may succeed later. The API answers it with 503.
+	ErrUnavailable = errors.New("store: unavailable")
 )
 
 // Store is a transactional backend.

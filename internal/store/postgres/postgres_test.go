@@ -1,0 +1,191 @@
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kmsd/kmsd/internal/store"
+	"github.com/kmsd/kmsd/internal/store/postgres/pgtest"
+	"github.com/kmsd/kmsd/internal/store/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// open opens a store on a new database and closes it when tb ends.
+func open(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := Open(tb.Context(), pgtest.NewDatabase(tb), Options{})
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+}
+
+// TestMigrateOnce opens one database from several goroutines at once, as
+// nodes starting together do: every Open succeeds and each migration is
+// recorded once.
+func TestMigrateOnce(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	const n = 4
+	errs := make(chan error, n)
+	stores := make(chan *Store, n)
+	for range n {
+		go func() {
+			s, err := Open(t.Context(), dsn, Options{})
+			errs <- err
+			stores <- s
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		s := <-stores
+		t.Cleanup(func() { s.Close() })
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Open(t.Context(), dsn, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var count, distinct int
+	err = st.pool.QueryRow(t.Context(), "SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations").Scan(&count, &distinct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count != len(ms) || distinct != len(ms) {
+		t.Errorf("schema_migrations holds %d rows (%d versions), want %d", count, distinct, len(ms))
+	}
+}
+
+// TestSchemaTooNew checks that a node refuses a database migrated by a
+// newer kmsd, with an error that says so.
+func TestSchemaTooNew(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	s, err := Open(t.Context(), dsn, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(t.Context(), "INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err = Open(t.Context(), dsn, Options{})
+	if !errors.Is(err, ErrSchemaTooNew) {
+		t.Fatalf("Open: got %v, want ErrSchemaTooNew", err)
+	}
+	if !strings.Contains(err.Error(), "version 999") {
+		t.Errorf("error %q does not name the database's version", err)
+	}
+}
+
+// TestDSNNotInErrors checks that a DSN with a password never appears in
+// Open's errors.
+func TestDSNNotInErrors(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://kmsd:s3cr3t-pw@127.0.0.1:1/kmsd?connect_timeout=1",
+		"host=127.0.0.1 port=1 user=kmsd password=s3cr3t-pw connect_timeout=1",
+		"postgres://kmsd:s3cr3t-pw@127.0.0.1:1/kmsd?bogus_option=%zz",
+	} {
+		_, err := Open(t.Context(), dsn, Options{})
+		if err == nil {
+			t.Fatalf("Open(%q) succeeded", dsn)
+		}
+		if strings.Contains(err.Error(), "s3cr3t-pw") {
+			t.Errorf("Open error contains the password: %v", err)
+		}
+	}
+}
+
+// TestQuotaAcrossNodes runs quota-checked key creations from two stores
+// (two nodes) on one database at once: the counter stays exact and the
+// quota is never exceeded.
+func TestQuotaAcrossNodes(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	nodes := make([]*Store, 2)
+	for i := range nodes {
+		s, err := Open(t.Context(), dsn, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		nodes[i] = s
+	}
+	now := time.UnixMilli(time.Now().UnixMilli())
+	a := store.Account{ID: strings.Repeat("a", 32), Name: "acme", CreatedAt: now}
+	p := store.Project{ID: strings.Repeat("b", 32), AccountID: a.ID, Name: "cn-north-4", CreatedAt: now}
+	err := nodes[0].Update(t.Context(), func(tx store.Tx) error {
+		if err := tx.CreateAccount(a); err != nil {
+			return err
+		}
+		return tx.CreateProject(p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const quota, writers, tries = 25, 8, 6
+	var created atomic.Int64
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			s := nodes[w%len(nodes)]
+			for i := range tries {
+				var made bool
+				err := s.Update(t.Context(), func(tx store.Tx) error {
+					made = false
+					c, err := tx.KeyCounts(p.ID)
+					if err != nil {
+						return err
+					}
+					if c.Custom >= quota {
+						return nil
+					}
+					made = true
+					return tx.CreateKey(store.Key{
+						ProjectID: p.ID, KeyID: fmt.Sprintf("0b5e4a1c-7d2f-4e3a-9c1b-%06x%06x", w, i),
+						AccountID: a.ID, Spec: "AES_256", Usage: "ENCRYPT_DECRYPT", Origin: "kms",
+						State: store.StateEnabled, PrimaryVersion: 1, CreatedAt: now,
+					})
+				})
+				if err != nil {
+					t.Errorf("Update: %v", err)
+					return
+				}
+				if made {
+					created.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var c store.KeyCounts
+	var total int
+	err = nodes[1].View(t.Context(), func(tx store.Tx) (err error) {
+		if c, err = tx.KeyCounts(p.ID); err != nil {
+			return err
+		}
+		_, total, err = tx.ListKeys(p.ID, store.KeyFilter{}, 0, 1)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Custom != quota || total != quota || created.Load() != quota {
+		t.Errorf("counted %d, listed %d, created %d keys; want %d each", c.Custom, total, created.Load(), quota)
+	}
+}
