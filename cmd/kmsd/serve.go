@@ -15,7 +15,6 @@ import (
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/server"
-	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
 
 // Dev-mode defaults.
@@ -191,11 +190,11 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if _, err := server.LoadRootKey(cfg, getenv); err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, cfg.Database.Path)
+	st, err := server.OpenStore(ctx, cfg, getenv)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database %s ready\n", cfg.Database.Path)
+	fmt.Fprintf(stdout, "%s ready\n", server.DescribeStore(cfg))
 	return st.Close()
 }
 

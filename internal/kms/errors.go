@@ -11,6 +11,10 @@ import (
 // layer maps each kind to its HTTP status and Huawei error code in exactly
 // one table (internal/api/errors.go); anything unmapped becomes a 500.
 var (
+	// ErrUnavailable is the store's: the database cannot be reached (a
+	// PostgreSQL server down or unreachable). Nothing was done; the same
+	// request may succeed later.
+	ErrUnavailable            = store.ErrUnavailable
 	ErrKeyNotFound            = errors.New("key not found")
 	ErrInvalidKeyID           = errors.New("invalid key id")
 	ErrKeyDisabled            = errors.New("key disabled")

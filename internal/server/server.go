@@ -24,7 +24,6 @@ import (
 	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/kms"
 	"github.com/kmsd/kmsd/internal/store"
-	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
 
 // tokenKeyLabel derives the token-signing key from the root key, so every
@@ -79,7 +78,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, cfg.Database.Path)
+	st, err := OpenStore(ctx, cfg, opt.Getenv)
 	if err != nil {
 		return nil, err
 	}

@@ -192,6 +192,11 @@ func (s *Store) update(ctx context.Context, fn func(store.Tx) error) error {
 	return nil
 }
 
+// Ping checks that the database file answers; /readyz calls it.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.r.PingContext(ctx)
+}
+
 // Close closes both connection pools. Transactions still running fail.
 func (s *Store) Close() error {
 	return errors.Join(s.r.Close(), s.w.Close())
