@@ -98,6 +98,11 @@ func New(st store.Store, kr *keyring.Keyring, log *slog.Logger) *Service {
 	}
 }
 
+// Invalidate drops every cached identity. Changes made through the
+// service call it so this node sees them at once; other nodes call it when
+// told of a change.
+func (s *Service) Invalidate() { s.invalidate() }
+
 // invalidate drops every cached identity; changes call it so this node
 // sees them at once.
 func (s *Service) invalidate() {

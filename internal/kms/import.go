@@ -574,7 +574,10 @@ func (s *Service) RunImportExpiryJob(ctx context.Context, interval time.Duration
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, _, err := s.ExpireImportedMaterial(ctx); err != nil && ctx.Err() == nil {
+		if err := s.exclusive(ctx, "import expiry", func(ctx context.Context) error {
+			_, _, err := s.ExpireImportedMaterial(ctx)
+			return err
+		}); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "import expiry job failed", "err", err)
 		}
 		select {

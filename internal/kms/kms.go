@@ -385,6 +385,10 @@ func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn fun
 // told of a change.
 func (s *Service) InvalidateKey(projectID, keyID string) { s.cache.invalidate(projectID, keyID) }
 
+// FlushKeys drops every key from this node's cache of opened keys, for
+// when changes made elsewhere may have gone unreported.
+func (s *Service) FlushKeys() { s.cache.flush() }
+
 // EnableKey moves a disabled key to enabled (KMS.1201 otherwise).
 func (s *Service) EnableKey(ctx context.Context, projectID, keyID string) (store.Key, error) {
 	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
@@ -588,7 +592,10 @@ func (s *Service) RunDeletionJob(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := s.DestroyDueKeys(ctx); err != nil && ctx.Err() == nil {
+		if err := s.exclusive(ctx, "deletion", func(ctx context.Context) error {
+			_, err := s.DestroyDueKeys(ctx)
+			return err
+		}); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "deletion job failed", "err", err)
 		}
 		select {

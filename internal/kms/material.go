@@ -142,6 +142,14 @@ func (c *keyCache) put(h *handle, gen uint64, now time.Time) {
 	c.entries[keyRef{h.ProjectID, h.KeyID}] = cacheEntry{h: h, expires: now.Add(c.ttl)}
 }
 
+// flush drops every entry.
+func (c *keyCache) flush() {
+	c.mu.Lock()
+	clear(c.entries)
+	c.gen++
+	c.mu.Unlock()
+}
+
 func (c *keyCache) invalidate(projectID, keyID string) {
 	c.mu.Lock()
 	delete(c.entries, keyRef{projectID, keyID})

@@ -316,7 +316,10 @@ func (s *Service) RunRotationJob(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if _, err := s.RotateDueKeys(ctx); err != nil && ctx.Err() == nil {
+		if err := s.exclusive(ctx, "rotation", func(ctx context.Context) error {
+			_, err := s.RotateDueKeys(ctx)
+			return err
+		}); err != nil && ctx.Err() == nil {
 			s.log.ErrorContext(ctx, "rotation job failed", "err", err)
 		}
 		select {

@@ -213,6 +213,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Imported material expires on the deletion job's schedule.
 	wg.Go(func() { s.KMS.RunImportExpiryJob(jobs, s.cfg.DeletionCheckInterval.Duration) })
 	wg.Go(func() { s.KMS.RunRotationJob(jobs, s.cfg.RotationCheckInterval.Duration) })
+	wg.Go(func() { s.watchChanges(jobs) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

@@ -50,6 +50,17 @@ type Store interface {
 	Close() error
 }
 
+// Exclusive is implemented by a backend that several kmsd processes share
+// (the nodes of a cluster on PostgreSQL). Exclusive runs fn while no other
+// process runs the job of that name, and reports whether it ran: when
+// another process is running it, Exclusive returns false without running
+// fn. The background jobs use it so that each runs on one node at a time.
+// A backend used by one process needs no such thing and does not
+// implement it.
+type Exclusive interface {
+	Exclusive(ctx context.Context, job string, fn func(context.Context) error) (ran bool, err error)
+}
+
 // Tx is the set of operations available inside a transaction. Methods take
 // the transaction's context implicitly.
 //

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -187,5 +188,137 @@ func TestQuotaAcrossNodes(t *testing.T) {
 	}
 	if c.Custom != quota || total != quota || created.Load() != quota {
 		t.Errorf("counted %d, listed %d, created %d keys; want %d each", c.Custom, total, created.Load(), quota)
+	}
+}
+
+// recorder is a Changes that records what it is told.
+type recorder struct {
+	mu      sync.Mutex
+	keys    []string
+	ids     int
+	flushes int
+	changed chan struct{}
+}
+
+func (r *recorder) note(f func()) {
+	r.mu.Lock()
+	f()
+	r.mu.Unlock()
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+}
+func (r *recorder) KeyChanged(p, k string) { r.note(func() { r.keys = append(r.keys, p+"/"+k) }) }
+func (r *recorder) IdentityChanged()       { r.note(func() { r.ids++ }) }
+func (r *recorder) Flush()                 { r.note(func() { r.flushes++ }) }
+
+// waitFor polls cond (under r.mu) until it holds, for at most 5 seconds.
+func (r *recorder) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		r.mu.Lock()
+		ok := cond()
+		r.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-r.changed:
+		case <-time.After(20 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// TestWatch checks the change notifications: a committed key change and an
+// identity change are reported, and when the listening connection is
+// killed the watcher flushes and listens again.
+func TestWatch(t *testing.T) {
+	s := open(t)
+	r := &recorder{changed: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { s.Watch(ctx, r, nil); close(done) }()
+	defer func() { cancel(); <-done }()
+	r.waitFor(t, "the first flush", func() bool { return r.flushes >= 1 })
+
+	now := time.UnixMilli(time.Now().UnixMilli())
+	a := store.Account{ID: strings.Repeat("a", 32), Name: "acme", CreatedAt: now}
+	p := store.Project{ID: strings.Repeat("b", 32), AccountID: a.ID, Name: "cn-north-4", CreatedAt: now}
+	k := store.Key{ProjectID: p.ID, KeyID: "0b5e4a1c-7d2f-4e3a-9c1b-000000000001", AccountID: a.ID,
+		Spec: "AES_256", Usage: "ENCRYPT_DECRYPT", Origin: "kms", State: store.StateEnabled, CreatedAt: now}
+	err := s.Update(t.Context(), func(tx store.Tx) error {
+		if err := tx.CreateAccount(a); err != nil {
+			return err
+		}
+		if err := tx.CreateProject(p); err != nil {
+			return err
+		}
+		return tx.CreateKey(k)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.State = store.StateDisabled
+	if err := s.Update(t.Context(), func(tx store.Tx) error { return tx.UpdateKey(k) }); err != nil {
+		t.Fatal(err)
+	}
+	want := p.ID + "/" + k.KeyID
+	r.waitFor(t, "the key change", func() bool { return len(r.keys) == 1 && r.keys[0] == want })
+	if err := s.Update(t.Context(), func(tx store.Tx) error { return tx.UpdateProject(p) }); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor(t, "the identity change", func() bool { return r.ids == 1 })
+
+	r.mu.Lock()
+	before := r.flushes
+	r.mu.Unlock()
+	var killed int
+	err = s.pool.QueryRow(t.Context(), "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", listenerName).Scan(&killed)
+	if err != nil || killed != 1 {
+		t.Fatalf("terminating the listener: %d, %v", killed, err)
+	}
+	// One flush when the connection drops, one when it listens again.
+	r.waitFor(t, "the flushes of a reconnect", func() bool { return r.flushes >= before+2 })
+	k.Revision++
+	k.State = store.StateEnabled
+	if err := s.Update(t.Context(), func(tx store.Tx) error { return tx.UpdateKey(k) }); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor(t, "a key change after the reconnect", func() bool { return len(r.keys) == 2 })
+}
+
+// TestExclusive checks that a job runs on one store at a time.
+func TestExclusive(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	var nodes [2]*Store
+	for i := range nodes {
+		s, err := Open(t.Context(), dsn, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		nodes[i] = s
+	}
+	ran, err := nodes[0].Exclusive(t.Context(), "deletion", func(ctx context.Context) error {
+		other, err := nodes[1].Exclusive(ctx, "deletion", func(context.Context) error { return nil })
+		if err != nil || other {
+			return fmt.Errorf("second node: ran %v, err %v; want false, nil", other, err)
+		}
+		other, err = nodes[1].Exclusive(ctx, "rotation", func(context.Context) error { return nil })
+		if err != nil || !other {
+			return fmt.Errorf("another job: ran %v, err %v; want true, nil", other, err)
+		}
+		return nil
+	})
+	if err != nil || !ran {
+		t.Fatalf("first node: ran %v, err %v", ran, err)
+	}
+	ran, err = nodes[1].Exclusive(t.Context(), "deletion", func(context.Context) error { return nil })
+	if err != nil || !ran {
+		t.Fatalf("after the first: ran %v, err %v", ran, err)
 	}
 }
