@@ -56,6 +56,9 @@ Usage:
   kmsd init --config FILE
   kmsd iam SUBCOMMAND ...   (kmsd iam help)
   kmsd key SUBCOMMAND ...   (kmsd key help)
+  kmsd backup --config FILE --out FILE     (not yet implemented)
+  kmsd restore --config FILE --in FILE     (not yet implemented)
+  kmsd rootkey rotate --config FILE        (not yet implemented)
   kmsd version
 `
 
@@ -74,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdIAM(ctx, args[1:], stdout, stderr, getenv)
 	case "key":
 		return cmdKey(ctx, args[1:], stdout, stderr, getenv)
+	case "backup", "restore", "rootkey":
+		return notYetImplemented(args[0], stderr)
 	case "version":
 		fmt.Fprintln(stdout, "kmsd", version)
 		return nil

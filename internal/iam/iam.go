@@ -80,6 +80,7 @@ type cacheEntry struct {
 	sk       []byte
 	id       auth.Identity
 	projects []auth.Project
+	gen      int64 // the identity generation it was read at
 	expires  time.Time
 }
 
@@ -111,17 +112,39 @@ func (s *Service) invalidate() {
 	s.mu.Unlock()
 }
 
-func (s *Service) cached(k cacheKey) (cacheEntry, bool) {
+// cached returns the entry of k unless it expired or, on a store shared
+// by several nodes (store.IdentityGenerations), the identities changed
+// since it was read. It also returns the generation to pass to remember
+// with what the caller reads on a miss.
+func (s *Service) cached(ctx context.Context, k cacheKey) (cacheEntry, int64, bool) {
+	gen := s.generation(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.cache[k]
-	if !ok || s.Now().After(e.expires) {
-		return cacheEntry{}, false
+	if !ok || s.Now().After(e.expires) || e.gen != gen {
+		return cacheEntry{}, gen, false
 	}
-	return e, true
+	return e, gen, true
 }
 
-func (s *Service) remember(k cacheKey, e cacheEntry) {
+// generation returns the store's identity generation: 0 on a store that
+// one process owns (it invalidates its cache itself), -1 when it cannot be
+// read (so nothing cached is used; the read that follows reports why).
+func (s *Service) generation(ctx context.Context) int64 {
+	g, ok := s.store.(store.IdentityGenerations)
+	if !ok {
+		return 0
+	}
+	n, err := g.IdentityGeneration(ctx)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// remember caches e, read at identity generation gen.
+func (s *Service) remember(k cacheKey, e cacheEntry, gen int64) {
+	e.gen = gen
 	e.expires = s.Now().Add(cacheTTL)
 	s.mu.Lock()
 	if len(s.cache) > 10000 {
@@ -596,7 +619,8 @@ func unauthenticated(reason string) error {
 
 // AccessKey implements auth.Directory.
 func (s *Service) AccessKey(ctx context.Context, ak string) ([]byte, auth.Identity, error) {
-	if e, ok := s.cached(cacheKey{cacheAccessKey, ak}); ok {
+	e, gen, ok := s.cached(ctx, cacheKey{cacheAccessKey, ak})
+	if ok {
 		return e.sk, e.id, nil
 	}
 	var sk []byte
@@ -628,13 +652,14 @@ func (s *Service) AccessKey(ctx context.Context, ak string) ([]byte, auth.Identi
 	if err != nil {
 		return nil, auth.Identity{}, err
 	}
-	s.remember(cacheKey{cacheAccessKey, ak}, cacheEntry{sk: sk, id: id})
+	s.remember(cacheKey{cacheAccessKey, ak}, cacheEntry{sk: sk, id: id}, gen)
 	return sk, id, nil
 }
 
 // User implements auth.Directory.
 func (s *Service) User(ctx context.Context, userID string) (auth.Identity, error) {
-	if e, ok := s.cached(cacheKey{cacheUser, userID}); ok {
+	e, gen, ok := s.cached(ctx, cacheKey{cacheUser, userID})
+	if ok {
 		return e.id, nil
 	}
 	var id auth.Identity
@@ -655,13 +680,14 @@ func (s *Service) User(ctx context.Context, userID string) (auth.Identity, error
 	if err != nil {
 		return auth.Identity{}, err
 	}
-	s.remember(cacheKey{cacheUser, userID}, cacheEntry{id: id})
+	s.remember(cacheKey{cacheUser, userID}, cacheEntry{id: id}, gen)
 	return id, nil
 }
 
 // Projects implements auth.Directory.
 func (s *Service) Projects(ctx context.Context, accountID string) ([]auth.Project, error) {
-	if e, ok := s.cached(cacheKey{cacheProjects, accountID}); ok {
+	e, gen, ok := s.cached(ctx, cacheKey{cacheProjects, accountID})
+	if ok {
 		return e.projects, nil
 	}
 	ps, err := s.ListProjects(ctx, accountID)
@@ -672,7 +698,7 @@ func (s *Service) Projects(ctx context.Context, accountID string) ([]auth.Projec
 	for i, p := range ps {
 		out[i] = auth.Project{ID: p.ID, Name: p.Name}
 	}
-	s.remember(cacheKey{cacheProjects, accountID}, cacheEntry{projects: out})
+	s.remember(cacheKey{cacheProjects, accountID}, cacheEntry{projects: out}, gen)
 	return out, nil
 }
 

@@ -164,7 +164,7 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 		return nil, err
 	}
 	now := s.Now()
-	if h, ok := s.cache.get(projectID, keyID, now); ok {
+	if h, ok := s.cache.get(projectID, keyID, now); ok && s.current(ctx, h) {
 		return h, nil
 	}
 	gen := s.cache.generation()
@@ -191,6 +191,21 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 	}
 	s.cache.put(h, gen, now)
 	return h, nil
+}
+
+// current reports whether the cached h is still the stored key. On a store
+// shared by several nodes (store.Revisioner) it compares the stored
+// revision, so a change another node committed is never missed; a failed
+// check reports false and the reload that follows reports the error. On
+// other stores this process makes every change and invalidates its cache
+// itself.
+func (s *Service) current(ctx context.Context, h *handle) bool {
+	r, ok := s.store.(store.Revisioner)
+	if !ok {
+		return true
+	}
+	rev, err := r.KeyRevision(ctx, h.ProjectID, h.KeyID)
+	return err == nil && rev == h.Revision
 }
 
 // usableKey returns an enabled key for a cryptographic operation, or the

@@ -61,6 +61,25 @@ type Exclusive interface {
 	Exclusive(ctx context.Context, job string, fn func(context.Context) error) (ran bool, err error)
 }
 
+// Revisioner is implemented by a backend that several kmsd processes share.
+// KeyRevision returns the stored Revision of the key (ErrNotFound when it
+// does not exist) in one indexed read outside any transaction, so that a
+// process can check a cached copy of a key before it uses it: a change
+// committed by another process is then seen by the next request on every
+// process, not only once a notification arrives.
+type Revisioner interface {
+	KeyRevision(ctx context.Context, projectID, keyID string) (int64, error)
+}
+
+// IdentityGenerations is implemented by a backend that several kmsd
+// processes share. IdentityGeneration returns a number that changes with
+// every committed change of a user, access key, policy or project, in one
+// read outside any transaction, so that a process can tell whether its
+// cached identities are still true before it uses them.
+type IdentityGenerations interface {
+	IdentityGeneration(ctx context.Context) (int64, error)
+}
+
 // Tx is the set of operations available inside a transaction. Methods take
 // the transaction's context implicitly.
 //

@@ -34,7 +34,6 @@ import (
 	"github.com/kmsd/kmsd/internal/keyring"
 	kmsdkms "github.com/kmsd/kmsd/internal/kms"
 	"github.com/kmsd/kmsd/internal/store"
-	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
 
 // asymHash returns the crypto.Hash of a signing algorithm (0 for SM2).
@@ -438,11 +437,7 @@ func asymServerMaterial(t *testing.T, e *env, keyID string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.Context(), filepath.Join(e.dir, "kmsd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, e.dir)
 	var v store.KeyVersion
 	err = st.View(t.Context(), func(tx store.Tx) error {
 		var err error

@@ -24,7 +24,6 @@ import (
 	"github.com/kmsd/kmsd/internal/keyring"
 	kmsdkms "github.com/kmsd/kmsd/internal/kms"
 	"github.com/kmsd/kmsd/internal/store"
-	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
 
 var cryptoAliasSeq atomic.Int64
@@ -109,11 +108,7 @@ func serverPrivateKey(t *testing.T, e *env, keyID string) any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.Context(), filepath.Join(e.dir, "kmsd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, e.dir)
 	var v store.KeyVersion
 	err = st.View(t.Context(), func(tx store.Tx) error {
 		var err error

@@ -28,6 +28,7 @@ import (
 
 	kmsdauth "github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/server"
+	"github.com/kmsd/kmsd/internal/store/postgres/pgtest"
 )
 
 // syncBuffer collects a server's log for the secret scan.
@@ -65,6 +66,7 @@ func addSecret(s string) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	pgtest.StopShared()
 	if code == 0 {
 		logs := allLogs.String()
 		if len(logs) == 0 {
@@ -115,6 +117,7 @@ func start(t *testing.T, opts ...envOptions) *env {
 		o.dir = t.TempDir()
 	}
 	cfg := server.DevConfig(o.dir, "127.0.0.1:0", o.cmkQuota)
+	useClusterStore(t, &cfg)
 	if _, err := server.InitDataDir(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +144,9 @@ func start(t *testing.T, opts ...envOptions) *env {
 	e := &env{t: t, url: "http://" + ln.Addr().String(), srv: srv, ids: ids, dir: o.dir, stop: cancel, done: make(chan error, 1)}
 	go func() { e.done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(e.close)
+	if clusterMode() {
+		e.url = startPeer(t, ctx, cancel, cfg, log, e.url)
+	}
 	return e
 }
 

@@ -121,6 +121,22 @@ func (s *Store) update(ctx context.Context, fn func(store.Tx) error) error {
 	return wrap("commit", pgTx.Commit(ctx))
 }
 
+// KeyRevision returns the stored revision of the key in one indexed read
+// (see store.Revisioner).
+func (s *Store) KeyRevision(ctx context.Context, projectID, keyID string) (int64, error) {
+	var rev int64
+	err := s.pool.QueryRow(ctx, "SELECT revision FROM keys WHERE project_id = $1 AND key_id = $2", projectID, keyID).Scan(&rev)
+	return rev, wrap("key revision", err)
+}
+
+// IdentityGeneration returns the counter that the triggers of migration
+// 0002 bump on every change of an identity (see store.IdentityGenerations).
+func (s *Store) IdentityGeneration(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, "SELECT generation FROM identity_generation").Scan(&n)
+	return n, wrap("identity generation", err)
+}
+
 // Ping checks that the database answers; /readyz calls it.
 func (s *Store) Ping(ctx context.Context) error {
 	return wrap("ping", s.pool.Ping(ctx))

@@ -306,10 +306,16 @@ var (
 // test started one. Call it from TestMain.
 func Main(m *testing.M) int {
 	code := m.Run()
+	StopShared()
+	return code
+}
+
+// StopShared stops the package's shared server if a test started one; for
+// a TestMain that does more than Main.
+func StopShared() {
 	if shared != nil {
 		shared.Stop()
 	}
-	return code
 }
 
 // Shared returns the package's shared server, starting it on first use. It
