@@ -136,7 +136,7 @@ func TestClusterKillNode(t *testing.T) {
 	const workers = 4
 	var mu sync.Mutex
 	acked := map[string]string{} // alias → key id
-	retried := 0                  // creations whose answer was lost and whose alias was then found taken
+	retried := 0                 // creations whose answer was lost and whose alias was then found taken
 	killed := make(chan struct{})
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
