@@ -50,6 +50,18 @@ type Store interface {
 	Close() error
 }
 
+// KeyCountReader is an optional interface of a Store: a backend that can
+// read a project's counters without starting a transaction (most of the
+// time) implements it, and callers on a hot path (user-instances) use it
+// when the Store has it.
+type KeyCountReader interface {
+	// KeyCounts returns what Tx.KeyCounts would return in a View started
+	// now: it reflects every transaction committed before the call, by any
+	// process or node sharing the backend. It fails with ErrNotFound when
+	// the project does not exist.
+	KeyCounts(ctx context.Context, projectID string) (KeyCounts, error)
+}
+
 // Exclusive is implemented by a backend that several kmsd processes share
 // (the nodes of a cluster on PostgreSQL). Exclusive runs fn while no other
 // process runs the job of that name, and reports whether it ran: when
