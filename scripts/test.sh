@@ -30,3 +30,11 @@ go test -race -count=1 ./...
 
 echo "== go test (official SDK compatibility suite)"
 (cd test/compat && go test -race -count=1 ./...)
+
+echo "== go test (official SDK compatibility suite, two kmsd nodes on one PostgreSQL database)"
+# The same suite with KMSD_COMPAT_STORE=postgres: every server the tests
+# start is a cluster of two nodes behind a proxy that alternates between
+# them (test/compat/cluster_test.go). Without -race, to keep the run short;
+# the race detector covers the same code in the SQLite run above and in the
+# store and server packages.
+(cd test/compat && KMSD_COMPAT_STORE=postgres go test -count=1 ./...)

@@ -121,6 +121,20 @@ func (s *Store) update(ctx context.Context, fn func(store.Tx) error) error {
 	return wrap("commit", pgTx.Commit(ctx))
 }
 
+// KeyCounts reads the project's counters row in one statement outside any
+// transaction (see store.KeyCountReader); the statement sees every
+// transaction committed before it, by any node.
+func (s *Store) KeyCounts(ctx context.Context, projectID string) (store.KeyCounts, error) {
+	var c store.KeyCounts
+	err := s.pool.QueryRow(ctx, "SELECT custom_keys, default_keys FROM key_counts WHERE project_id = $1", projectID).Scan(&c.Custom, &c.Default)
+	if err != nil {
+		return store.KeyCounts{}, wrap("key counts", err)
+	}
+	return c, nil
+}
+
+var _ store.KeyCountReader = (*Store)(nil)
+
 // KeyRevision returns the stored revision of the key in one indexed read
 // (see store.Revisioner).
 func (s *Store) KeyRevision(ctx context.Context, projectID, keyID string) (int64, error) {

@@ -322,3 +322,38 @@ func TestExclusive(t *testing.T) {
 		t.Fatalf("after the first: ran %v, err %v", ran, err)
 	}
 }
+
+// TestKeyCountReader checks that the counters read outside a transaction
+// are those a View reads.
+func TestKeyCountReader(t *testing.T) {
+	s := open(t)
+	now := time.UnixMilli(time.Now().UnixMilli())
+	a := store.Account{ID: strings.Repeat("c", 32), Name: "acme", CreatedAt: now}
+	p := store.Project{ID: strings.Repeat("d", 32), AccountID: a.ID, Name: "cn-north-4", CreatedAt: now}
+	err := s.Update(t.Context(), func(tx store.Tx) error {
+		if err := tx.CreateAccount(a); err != nil {
+			return err
+		}
+		if err := tx.CreateProject(p); err != nil {
+			return err
+		}
+		for i, def := range []bool{false, false, true} {
+			k := store.Key{ProjectID: p.ID, KeyID: fmt.Sprintf("0b5e4a1c-7d2f-4e3a-9c1b-%012x", i), AccountID: a.ID,
+				Spec: "AES_256", Usage: "ENCRYPT_DECRYPT", Origin: "kms", State: store.StateEnabled, Default: def, CreatedAt: now}
+			if err := tx.CreateKey(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.KeyCounts(t.Context(), p.ID)
+	if err != nil || c != (store.KeyCounts{Custom: 2, Default: 1}) {
+		t.Errorf("KeyCounts = %+v, %v; want 2 custom, 1 default", c, err)
+	}
+	if _, err := s.KeyCounts(t.Context(), strings.Repeat("e", 32)); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("KeyCounts of a missing project: got %v, want ErrNotFound", err)
+	}
+}
