@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,8 +21,6 @@ import (
 	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/store/postgres/pgtest"
 )
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // clusterIdentity is the bootstrap identity of the cluster crash test.
 const (
@@ -104,7 +103,19 @@ func TestClusterKillNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the kmsd binary")
 	}
-	dsn := pgtest.NewDatabase(t)
+	// A server of its own: TestMain belongs to testscript here.
+	pg, err := pgtest.Start()
+	if errors.Is(err, pgtest.ErrNotInstalled) {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pg.Stop)
+	dsn, err := pg.CreateDatabase(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
 	bin := buildKmsd(t)
 	dir := t.TempDir()
 	if err := keyring.CreateRootKeyFile(filepath.Join(dir, "root.key")); err != nil {

@@ -33,7 +33,7 @@ func (h *Handler) details(k kms.Key) keyDetails {
 	d := keyDetails{
 		KeyID: k.KeyID, DomainID: k.AccountID, KeyAlias: k.Alias, Realm: h.kms.Region(),
 		KeySpec: k.Spec, KeyUsage: k.Usage, KeyDescription: k.Description,
-		CreationDate: millis(k.CreatedAt.UnixMilli()), KeyState: k.State,
+		CreationDate: millis(k.CreatedAt.UnixMilli()), KeyState: wireState(k.State),
 		DefaultKeyFlag: "0", KeyType: "1", Origin: k.Origin, KeyRotationEnabled: strconv.FormatBool(k.RotationEnabled),
 		SysEnterpriseProjectID: k.EnterpriseProjectID, KeystoreID: k.KeystoreID,
 	}
@@ -54,6 +54,38 @@ func millis(ms int64) string { return strconv.FormatInt(ms, 10) }
 type keyStatusInfo struct {
 	KeyID    string `json:"key_id"`
 	KeyState string `json:"key_state"`
+}
+
+// wireState is a key state as the wire writes it (reference kms-api.md
+// §2.1): the one place the digits are spelled.
+func wireState(s kms.KeyState) string {
+	switch s {
+	case kms.StatePendingCreation:
+		return "1"
+	case kms.StateEnabled:
+		return "2"
+	case kms.StateDisabled:
+		return "3"
+	case kms.StatePendingDeletion:
+		return "4"
+	case kms.StatePendingImport:
+		return "5"
+	}
+	return ""
+}
+
+// keyStateOf reads a key_state member, the list-keys filter: one of the
+// wire digits, or "" for every state.
+func keyStateOf(v string) (kms.KeyState, error) {
+	if v == "" {
+		return 0, nil
+	}
+	for s := kms.StatePendingCreation; s <= kms.StatePendingImport; s++ {
+		if wireState(s) == v {
+			return s, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: key_state %q", kms.ErrInvalidParameter, v)
 }
 
 // keyID reads the required key_id member and checks its shape.
@@ -168,7 +200,11 @@ func (h *Handler) listKeys(c *call) (any, error) {
 		}
 		in.Offset = n
 	}
-	if in.State, err = enum(f, "key_state", "1", "2", "3", "4", "5"); err != nil {
+	state, _, err := f.str("key_state", false)
+	if err != nil {
+		return nil, err
+	}
+	if in.State, err = keyStateOf(state); err != nil {
 		return nil, err
 	}
 	specs := append(kms.KeySpecs(), "ALL")
@@ -205,7 +241,7 @@ func (h *Handler) stateChange(c *call, fn func(projectID, keyID string) (kms.Key
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"key_info": keyStatusInfo{KeyID: k.KeyID, KeyState: k.State}}, nil
+	return map[string]any{"key_info": keyStatusInfo{KeyID: k.KeyID, KeyState: wireState(k.State)}}, nil
 }
 
 func (h *Handler) enableKey(c *call) (any, error) {
@@ -229,7 +265,7 @@ func (h *Handler) scheduleKeyDeletion(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return keyStatusInfo{KeyID: k.KeyID, KeyState: k.State}, nil
+	return keyStatusInfo{KeyID: k.KeyID, KeyState: wireState(k.State)}, nil
 }
 
 func (h *Handler) cancelKeyDeletion(c *call) (any, error) {
@@ -241,7 +277,7 @@ func (h *Handler) cancelKeyDeletion(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return keyStatusInfo{KeyID: k.KeyID, KeyState: k.State}, nil
+	return keyStatusInfo{KeyID: k.KeyID, KeyState: wireState(k.State)}, nil
 }
 
 func (h *Handler) updateKeyAlias(c *call) (any, error) {

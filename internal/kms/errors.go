@@ -118,15 +118,3 @@ var (
 	ErrAliasNotFound  = errors.New("alias not found")                // KMS.0308
 	ErrTooManyAliases = errors.New("alias limit of the key reached") // KMS.0308
 )
-
-// Key is a customer master key as the service returns it. It is the
-// store's row type: the domain adds no fields to it.
-type Key = store.Key
-
-// Key states as they travel on the wire (reference kms-api.md §2.1).
-const (
-	StateEnabled         = store.StateEnabled
-	StateDisabled        = store.StateDisabled
-	StatePendingDeletion = store.StatePendingDeletion
-	StatePendingImport   = store.StatePendingImport
-)

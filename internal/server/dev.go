@@ -2,16 +2,12 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/iam"
-	"github.com/kmsd/kmsd/internal/keyring"
 )
 
 // DevIdentities are the documented identities of dev mode. Every value has
@@ -126,26 +122,6 @@ func DevConfig(dataDir, listen string, cmkQuota int) config.Config {
 	c.Database.Path = filepath.Join(dataDir, "kmsd.db")
 	c.RootKey.File = filepath.Join(dataDir, "root.key")
 	return c
-}
-
-// InitDataDir creates dataDir (mode 0700) and its root key file on first
-// use; later calls find them and change nothing.
-func InitDataDir(cfg config.Config) (created bool, err error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return false, err
-	}
-	if cfg.RootKey.File == "" {
-		return false, nil
-	}
-	if _, err := os.Stat(cfg.RootKey.File); err == nil {
-		return false, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return false, err
-	}
-	if err := keyring.CreateRootKeyFile(cfg.RootKey.File); err != nil {
-		return false, err
-	}
-	return true, nil
 }
 
 // EnsureDevIdentities creates or refreshes the dev identities.

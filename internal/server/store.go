@@ -59,10 +59,10 @@ func LoadDSN(cfg config.Config, getenv func(string) string) (string, error) {
 }
 
 // DescribeStore names the store for messages, without any secret: the
-// SQLite path, or "PostgreSQL" for the database a DSN names.
+// SQLite path, or "(PostgreSQL)" for the database a DSN names.
 func DescribeStore(cfg config.Config) string {
 	if cfg.Database.Driver == config.DriverPostgres {
-		return "PostgreSQL database"
+		return "(PostgreSQL)"
 	}
-	return "database " + cfg.Database.Path
+	return cfg.Database.Path
 }
