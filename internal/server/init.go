@@ -110,4 +110,3 @@ func initPassphraseParams(cfg config.Config, getenv func(string) string) (create
 	}
 	return true, nil
 }
-
