@@ -227,6 +227,50 @@ func TestClusterDatabaseRestart(t *testing.T) {
 	if code, body := call(); code != 401 {
 		t.Fatalf("with the database up: got %d %v, want 401", code, body)
 	}
+	// A load of encryptions runs throughout: each succeeds or fails with
+	// ErrUnavailable, nothing else.
+	k, err := c.nodes[0].KMS.CreateKey(t.Context(), kms.CreateKeyInput{ProjectID: c.ids.ProjectID, AccountID: c.ids.AccountID, Alias: "under-load"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var ok, unavailable int
+	stopLoad := make(chan struct{})
+	var load sync.WaitGroup
+	for range 4 {
+		load.Go(func() {
+			for {
+				select {
+				case <-stopLoad:
+					return
+				default:
+				}
+				_, err := c.nodes[0].KMS.Encrypt(t.Context(), c.ids.ProjectID, k.KeyID, []byte("under load"), nil, "")
+				mu.Lock()
+				switch {
+				case err == nil:
+					ok++
+				case errors.Is(err, kms.ErrUnavailable):
+					unavailable++
+				default:
+					t.Errorf("encrypt under load: %v, want success or ErrUnavailable", err)
+				}
+				mu.Unlock()
+				time.Sleep(2 * time.Millisecond)
+			}
+		})
+	}
+	defer func() {
+		close(stopLoad)
+		load.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		t.Logf("load: %d encryptions succeeded, %d failed with ErrUnavailable", ok, unavailable)
+		if unavailable == 0 || ok == 0 {
+			t.Errorf("load saw %d successes and %d unavailable, want both", ok, unavailable)
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
 	pg.Halt()
 	start := time.Now()
 	code, body := call()
@@ -243,6 +287,7 @@ func TestClusterDatabaseRestart(t *testing.T) {
 		code, body := call()
 		if code == 401 {
 			t.Logf("database back: node answered normally again after %v", time.Since(start).Round(time.Millisecond))
+			time.Sleep(100 * time.Millisecond) // the load succeeds again too
 			return
 		}
 		if time.Since(start) > 15*time.Second {
