@@ -35,11 +35,6 @@ type cacheEntry struct {
 // detached policy) may take to be seen by a node.
 const cacheTTL = 5 * time.Second
 
-// Invalidate drops every cached identity. Changes made through the
-// service call it so this node sees them at once; other nodes call it when
-// told of a change.
-func (s *Service) Invalidate() { s.invalidate() }
-
 // invalidate drops every cached identity; changes call it so this node
 // sees them at once.
 func (s *Service) invalidate() {
@@ -47,6 +42,10 @@ func (s *Service) invalidate() {
 	clear(s.cache)
 	s.mu.Unlock()
 }
+
+// Invalidate drops every cached identity, for changes made to the store
+// by another process (another node, or an admin command).
+func (s *Service) Invalidate() { s.invalidate() }
 
 // cached returns the entry of k unless it expired or, on a store shared
 // by several nodes (store.IdentityGenerations), the identities changed

@@ -141,8 +141,8 @@ func (c *keyCache) put(h *handle, gen uint64, now time.Time) {
 	c.entries[keyRef{h.ProjectID, h.KeyID}] = cacheEntry{h: h, expires: now.Add(c.ttl)}
 }
 
-// flush drops every entry.
-func (c *keyCache) flush() {
+// invalidateAll drops every key.
+func (c *keyCache) invalidateAll() {
 	c.mu.Lock()
 	clear(c.entries)
 	c.gen++

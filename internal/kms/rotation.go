@@ -72,7 +72,7 @@ func rotationSettable(k *Key) error {
 // last rotation, or from the key's creation when it never rotated: a key
 // older than its interval rotates at the job's next run.
 func (s *Service) EnableKeyRotation(ctx context.Context, projectID, keyID string) (Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := rotationSettable(k); err != nil {
 			return err
 		}
@@ -85,12 +85,13 @@ func (s *Service) EnableKeyRotation(ctx context.Context, projectID, keyID string
 		}
 		return nil
 	})
+	return s.logChange(ctx, "key rotation enabled", k, err)
 }
 
 // DisableKeyRotation turns off automatic rotation (KMS.0313 when it is
 // off). Existing versions stay.
 func (s *Service) DisableKeyRotation(ctx context.Context, projectID, keyID string) (Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := rotationSettable(k); err != nil {
 			return err
 		}
@@ -100,6 +101,7 @@ func (s *Service) DisableKeyRotation(ctx context.Context, projectID, keyID strin
 		k.RotationEnabled = false
 		return nil
 	})
+	return s.logChange(ctx, "key rotation disabled", k, err)
 }
 
 // UpdateKeyRotationInterval sets the rotation period of a key whose
@@ -108,7 +110,7 @@ func (s *Service) UpdateKeyRotationInterval(ctx context.Context, projectID, keyI
 	if days < MinRotationInterval || days > MaxRotationInterval {
 		return Key{}, fmt.Errorf("%w: %d days, want %d–%d", ErrInvalidRotationInterval, days, MinRotationInterval, MaxRotationInterval)
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := rotationSettable(k); err != nil {
 			return err
 		}
@@ -118,6 +120,7 @@ func (s *Service) UpdateKeyRotationInterval(ctx context.Context, projectID, keyI
 		k.RotationInterval = days
 		return nil
 	})
+	return s.logChange(ctx, "key rotation interval updated", k, err, "rotation_interval", days)
 }
 
 // KeyRotationStatus reports a key's rotation settings and history. It
@@ -171,7 +174,7 @@ func (s *Service) RotateKey(ctx context.Context, projectID, keyID string) (Key, 
 	if err != nil {
 		return Key{}, err
 	}
-	s.log.InfoContext(ctx, "key rotated", "project_id", projectID, "key_id", keyID, "version", out.PrimaryVersion, "manual", true)
+	s.log.InfoContext(ctx, "key rotated", "request_id", RequestID(ctx), "project_id", projectID, "key_id", keyID, "version", out.PrimaryVersion, "manual", true)
 	return out, nil
 }
 
@@ -249,7 +252,7 @@ func (s *Service) RotateDueKeys(ctx context.Context) (int, error) {
 			progress = true
 			if rotated {
 				n++
-				s.log.InfoContext(ctx, "key rotated", "project_id", d.ProjectID, "key_id", d.KeyID, "version", version)
+				s.log.InfoContext(ctx, "key rotated", "request_id", RequestID(ctx), "project_id", d.ProjectID, "key_id", d.KeyID, "version", version)
 			}
 		}
 		// A short batch was the last one; a full batch without progress

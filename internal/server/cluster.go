@@ -13,7 +13,7 @@ type nodeCaches struct{ s *Server }
 func (c nodeCaches) KeyChanged(projectID, keyID string) { c.s.KMS.InvalidateKey(projectID, keyID) }
 func (c nodeCaches) IdentityChanged()                   { c.s.IAM.Invalidate() }
 func (c nodeCaches) Flush() {
-	c.s.KMS.FlushKeys()
+	c.s.KMS.InvalidateAll()
 	c.s.IAM.Invalidate()
 }
 
