@@ -54,7 +54,8 @@ YAML
 for n in a b; do
 	cat >"$work/$n.yaml" <<YAML
 listen: 127.0.0.1:0
-data_dir: $work/data
+data_dir: $work/data-$n
+root_key: {file: $work/root.key}
 bootstrap: $work/identities.yaml
 quotas: {cmk: 10000000}
 log: {level: warn}
@@ -62,6 +63,7 @@ database: {driver: postgres, dsn: "postgres://postgres@127.0.0.1:$port/kmsd?sslm
 YAML
 done
 "$work/kmsd" init --config "$work/a.yaml" >/dev/null
+"$work/kmsd" init --config "$work/b.yaml" >/dev/null
 # start NAME PIN: starts a node and leaves its endpoint in $endpoint (not
 # through $(...): the subshell would run the EXIT trap).
 start() {

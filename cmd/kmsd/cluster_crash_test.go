@@ -136,8 +136,13 @@ func TestClusterKillNode(t *testing.T) {
 	var nodes []*proc
 	for i := range 2 {
 		cfg := filepath.Join(dir, fmt.Sprintf("node%d.yaml", i))
+		if err := os.MkdirAll(filepath.Join(dir, fmt.Sprintf("node%d", i)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		// Each node has a data directory of its own, as on its own
+		// machine; the root key file is the same.
 		y := fmt.Sprintf("listen: 127.0.0.1:0\ndata_dir: %s\nroot_key: {file: %s}\nbootstrap: %s\nquotas: {cmk: 100000}\ndatabase: {driver: postgres, dsn_env: KMSD_DSN}\n",
-			dir, filepath.Join(dir, "root.key"), filepath.Join(dir, "identities.yaml"))
+			filepath.Join(dir, fmt.Sprintf("node%d", i)), filepath.Join(dir, "root.key"), filepath.Join(dir, "identities.yaml"))
 		if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
 			t.Fatal(err)
 		}
