@@ -296,3 +296,32 @@ func TestClusterDatabaseRestart(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestClusterRevokeGrantSeen revokes a grant on node A and checks that
+// node B refuses the grantee at once.
+func TestClusterRevokeGrantSeen(t *testing.T) {
+	c := startCluster(t, pgtest.NewDatabase(t), 2, nil, nil)
+	a, b := c.nodes[0].KMS, c.nodes[1].KMS
+	ctx := t.Context()
+	p := c.ids.ProjectID
+	k, err := a.CreateKey(ctx, kms.CreateKeyInput{ProjectID: p, AccountID: c.ids.AccountID, Alias: "cluster-grant"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := a.CreateGrant(ctx, kms.CreateGrantInput{ProjectID: p, KeyID: k.KeyID,
+		GranteePrincipal: c.ids.Admin2ID, Operations: []string{"encrypt-data"}, IssuingPrincipal: c.ids.AdminID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grantee := kms.Caller{UserID: c.ids.Admin2ID, AccountID: c.ids.Account2ID}
+	uses := []kms.GrantUse{{KeyID: k.KeyID, Operation: "encrypt-data"}}
+	if _, ok, err := b.AuthorizeByGrant(ctx, grantee, uses); err != nil || !ok {
+		t.Fatalf("before the revocation, on B: ok %v, err %v; want the grant to allow", ok, err)
+	}
+	if err := a.RevokeGrant(ctx, p, k.KeyID, g.GrantID); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := b.AuthorizeByGrant(ctx, grantee, uses); err != nil || ok {
+		t.Fatalf("right after the revocation on A, on B: ok %v, err %v; want refused", ok, err)
+	}
+}
