@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole kmsd test suite: formatting, vet, the unit and integration
 # tests with the race detector, and the official-SDK compatibility suite
-# (test/compat, its own module). Besides Go modules it installs Debian's
-# postgresql package when no PostgreSQL server binaries are present: the
-# tests of the PostgreSQL store start throwaway servers of their own
-# (internal/store/postgres/pgtest), never a server running on the machine.
+# (test/compat, its own module), and the web console in Chromium
+# (scripts/console-e2e.sh installs chromium and playwright-core if absent).
+# Besides Go modules it installs Debian's postgresql package when no
+# PostgreSQL server binaries are present: the tests of the PostgreSQL store
+# start throwaway servers of their own (internal/store/postgres/pgtest),
+# never a server running on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,3 +40,6 @@ echo "== go test (official SDK compatibility suite, two kmsd nodes on one Postgr
 # the race detector covers the same code in the SQLite run above and in the
 # store and server packages.
 (cd test/compat && KMSD_COMPAT_STORE=postgres go test -count=1 ./...)
+
+echo "== web console in Chromium"
+scripts/console-e2e.sh

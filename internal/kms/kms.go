@@ -44,6 +44,9 @@ type Config struct {
 	// CMKQuota and GrantQuota are the defaults for projects that set none.
 	CMKQuota   int
 	GrantQuota int
+	// AliasQuota bounds the aliases of a project (MaxAliasesPerProject
+	// when 0).
+	AliasQuota int
 }
 
 // Service implements the key lifecycle. It is safe for concurrent use.
@@ -53,6 +56,8 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	cache   *keyCache
+	// attestation verifies ECS and CCE access points; nil for none.
+	attestation AttestationVerifier
 	// Now is the service's clock; tests replace it.
 	Now func() time.Time
 }

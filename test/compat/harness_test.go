@@ -29,6 +29,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 
 	kmsdauth "github.com/kmsd/kmsd/internal/auth"
+	kmsdconfig "github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/keyring"
 	kmsdkms "github.com/kmsd/kmsd/internal/kms"
 	"github.com/kmsd/kmsd/internal/server"
@@ -105,6 +106,11 @@ type env struct {
 type envOptions struct {
 	cmkQuota int
 	dir      string
+	// configure changes the dev configuration before the server starts.
+	configure func(*kmsdconfig.Config)
+	// now replaces the key service's clock (kms.Service.Now) before the
+	// server serves; nil keeps time.Now.
+	now func() time.Time
 }
 
 // start runs a dev server on 127.0.0.1:0 in-process, exactly as
@@ -123,6 +129,9 @@ func start(t *testing.T, opts ...envOptions) *env {
 	}
 	cfg := server.DevConfig(o.dir, "127.0.0.1:0", o.cmkQuota)
 	useClusterStore(t, &cfg)
+	if o.configure != nil {
+		o.configure(&cfg)
+	}
 	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +141,9 @@ func start(t *testing.T, opts ...envOptions) *env {
 	if err != nil {
 		cancel()
 		t.Fatal(err)
+	}
+	if o.now != nil {
+		srv.KMS.Now = o.now
 	}
 	ids := server.DefaultDevIdentities(func(string) string { return "" })
 	for _, s := range []string{ids.AdminSK, ids.ReaderSK, ids.Admin2SK, ids.AdminPassword, ids.Admin2Password} {
@@ -279,7 +291,7 @@ func rawCall(t *testing.T, e *env, method, path string, body []byte, ak, sk stri
 }
 
 // wantRawError checks a raw error answer: the status, a JSON body of the
-// service shape {"error":{"error_code","error_msg"}} or of the gateway
+// service shape {"error":{"error_code","error_msg"},"error_code","error_msg"} or of the gateway
 // shape {"error_code","error_msg","request_id"} (reference errors.md §1)
 // carrying code, and an X-Request-Id header (equal to the gateway body's
 // request_id).
@@ -299,7 +311,8 @@ func wantRawError(t *testing.T, status int, header http.Header, body []byte, wan
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatalf("error body %q is not a JSON object: %v", body, err)
 	}
-	if code, ok := m["error_code"]; ok { // gateway shape
+	if _, service := m["error"]; !service { // gateway shape
+		code := m["error_code"]
 		if code != wantCode {
 			t.Errorf("got error_code %v, want %s", code, wantCode)
 		}
@@ -314,6 +327,11 @@ func wantRawError(t *testing.T, status int, header http.Header, body []byte, wan
 	inner, ok := m["error"].(map[string]any)
 	if !ok {
 		t.Fatalf("error body %s has neither error_code nor an error object", body)
+	}
+	// The code and message are repeated at the top level, where the
+	// Node.js SDK reads them (docs/compatibility.md "error shapes").
+	if m["error_code"] != inner["error_code"] || m["error_msg"] != inner["error_msg"] {
+		t.Errorf("error body %s: top-level error_code/error_msg differ from the error object's", body)
 	}
 	if inner["error_code"] != wantCode {
 		t.Errorf("got error.error_code %v, want %s", inner["error_code"], wantCode)
