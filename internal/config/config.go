@@ -206,7 +206,7 @@ const (
 	DefaultRotation = time.Minute
 	// DefaultStatementTimeout bounds a PostgreSQL statement.
 	DefaultStatementTimeout = 5 * time.Second
-	DefaultConsole  = "/console"
+	DefaultConsole          = "/console"
 	// DefaultShutdownTimeout is how long a stop waits for requests.
 	DefaultShutdownTimeout = 10 * time.Second
 )
