@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/server"
@@ -47,12 +48,16 @@ func useClusterStore(t *testing.T, cfg *config.Config) {
 // startPeer starts the second node of a cluster with cfg (the first node's
 // configuration) and returns the URL of a proxy that alternates between
 // the first node, at first, and the peer. Both stop when ctx ends; at the
-// end of the test the peer calls stop (which ends ctx) and is closed.
-func startPeer(t *testing.T, ctx context.Context, stop context.CancelFunc, cfg config.Config, log *slog.Logger, first string) string {
+// end of the test the peer calls stop (which ends ctx) and is closed. A
+// non-nil now is the peer's clock, as it is the first node's.
+func startPeer(t *testing.T, ctx context.Context, stop context.CancelFunc, cfg config.Config, log *slog.Logger, first string, now func() time.Time) string {
 	t.Helper()
 	peer, err := server.New(ctx, cfg, server.Options{Logger: log, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if now != nil {
+		peer.KMS.Now = now
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

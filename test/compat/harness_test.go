@@ -162,7 +162,7 @@ func start(t *testing.T, opts ...envOptions) *env {
 	go func() { e.done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(e.close)
 	if clusterMode() {
-		e.url = startPeer(t, ctx, cancel, cfg, log, e.url)
+		e.url = startPeer(t, ctx, cancel, cfg, log, e.url, o.now)
 	}
 	return e
 }
