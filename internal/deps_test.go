@@ -22,6 +22,7 @@ var rules = []struct {
 }{
 	{pkg: "internal/keyring", external: []string{"golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/ciphertext", external: []string{"github.com/emmansun/gmsm"}, forbidden: []string{"net/http", "database/sql"}},
+	{pkg: "internal/logging", forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/capsule", forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/store", forbidden: []string{"net/http"}},
 	{pkg: "internal/store/postgres", kmsd: []string{"internal/store"}, external: []string{"github.com/jackc/", "golang.org/x/sync/", "golang.org/x/text/"}, forbidden: []string{"net/http"}},

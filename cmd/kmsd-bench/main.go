@@ -1,16 +1,23 @@
-// Command kmsd-bench measures kmsd's hot paths against a bare baseline.
+// Command kmsd-bench is kmsd's load generator, and the bare baselines it
+// is measured against.
 //
 //	kmsd-bench baseline --listen 127.0.0.1:9090
 //	    serves the bare handlers: /encrypt-data does only the JSON decoding,
 //	    AES-256-GCM sealing and JSON encoding of an encrypt-data request;
 //	    /sign only the JSON decoding, ECDSA P-256 signing and encoding of a
-//	    sign request. No authentication, no storage.
-//	kmsd-bench load --endpoint URL --op encrypt-data|sign [--baseline] ...
+//	    sign request; GET /user-instances answers a constant JSON body. No
+//	    authentication, no storage.
+//	kmsd-bench load --endpoint URL --op OP [--baseline] [--concurrency N] ...
 //	    drives one endpoint with signed requests (AK/SK like the SDK) from
-//	    --concurrency workers for --duration, and prints requests per second
-//	    and latency percentiles.
+//	    --concurrency workers (clients) for --duration, and prints requests
+//	    per second, p50/p99/p999 latency and the failures by status. OP is
+//	    encrypt-data, decrypt-data, sign, verify, create-datakey,
+//	    user-instances, list-keys (--limit, --marker) or create-key.
+//	kmsd-bench prepare --data DIR --project ID --keys N
+//	    adds N keys to a project directly through the store, in large
+//	    transactions (list-keys and user-instances at a given key count).
 //
-// scripts/perf.sh runs both against a dev server with the server pinned to
+// scripts/perf.sh runs them against a dev server with the server pinned to
 // one core and the load generator to the other.
 package main
 
@@ -23,7 +30,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -42,15 +48,13 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/kmsd/kmsd/internal/auth"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: kmsd-bench baseline|load [flags]")
+		fmt.Fprintln(os.Stderr, "usage: kmsd-bench baseline|load|prepare [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -59,6 +63,8 @@ func main() {
 		err = baseline(ctx, os.Args[2:])
 	case "load":
 		err = load(ctx, os.Args[2:], os.Stdout)
+	case "prepare":
+		err = prepare(ctx, os.Args[2:], os.Stdout)
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -93,7 +99,8 @@ func baseline(ctx context.Context, args []string) error {
 }
 
 // baselineHandler returns the bare handlers, with a fresh AES-256 key and
-// ECDSA P-256 key: POST /encrypt-data and POST /sign.
+// ECDSA P-256 key: POST /encrypt-data, POST /sign and GET /user-instances
+// (constant JSON).
 func baselineHandler() (http.Handler, error) {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
@@ -112,6 +119,11 @@ func baselineHandler() (http.Handler, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
+	// user-instances answers a constant JSON body: the floor of any
+	// request that reads one counter.
+	mux.HandleFunc("GET /user-instances", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]int{"instance_num": 0})
+	})
 	mux.HandleFunc("POST /encrypt-data", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			KeyID     string `json:"key_id"`
@@ -165,27 +177,34 @@ func writeJSON(w http.ResponseWriter, v any) {
 // The generator must stay cheap, so that its core is never the bottleneck
 // and the server's core decides the figures: each worker keeps one
 // keep-alive connection and writes a request it built in advance, and
-// parses the answer with http.ReadResponse. Against kmsd the request is
+// parses the answer with a minimal parser. Against kmsd the request is
 // signed like the SDK signs it and signed again every --resign (the
 // X-Sdk-Date stays valid for 15 minutes, auth.MaxClockSkew); the server
 // verifies the signature in full on every request, so this only moves
-// the client's signing cost, never the server's verification cost. The
-// baseline gets the same requests, unsigned. The last line reports the
-// generator's own CPU use (client_cpu, % of one core): near 100% means
-// the generator, not the server, limited the run.
+// the client's signing cost, never the server's verification cost.
+// create-key sends a new alias, so a newly signed request, every time.
+// The baseline gets the same requests, unsigned. The last line reports
+// requests per second, latency percentiles, the failed requests by status
+// and the generator's own CPU use (client_cpu, % of one core): near 100%
+// means the generator, not the server, limited the run. On a terminal a
+// progress bar runs on stderr.
 func load(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	endpoint := fs.String("endpoint", "http://127.0.0.1:8080", "kmsd or baseline endpoint")
-	isBaseline := fs.Bool("baseline", false, "the endpoint is a baseline server (no signing, no project path)")
-	op := fs.String("op", "encrypt-data", "encrypt-data or sign")
-	keyID := fs.String("key-id", "", "key id (kmsd)")
-	size := fs.Int("size", 1024, "encrypt-data plaintext bytes")
-	conc := fs.Int("concurrency", 16, "concurrent workers, one connection each")
+	var p loadParams
+	fs.StringVar(&p.endpoint, "endpoint", "http://127.0.0.1:8080", "kmsd or baseline endpoint")
+	fs.BoolVar(&p.baseline, "baseline", false, "the endpoint is a baseline server (no signing, no project path)")
+	fs.StringVar(&p.op, "op", "encrypt-data", strings.Join(ops, ", "))
+	fs.StringVar(&p.keyID, "key-id", "", "key id (kmsd): AES_256 for encrypt-data, decrypt-data and create-datakey, EC_P256 for sign and verify")
+	fs.IntVar(&p.size, "size", 1024, "encrypt-data and decrypt-data plaintext bytes")
+	fs.StringVar(&p.marker, "marker", "", "list-keys marker (the offset of the page)")
+	fs.IntVar(&p.limit, "limit", 10, "list-keys page size")
+	conc := fs.Int("concurrency", 16, "concurrent workers (clients), one connection each")
 	dur := fs.Duration("duration", 10*time.Second, "how long to run (bounded to 10m)")
 	resign := fs.Duration("resign", 5*time.Second, "how often each worker signs its request again (at most 10m)")
-	ak := fs.String("ak", os.Getenv("CLOUD_SDK_AK"), "access key")
-	sk := fs.String("sk", os.Getenv("CLOUD_SDK_SK"), "secret key")
-	project := fs.String("project", os.Getenv("CLOUD_SDK_PROJECT_ID"), "project id")
+	progress := fs.Bool("progress", isTerminal(os.Stderr), "show a progress bar on stderr (default: when stderr is a terminal)")
+	fs.StringVar(&p.ak, "ak", os.Getenv("CLOUD_SDK_AK"), "access key")
+	fs.StringVar(&p.sk, "sk", os.Getenv("CLOUD_SDK_SK"), "secret key")
+	fs.StringVar(&p.project, "project", os.Getenv("CLOUD_SDK_PROJECT_ID"), "project id")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -193,55 +212,36 @@ func load(ctx context.Context, args []string, out io.Writer) error {
 	if *resign <= 0 || *resign > 10*time.Minute {
 		*resign = 10 * time.Minute
 	}
-	var body []byte
-	switch *op {
-	case "encrypt-data":
-		body, _ = json.Marshal(map[string]string{"key_id": *keyID, "plain_text": strings.Repeat("k", *size)})
-	case "sign":
-		d := sha256.Sum256([]byte("kmsd-bench"))
-		body, _ = json.Marshal(map[string]string{"key_id": *keyID, "message": base64.StdEncoding.EncodeToString(d[:]), "signing_algorithm": "ECDSA_SHA_256", "message_type": "DIGEST"})
-	default:
-		return fmt.Errorf("unknown op %q", *op)
-	}
-	body = append(body, '\n') // as the SDK's json.Encoder sends it
-	target := *endpoint + "/" + *op
-	if !*isBaseline {
-		target = *endpoint + "/v1.0/" + *project + "/kms/" + *op
-	}
-	u, err := url.Parse(target)
+	wl, err := newWorkload(p)
 	if err != nil {
 		return err
 	}
-	// build returns the wire bytes of one request, signed at now.
-	build := func(now time.Time) ([]byte, error) {
-		req, err := http.NewRequest("POST", target, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/json;charset=UTF-8")
-		req.Header.Set("User-Agent", "huaweicloud-usdk-go/3.0; kmsd-bench")
-		if !*isBaseline {
-			req.Header.Set("X-Project-Id", *project)
-			if err := auth.SignRequest(req, body, auth.AlgHMACSHA256, *ak, *sk, now); err != nil {
-				return nil, err
-			}
-		}
-		var b bytes.Buffer
-		if err := req.Write(&b); err != nil {
-			return nil, err
-		}
-		return b.Bytes(), nil
+	u, err := url.Parse(wl.target(p))
+	if err != nil {
+		return err
 	}
-	if _, err := build(time.Now()); err != nil {
+	if _, err := wl.request(p, wl.body(0), time.Now()); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, *dur)
 	defer cancel()
-	var ok, failed atomic.Int64
+	var ok, failed, seq atomic.Int64
+	var statusMu sync.Mutex
+	byStatus := map[string]int64{} // failures by status, or "transport"
+	fail := func(why string) {
+		failed.Add(1)
+		statusMu.Lock()
+		byStatus[why]++
+		statusMu.Unlock()
+	}
 	lat := make([][]time.Duration, *conc)
 	var wg sync.WaitGroup
 	cpu0 := cpuTime()
 	start := time.Now()
+	if *progress {
+		stop := showProgress(os.Stderr, start, *dur, &ok, &failed)
+		defer stop()
+	}
 	for w := range *conc {
 		wg.Add(1)
 		go func() {
@@ -257,10 +257,10 @@ func load(ctx context.Context, args []string, out io.Writer) error {
 				}
 			}()
 			for ctx.Err() == nil {
-				if now := time.Now(); raw == nil || now.Sub(signedAt) >= *resign {
+				if now := time.Now(); raw == nil || wl.fresh || now.Sub(signedAt) >= *resign {
 					var err error
-					if raw, err = build(now); err != nil {
-						failed.Add(1)
+					if raw, err = wl.request(p, wl.body(seq.Add(1)), now); err != nil {
+						fail("build")
 						return
 					}
 					signedAt = now
@@ -269,11 +269,11 @@ func load(ctx context.Context, args []string, out io.Writer) error {
 					var err error
 					if conn, err = (&net.Dialer{}).DialContext(ctx, "tcp", u.Host); err != nil {
 						if ctx.Err() == nil {
-							failed.Add(1)
+							fail("dial")
 						}
 						return
 					}
-					br = bufio.NewReaderSize(conn, 16<<10)
+					br = bufio.NewReaderSize(conn, 64<<10)
 					c := conn
 					stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
 					defer stop()
@@ -285,13 +285,13 @@ func load(ctx context.Context, args []string, out io.Writer) error {
 					conn = nil
 					if err != nil {
 						if ctx.Err() == nil {
-							failed.Add(1)
+							fail("transport")
 						}
 						continue
 					}
 				}
 				if status != 200 {
-					failed.Add(1)
+					fail(strconv.Itoa(status))
 					continue
 				}
 				ok.Add(1)
@@ -304,18 +304,61 @@ func load(ctx context.Context, args []string, out io.Writer) error {
 	clientCPU := (cpuTime() - cpu0).Seconds() / elapsed.Seconds() * 100
 	all := slices.Concat(lat...)
 	slices.Sort(all)
-	pct := func(p float64) time.Duration {
+	pct := func(q float64) time.Duration {
 		if len(all) == 0 {
 			return 0
 		}
-		return all[int(float64(len(all)-1)*p)]
+		return all[int(float64(len(all)-1)*q)]
 	}
-	fmt.Fprintf(out, "op=%s endpoint=%s ok=%d failed=%d rps=%.0f p50=%s p99=%s client_cpu=%.0f%%\n",
-		*op, *endpoint, ok.Load(), failed.Load(), float64(ok.Load())/elapsed.Seconds(), pct(0.50), pct(0.99), clientCPU)
+	var errs []string
+	for why, n := range byStatus {
+		errs = append(errs, fmt.Sprintf("%s:%d", why, n))
+	}
+	slices.Sort(errs)
+	errList := strings.Join(errs, ",")
+	if errList == "" {
+		errList = "none"
+	}
+	fmt.Fprintf(out, "op=%s endpoint=%s concurrency=%d ok=%d failed=%d rps=%.0f p50=%s p99=%s p999=%s errors=%s client_cpu=%.0f%%\n",
+		p.op, p.endpoint, *conc, ok.Load(), failed.Load(), float64(ok.Load())/elapsed.Seconds(),
+		pct(0.50), pct(0.99), pct(0.999), errList, clientCPU)
 	if ok.Load() == 0 {
 		return errors.New("no request succeeded")
 	}
 	return nil
+}
+
+// isTerminal reports whether f is a character device.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// showProgress draws a progress bar of a run of dur on w every 200 ms
+// until the returned function is called, which clears it.
+func showProgress(w io.Writer, start time.Time, dur time.Duration, ok, failed *atomic.Int64) func() {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(w, "\r\033[K")
+				return
+			case <-t.C:
+			}
+			el := time.Since(start)
+			frac := min(1, el.Seconds()/dur.Seconds())
+			const width = 30
+			bar := strings.Repeat("#", int(frac*width)) + strings.Repeat(" ", width-int(frac*width))
+			fmt.Fprintf(w, "\r[%s] %3.0f%% %8d ok %6d failed %8.0f req/s", bar, frac*100,
+				ok.Load(), failed.Load(), float64(ok.Load())/el.Seconds())
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // roundTrip writes one request on a keep-alive connection and reads the

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/iam"
+	"github.com/kmsd/kmsd/internal/logging"
 	"github.com/kmsd/kmsd/internal/seed"
 	"github.com/kmsd/kmsd/internal/server"
 )
@@ -145,7 +146,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			cleanup()
 		}
 	}()
-	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	// Log lines are written out from memory every few milliseconds, not
+	// on the request's path; Close (after the server's) writes the rest.
+	logBuf := logging.NewBuffer(stderr)
+	defer logBuf.Close()
+	log := newLogger(logBuf, cfg.Log.Level, cfg.Log.Format)
 	srv, err := server.New(ctx, cfg, server.Options{Logger: log, Getenv: getenv})
 	if err != nil {
 		if diskFull(err) {

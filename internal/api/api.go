@@ -25,6 +25,11 @@ const GatewayMaxBody = 12 << 20
 type Config struct {
 	// TokenTTL is the lifetime of tokens issued by POST /v3/auth/tokens.
 	TokenTTL time.Duration
+	// BodyBudget bounds the bytes request bodies in flight hold in total
+	// (DefaultBodyBudget if 0); a call finding it spent waits at most
+	// BodyWait (DefaultBodyWait if 0), then is refused 429.
+	BodyBudget int64
+	BodyWait   time.Duration
 	// ListAliases is the shape of list-aliases answers: ListAliasesAuto
 	// (the default), ListAliasesObject or ListAliasesArray (client.go).
 	ListAliases string
@@ -42,6 +47,7 @@ type Handler struct {
 	routes []*route
 	index  routeIndex
 	ids    *requestIDs
+	bodies *budget
 	// Now is the handler's clock.
 	Now func() time.Time
 }
@@ -56,6 +62,7 @@ func New(k *kms.Service, i *iam.Service, authn *auth.Authenticator, tokens *auth
 	h.routes = routeTable()
 	h.index = indexRoutes(h.routes)
 	h.ids = newRequestIDs()
+	h.bodies = newBudget(cfg.BodyBudget, cfg.BodyWait)
 	return h
 }
 
@@ -154,7 +161,9 @@ func (h *Handler) serve(c *call) (int, string, error) {
 			return h.writeError(c, err)
 		}
 	}
-	if err := h.readBody(c); err != nil {
+	err = h.readBody(c)
+	defer h.bodies.release(c.held)
+	if err != nil {
 		return h.writeError(c, err)
 	}
 	switch rt.auth {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kmsd/kmsd/internal/api"
 	"github.com/kmsd/kmsd/internal/auth"
+	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/server"
 )
 
@@ -25,13 +26,23 @@ type testServer struct {
 	ids server.DevIdentities
 }
 
-func newTestServer(t testing.TB) *testServer {
+func newTestServer(t testing.TB, opts ...func(*config.Config)) *testServer {
+	t.Helper()
+	return newTestServerWith(t, server.Options{})
+}
+
+// newTestServerWith is newTestServer with opt (its Getenv is replaced).
+func newTestServerWith(t testing.TB, opt server.Options) *testServer {
 	t.Helper()
 	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 1000)
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(t.Context(), cfg, server.Options{Getenv: func(string) string { return "" }})
+	opt.Getenv = func(string) string { return "" }
+	srv, err := server.New(t.Context(), cfg, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

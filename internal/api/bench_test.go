@@ -8,14 +8,19 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kmsd/kmsd/internal/auth"
+	"github.com/kmsd/kmsd/internal/logging"
+	"github.com/kmsd/kmsd/internal/server"
 )
 
 // The benchmarks of docs/performance.md. In process, a request signed once
@@ -223,4 +228,48 @@ func BenchmarkHTTP(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkEncryptDataLogging measures encrypt-data of 1 KiB with the
+// request log of `kmsd serve` at info level (successes not logged) and at
+// debug level (a line per request, the dev default) written to a file
+// directly or through a logging.Buffer, as kmsd serve does.
+func BenchmarkEncryptDataLogging(b *testing.B) {
+	for _, tc := range []struct {
+		name     string
+		level    slog.Level
+		buffered bool
+	}{
+		{"info", slog.LevelInfo, false},
+		{"debug/direct", slog.LevelDebug, false},
+		{"debug/buffered", slog.LevelDebug, true},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			f, err := os.Create(filepath.Join(b.TempDir(), "log"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			var w io.Writer = f
+			if tc.buffered {
+				buf := logging.NewBuffer(f)
+				defer buf.Close()
+				w = buf
+			}
+			log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: tc.level}))
+			s := newTestServerWith(b, server.Options{Logger: log})
+			id := s.benchCreate(b, `{"key_alias":"bench-aes"}`)
+			body := encryptBody(id, 1024)
+			serveLoop(b, s.srv.Handler, s.benchRequest(b, "encrypt-data", body), body)
+		})
+	}
+}
+
+// BenchmarkUserInstances measures user-instances (GET, no body): the
+// request path around one counter read.
+func BenchmarkUserInstances(b *testing.B) {
+	s := newTestServer(b)
+	req := httptest.NewRequest("GET", s.kms("user-instances"), nil)
+	signBench(b, s, req, nil)
+	serveLoop(b, s.srv.Handler, req, nil)
 }

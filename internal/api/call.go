@@ -19,6 +19,8 @@ type call struct {
 	pathProject string
 	params      map[string]string
 	body        []byte
+	// held is the bytes of the body budget the call holds (readBody).
+	held int64
 	// req is the decoded request, a pointer to the route's request type
 	// (request.go), or reqErr why it does not decode; decoded tells that
 	// decodeRequest ran.

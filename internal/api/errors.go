@@ -23,6 +23,7 @@ var (
 	errURITooLong       = errors.New("request URI longer than the gateway limit")
 	errHeadersTooLarge  = errors.New("request headers larger than the gateway limit")
 	errBadTokenRequest  = errors.New("bad token request")
+	errBodiesBusy       = errors.New("request bodies in flight hold the whole body budget")
 )
 
 // wireError is how one error kind travels: its HTTP status, code and the
@@ -62,6 +63,8 @@ var errorTable = []wireError{
 	// KMS service: request shape.
 	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},
 	{kind: errBodyTooLong, status: 400, code: "KMS.0203", msg: "Request message too long."},
+	// The body budget (body.go) is spent: the gateway's throttling answer.
+	{kind: errBodiesBusy, status: 429, code: "APIGW.0308", msg: "The throttling threshold has been reached.", gateway: true},
 	{kind: errMissingParameter, status: 400, code: "KMS.0204", msg: "Parameters missing in the request message."},
 	{kind: errInvalidSequence, status: 400, code: "KMS.0206", msg: "Invalid sequence number."},
 	{kind: errInvalidURL, status: 400, code: "KMS.0201", msg: "Invalid request URL."},

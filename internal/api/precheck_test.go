@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -31,8 +32,10 @@ func (countingBody) Close() error { return nil }
 // alone show it cannot authenticate — unknown access key, stale or
 // missing X-Sdk-Date, unparsable Authorization, bad token — is refused
 // with 401 before a byte of its body is read (issue 10 item 1: 50 such
-// 11.5 MB bodies made the server hold 1.14 GB), while one with a known
-// key and a wrong signature is still read, and refused by its signature.
+// 11.5 MB bodies made the server hold 1.14 GB), and that one with a known
+// key, whose signature cannot be checked without the body, is refused
+// unread by the operation's limit (400 KMS.0203) when its Content-Length
+// is over it.
 func TestUnauthenticatedBodiesUnread(t *testing.T) {
 	s := newTestServer(t)
 	body := bytes.Repeat([]byte("a"), 11<<20+512<<10) // 11.5 MB, under the 12 MB gateway limit
@@ -40,14 +43,15 @@ func TestUnauthenticatedBodiesUnread(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		sign     func(r *httptestRequest)
-		wantRead bool
+		wantCode string
 	}{
-		{"unknown access key", func(r *httptestRequest) { r.sign(unknownAK, s.ids.AdminSK, time.Now()) }, false},
-		{"stale date", func(r *httptestRequest) { r.sign(s.ids.AdminAK, s.ids.AdminSK, time.Now().Add(-time.Hour)) }, false},
-		{"no credentials", func(r *httptestRequest) {}, false},
-		{"malformed Authorization", func(r *httptestRequest) { r.Header.Set("Authorization", "SDK-HMAC-SHA256 nonsense") }, false},
-		{"forged token", func(r *httptestRequest) { r.Header.Set("X-Auth-Token", "MIIforged") }, false},
-		{"wrong secret key", func(r *httptestRequest) { r.sign(s.ids.AdminAK, "WrongSecretKey0000000000000000000000000", time.Now()) }, true},
+		{"unknown access key", func(r *httptestRequest) { r.sign(unknownAK, s.ids.AdminSK, time.Now()) }, "401 APIGW.0301"},
+		{"stale date", func(r *httptestRequest) { r.sign(s.ids.AdminAK, s.ids.AdminSK, time.Now().Add(-time.Hour)) }, "401 APIGW.0301"},
+		{"no credentials", func(r *httptestRequest) {}, "401 APIGW.0301"},
+		{"malformed Authorization", func(r *httptestRequest) { r.Header.Set("Authorization", "SDK-HMAC-SHA256 nonsense") }, "401 APIGW.0301"},
+		{"forged token", func(r *httptestRequest) { r.Header.Set("X-Auth-Token", "MIIforged") }, "401 APIGW.0301"},
+		{"wrong secret key", func(r *httptestRequest) { r.sign(s.ids.AdminAK, "WrongSecretKey0000000000000000000000000", time.Now()) }, "400 KMS.0203"},
+		{"right secret key", func(r *httptestRequest) { r.sign(s.ids.AdminAK, s.ids.AdminSK, time.Now()) }, "400 KMS.0203"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var read atomic.Int64
@@ -59,11 +63,12 @@ func TestUnauthenticatedBodiesUnread(t *testing.T) {
 			req.ContentLength = int64(len(body))
 			w := httptest.NewRecorder()
 			s.srv.Handler.ServeHTTP(w, req.Request)
-			if w.Code != 401 || !strings.Contains(w.Body.String(), "APIGW.0301") {
-				t.Errorf("got %d %s, want 401 APIGW.0301", w.Code, w.Body)
+			status, code, _ := strings.Cut(tc.wantCode, " ")
+			if strconv.Itoa(w.Code) != status || !strings.Contains(w.Body.String(), `"`+code+`"`) {
+				t.Errorf("got %d %s, want %s", w.Code, w.Body, tc.wantCode)
 			}
-			if got := read.Load(); tc.wantRead != (got > 0) {
-				t.Errorf("read %d bytes of the body, want read %v", got, tc.wantRead)
+			if got := read.Load(); got != 0 {
+				t.Errorf("read %d bytes of the body, want none", got)
 			}
 		})
 	}

@@ -52,6 +52,8 @@ type Config struct {
 	// RotationCheckInterval is how often keys due for automatic rotation
 	// are rotated.
 	RotationCheckInterval Duration `yaml:"rotation_check_interval"`
+	// Bodies bounds the memory request bodies in flight hold.
+	Bodies Bodies `yaml:"bodies"`
 	// ShutdownTimeout is how long a stop waits for requests in flight
 	// before it closes the connections still open.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
@@ -104,6 +106,18 @@ type Compat struct {
 	// default: the array to the official SDKs, by User-Agent, the
 	// documented object to others), "object" or "array".
 	ListAliases string `yaml:"list_aliases"`
+}
+
+// Bodies bounds the memory request bodies in flight hold together
+// (docs/security.md).
+type Bodies struct {
+	// Budget is the bytes all bodies in flight may hold at once (default
+	// 32 MiB, at least 1 MiB); each request takes its Content-Length, or
+	// its operation's limit when sent chunked.
+	Budget int64 `yaml:"budget"`
+	// Wait is how long a request waits for budget before it is refused
+	// 429 APIGW.0308 (default 2s, 1ms–1m).
+	Wait Duration `yaml:"wait"`
 }
 
 // Console configures the web console.
@@ -206,7 +220,10 @@ const (
 	DefaultRotation = time.Minute
 	// DefaultStatementTimeout bounds a PostgreSQL statement.
 	DefaultStatementTimeout = 5 * time.Second
-	DefaultConsole          = "/console"
+	// DefaultBodyBudget and DefaultBodyWait are api's defaults.
+	DefaultBodyBudget = 32 << 20
+	DefaultBodyWait   = 2 * time.Second
+	DefaultConsole    = "/console"
 	// DefaultShutdownTimeout is how long a stop waits for requests.
 	DefaultShutdownTimeout = 10 * time.Second
 )
@@ -222,6 +239,7 @@ func Default() Config {
 		Log:                   Log{Level: "info", Format: "json"},
 		DeletionCheckInterval: Duration{DefaultDeletion},
 		RotationCheckInterval: Duration{DefaultRotation},
+		Bodies:                Bodies{Budget: DefaultBodyBudget, Wait: Duration{DefaultBodyWait}},
 		Console:               Console{Path: DefaultConsole},
 		ShutdownTimeout:       Duration{DefaultShutdownTimeout},
 		Compat:                Compat{ListAliases: "auto"},
@@ -325,6 +343,12 @@ func (c Config) Validate() error {
 	}
 	if c.RotationCheckInterval.Duration < time.Second {
 		errs = append(errs, errors.New("rotation_check_interval must be at least 1s"))
+	}
+	if c.Bodies.Budget < 1<<20 {
+		errs = append(errs, errors.New("bodies.budget must be at least 1048576 (1 MiB)"))
+	}
+	if c.Bodies.Wait.Duration < time.Millisecond || c.Bodies.Wait.Duration > time.Minute {
+		errs = append(errs, errors.New("bodies.wait must be between 1ms and 1m"))
 	}
 	if c.Security.ReplayCacheEntries < 0 || c.Security.ReplayCacheEntries > 1<<24 {
 		errs = append(errs, errors.New("security.replay_cache_entries must be between 0 (the default) and 16777216"))

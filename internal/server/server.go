@@ -101,7 +101,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if cfg.Security.ReplayCache {
 		s.authn.Replay = auth.NewReplayCache(cfg.Security.ReplayCacheEntries)
 	}
-	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, ListAliases: cfg.Compat.ListAliases})
+	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, ListAliases: cfg.Compat.ListAliases, BodyBudget: cfg.Bodies.Budget, BodyWait: cfg.Bodies.Wait.Duration})
 	if cfg.Console.Enabled {
 		issuer := &iam.TokenIssuer{IAM: s.IAM, Signer: tokens, TTL: cfg.Tokens.TTL.Duration, Now: time.Now}
 		s.Console, err = console.New(console.Config{Path: cfg.Console.Path, Secure: tlsConfig != nil}, s.Handler, s.authn, issuer, opt.Logger)

@@ -593,9 +593,10 @@ func TestRequestSchemaMatchesSDK(t *testing.T) {
 
 // TestWireCheckOrder checks which answer wins when a request is wrong in
 // several ways. The gateway's checks come first: routing (404), the 12 MB
-// body limit (413), then authentication (401); only an authenticated
-// caller gets the service's answers, so one without credentials learns
-// nothing from an operation's body limit (KMS.0203) or from its body.
+// body limit (413), then what the headers show about the caller (401);
+// then an operation's body limit (KMS.0203), before the signature, which
+// cannot be checked without reading the body; only an authenticated
+// caller gets the service's answers about its body.
 func TestWireCheckOrder(t *testing.T) {
 	e := start(t)
 	wrongSK := "WrongSecretKey00000000000000000000000003"
@@ -612,10 +613,15 @@ func TestWireCheckOrder(t *testing.T) {
 	}{
 		{"unknown path, no valid signature", "POST", e.projectPath("no-such-operation"), over, e.ids.AdminAK, wrongSK, 404, "APIGW.0101"},
 		{"over 12 MB, no valid signature", "POST", e.projectPath("describe-key"), huge, e.ids.AdminAK, wrongSK, 413, "APIGW.0201"},
-		{"over the operation's limit, no valid signature", "POST", e.projectPath("describe-key"), over, e.ids.AdminAK, wrongSK, 401, "APIGW.0301"},
+		// A known access key passes the header checks; the signature
+		// cannot be checked without the body, which the operation's
+		// limit refuses unread (docs/security.md).
+		{"over the operation's limit, no valid signature", "POST", e.projectPath("describe-key"), over, e.ids.AdminAK, wrongSK, 400, "KMS.0203"},
+		{"over the operation's limit, unknown access key", "POST", e.projectPath("describe-key"), over, "UNKNOWNACCESSKEY0000", wrongSK, 401, "APIGW.0301"},
 		{"malformed, no valid signature", "POST", e.projectPath("describe-key"), []byte(`{`), e.ids.AdminAK, wrongSK, 401, "APIGW.0301"},
-		{"over the operation's limit, another project", "POST", "/v1.0/" + e.ids.Project2ID + "/kms/describe-key", over, e.ids.AdminAK, e.ids.AdminSK, 403, "KMS.0321"},
-		{"over the operation's limit, read-only user", "POST", e.projectPath("create-key"), over, e.ids.ReaderAK, e.ids.ReaderSK, 403, "KMS.0307"},
+		{"over the operation's limit, another project", "POST", "/v1.0/" + e.ids.Project2ID + "/kms/describe-key", over, e.ids.AdminAK, e.ids.AdminSK, 400, "KMS.0203"},
+		{"over the operation's limit, read-only user", "POST", e.projectPath("create-key"), over, e.ids.ReaderAK, e.ids.ReaderSK, 400, "KMS.0203"},
+		{"another project", "POST", "/v1.0/" + e.ids.Project2ID + "/kms/describe-key", []byte(`{}`), e.ids.AdminAK, e.ids.AdminSK, 403, "KMS.0321"},
 		{"malformed, read-only user", "POST", e.projectPath("create-key"), []byte(`{`), e.ids.ReaderAK, e.ids.ReaderSK, 403, "KMS.0307"},
 		{"over the operation's limit", "POST", e.projectPath("create-key"), over, e.ids.AdminAK, e.ids.AdminSK, 400, "KMS.0203"},
 		{"over the operation's limit, not implemented", "POST", "/v1.0/" + e.ids.ProjectID + "/keystores", over, e.ids.AdminAK, e.ids.AdminSK, 400, "KMS.0203"},
@@ -675,12 +681,14 @@ func TestWireConventions(t *testing.T) {
 		wantOK(t, r, describeBody, 200)
 	})
 	t.Run("chunked body over 12 MB", func(t *testing.T) {
+		// Undeclared, it is read to the operation's limit plus one byte
+		// and refused there, not read on to tell 413 from KMS.0203.
 		body := paddedBody(api.GatewayMaxBody + 1)
 		r := newRawRequest(t, e, "POST", e.projectPath("describe-key"), body)
 		r.ContentLength = -1
 		signRaw(t, r, body, "", ak, sk, time.Now())
 		status, h, b := send(t, r)
-		wantRawError(t, status, h, b, 413, "APIGW.0201")
+		wantRawError(t, status, h, b, 400, "KMS.0203")
 	})
 	t.Run("body of exactly 64 KiB", func(t *testing.T) {
 		// The limit itself is allowed; the body is valid but for the

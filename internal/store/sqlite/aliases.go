@@ -43,7 +43,7 @@ func (t *tx) CreateAlias(a store.Alias) error {
 }
 
 func (t *tx) GetAlias(projectID, alias string) (store.Alias, error) {
-	a, err := scanAlias(t.tx.QueryRowContext(t.ctx,
+	a, err := scanAlias(t.queryRow(
 		"SELECT "+aliasCols+" FROM aliases WHERE project_id = ? AND alias = ?", projectID, alias))
 	return a, wrap("get alias", err)
 }

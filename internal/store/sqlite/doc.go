@@ -31,10 +31,14 @@
 // # Concurrency
 //
 // Writes use a pool of exactly one connection and start with BEGIN
-// IMMEDIATE, which takes the write lock up front: concurrent Update calls
-// queue up one behind the other, and a transaction never fails halfway
-// because it could not upgrade a read lock. Should another process hold the
-// lock beyond the busy timeout, Update runs its function again a few times.
+// IMMEDIATE, which takes the write lock up front, so a transaction never
+// fails halfway because it could not upgrade a read lock. Update calls are
+// group-committed: one goroutine runs the functions of the Update calls
+// waiting at that moment in one transaction, each in a savepoint of its
+// own (a failing function undoes only its own writes), commits them with
+// one fsync and only then answers each caller. Should another process
+// hold the lock beyond the busy timeout, the group is run again a few
+// times. Statements of the write connection are prepared once and kept.
 // Reads use a separate pool of read-only connections and run concurrently
 // with each other and with the writer.
 //
@@ -60,5 +64,12 @@
 // [store.ErrConflict]. When a key is next due for rotation is the generated
 // column keys.rotation_due_at, which the partial index keys_rotation_due
 // keeps in order. Grants are counted on an index (a key holds at most the
-// grant quota of them); tags likewise.
+// grant quota of them); tags likewise. The totals of ListKeys come from
+// key_list_counts, one row per project and (spec, state, enterprise
+// project) kept by triggers, and each filter of ListKeys has an index in
+// list order (migration 0005). KeyCounts of the Store, outside any
+// transaction, serves the counters from memory while PRAGMA data_version
+// shows that nothing was committed by any connection since they were read;
+// ListKeys remembers where each page ended, under the same rule, so that
+// the page of a next_marker is one index seek (cursor.go).
 package sqlite

@@ -80,7 +80,7 @@ func (t *tx) CreateGrant(g store.Grant) error {
 }
 
 func (t *tx) GetGrant(projectID, keyID, grantID string) (store.Grant, error) {
-	g, err := scanGrant(t.tx.QueryRowContext(t.ctx,
+	g, err := scanGrant(t.queryRow(
 		"SELECT "+grantCols+" FROM grants WHERE grant_id = ? AND project_id = ? AND key_id = ?",
 		grantID, projectID, keyID))
 	return g, wrap("get grant", err)
@@ -88,7 +88,7 @@ func (t *tx) GetGrant(projectID, keyID, grantID string) (store.Grant, error) {
 
 // GetGrantByID reads a grant on its primary key, in any project.
 func (t *tx) GetGrantByID(grantID string) (store.Grant, error) {
-	g, err := scanGrant(t.tx.QueryRowContext(t.ctx,
+	g, err := scanGrant(t.queryRow(
 		"SELECT "+grantCols+" FROM grants WHERE grant_id = ?", grantID))
 	return g, wrap("get grant by id", err)
 }
@@ -123,7 +123,7 @@ func (t *tx) CountGrants(projectID, keyID string) (int, error) {
 		return 0, err
 	}
 	var n int
-	if err := t.tx.QueryRowContext(t.ctx, grantsCountQuery, projectID, keyID).Scan(&n); err != nil {
+	if err := t.queryRow(grantsCountQuery, projectID, keyID).Scan(&n); err != nil {
 		return 0, wrap(op, err)
 	}
 	return n, nil
@@ -134,7 +134,7 @@ func (t *tx) CountGrants(projectID, keyID string) (int, error) {
 // holds at most the project's keys times the grant quota entries.
 func (t *tx) MaxGrantsPerKey(projectID string) (int, error) {
 	var n int
-	err := t.tx.QueryRowContext(t.ctx, grantsMaxPerKeyQuery, projectID).Scan(&n)
+	err := t.queryRow(grantsMaxPerKeyQuery, projectID).Scan(&n)
 	return n, wrap("max grants per key", err)
 }
 

@@ -30,13 +30,13 @@ func (t *tx) CreateAccount(a store.Account) error {
 }
 
 func (t *tx) GetAccount(id string) (store.Account, error) {
-	a, err := scanAccount(t.tx.QueryRowContext(t.ctx,
+	a, err := scanAccount(t.queryRow(
 		"SELECT "+accountCols+" FROM accounts WHERE id = ?", id))
 	return a, wrap("get account", err)
 }
 
 func (t *tx) GetAccountByName(name string) (store.Account, error) {
-	a, err := scanAccount(t.tx.QueryRowContext(t.ctx,
+	a, err := scanAccount(t.queryRow(
 		"SELECT "+accountCols+" FROM accounts WHERE name = ?", name))
 	return a, wrap("get account by name", err)
 }
@@ -54,7 +54,7 @@ func (t *tx) ListAccounts() ([]store.Account, error) {
 func (t *tx) DeleteAccount(id string) error {
 	const op = "delete account"
 	var busy bool
-	err := t.tx.QueryRowContext(t.ctx, `SELECT EXISTS (
+	err := t.queryRow(`SELECT EXISTS (
 		SELECT 1 FROM projects p JOIN keys k ON k.project_id = p.id
 		WHERE p.account_id = ?)`, id).Scan(&busy)
 	if err != nil {
@@ -95,13 +95,13 @@ func (t *tx) CreateProject(p store.Project) error {
 }
 
 func (t *tx) GetProject(id string) (store.Project, error) {
-	p, err := scanProject(t.tx.QueryRowContext(t.ctx,
+	p, err := scanProject(t.queryRow(
 		"SELECT "+projectCols+" FROM projects WHERE id = ?", id))
 	return p, wrap("get project", err)
 }
 
 func (t *tx) GetProjectByName(accountID, name string) (store.Project, error) {
-	p, err := scanProject(t.tx.QueryRowContext(t.ctx,
+	p, err := scanProject(t.queryRow(
 		"SELECT "+projectCols+" FROM projects WHERE account_id = ? AND name = ?", accountID, name))
 	return p, wrap("get project by name", err)
 }
@@ -126,7 +126,7 @@ func (t *tx) UpdateProject(p store.Project) error {
 func (t *tx) DeleteProject(id string) error {
 	const op = "delete project"
 	var busy bool
-	err := t.tx.QueryRowContext(t.ctx,
+	err := t.queryRow(
 		"SELECT EXISTS (SELECT 1 FROM keys WHERE project_id = ?)", id).Scan(&busy)
 	if err != nil {
 		return wrap(op, err)
@@ -171,13 +171,13 @@ func (t *tx) CreateUser(u store.User) error {
 }
 
 func (t *tx) GetUser(id string) (store.User, error) {
-	u, err := scanUser(t.tx.QueryRowContext(t.ctx,
+	u, err := scanUser(t.queryRow(
 		"SELECT "+userCols+" FROM users WHERE id = ?", id))
 	return u, wrap("get user", err)
 }
 
 func (t *tx) GetUserByName(accountID, name string) (store.User, error) {
-	u, err := scanUser(t.tx.QueryRowContext(t.ctx,
+	u, err := scanUser(t.queryRow(
 		"SELECT "+userCols+" FROM users WHERE account_id = ? AND name = ?", accountID, name))
 	return u, wrap("get user by name", err)
 }
@@ -228,7 +228,7 @@ func (t *tx) CreateAccessKey(k store.AccessKey) error {
 }
 
 func (t *tx) GetAccessKey(ak string) (store.AccessKey, error) {
-	k, err := scanAccessKey(t.tx.QueryRowContext(t.ctx,
+	k, err := scanAccessKey(t.queryRow(
 		"SELECT "+accessKeyCols+" FROM access_keys WHERE ak = ?", ak))
 	return k, wrap("get access key", err)
 }
@@ -277,7 +277,7 @@ func (t *tx) PutPolicy(p store.Policy) error {
 }
 
 func (t *tx) GetPolicy(accountID, name string) (store.Policy, error) {
-	p, err := scanPolicy(t.tx.QueryRowContext(t.ctx,
+	p, err := scanPolicy(t.queryRow(
 		"SELECT "+policyCols+" FROM policies WHERE account_id = ? AND name = ?", accountID, name))
 	return p, wrap("get policy", err)
 }

@@ -39,7 +39,7 @@ func (t *tx) PutImportToken(tok store.ImportToken) error {
 }
 
 func (t *tx) GetImportToken(projectID, keyID, tokenID string) (store.ImportToken, error) {
-	tok, err := scanImportToken(t.tx.QueryRowContext(t.ctx,
+	tok, err := scanImportToken(t.queryRow(
 		"SELECT "+importTokenCols+" FROM import_tokens WHERE token_id = ? AND project_id = ? AND key_id = ?",
 		tokenID, projectID, keyID))
 	return tok, wrap("get import token", err)

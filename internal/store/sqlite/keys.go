@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,12 +45,17 @@ const (
 	keyExistsQuery = "SELECT EXISTS (SELECT 1 FROM keys WHERE project_id = ? AND key_id = ?)"
 )
 
-// listKeysQueries returns the queries of ListKeys for f: one counting the
-// matches and one selecting a page of them (it takes two more arguments,
-// limit and offset), and the arguments they share.
-func listKeysQueries(projectID string, f store.KeyFilter) (count, page string, args []any) {
+// listKeysQueries returns the queries of ListKeys for f and the arguments
+// they share: count sums the matching rows of key_list_counts (a few rows
+// per project, kept by the triggers of migration 0005); page selects a
+// page in list order and reverse the same page counted from the end, in
+// reverse order; both take two more arguments, limit and offset. Each
+// filter walks the index of migration 0005 that starts with it, so the
+// rows skipped to reach the offset are index entries only; after selects
+// the page that follows a position in list order (see cursor.go).
+func listKeysQueries(projectID string, f store.KeyFilter) (count, page, reverse, after string, args []any) {
 	var where strings.Builder
-	where.WriteString(" FROM keys WHERE project_id = ?")
+	where.WriteString(" WHERE project_id = ?")
 	args = []any{projectID}
 	if f.State != "" {
 		where.WriteString(" AND state = ?")
@@ -63,9 +69,12 @@ func listKeysQueries(projectID string, f store.KeyFilter) (count, page string, a
 		where.WriteString(" AND enterprise_project_id = ?")
 		args = append(args, f.EnterpriseProjectID)
 	}
-	count = "SELECT COUNT(*)" + where.String()
-	page = "SELECT " + keyCols + where.String() + " ORDER BY created_at, key_id LIMIT ? OFFSET ?"
-	return count, page, args
+	count = "SELECT COALESCE(SUM(n), 0) FROM key_list_counts" + where.String()
+	// after takes the position (created_at, key_id) and the limit.
+	after = "SELECT " + keyCols + " FROM keys" + where.String() + " AND (created_at, key_id) > (?, ?) ORDER BY created_at, key_id LIMIT ?"
+	page = "SELECT " + keyCols + " FROM keys" + where.String() + " ORDER BY created_at, key_id LIMIT ? OFFSET ?"
+	reverse = "SELECT " + keyCols + " FROM keys" + where.String() + " ORDER BY created_at DESC, key_id DESC LIMIT ? OFFSET ?"
+	return count, page, reverse, after, args
 }
 
 func scanKey(s scanner) (store.Key, error) {
@@ -119,14 +128,14 @@ func (t *tx) CreateKey(k store.Key) error {
 }
 
 func (t *tx) GetKey(projectID, keyID string) (store.Key, error) {
-	k, err := scanKey(t.tx.QueryRowContext(t.ctx,
+	k, err := scanKey(t.queryRow(
 		"SELECT "+keyCols+" FROM keys WHERE project_id = ? AND key_id = ?", projectID, keyID))
 	return k, wrap("get key", err)
 }
 
 // FindKeyByID finds a key in whichever project holds it.
 func (t *tx) FindKeyByID(keyID string) (store.Key, error) {
-	k, err := scanKey(t.tx.QueryRowContext(t.ctx, keyByIDQuery, keyID))
+	k, err := scanKey(t.queryRow(keyByIDQuery, keyID))
 	return k, wrap("find key by id", err)
 }
 
@@ -136,7 +145,7 @@ func (t *tx) GetKeyByAlias(projectID, alias string) (store.Key, error) {
 	if alias == "" {
 		return store.Key{}, notFound("get key by alias")
 	}
-	k, err := scanKey(t.tx.QueryRowContext(t.ctx, keyByAliasQuery, projectID, alias))
+	k, err := scanKey(t.queryRow(keyByAliasQuery, projectID, alias))
 	return k, wrap("get key by alias", err)
 }
 
@@ -171,7 +180,7 @@ func (t *tx) UpdateKey(k store.Key) error {
 	}
 	// Nothing matched: either the key is missing or the revision is stale.
 	var stored int64
-	err = t.tx.QueryRowContext(t.ctx,
+	err = t.queryRow(
 		"SELECT revision FROM keys WHERE project_id = ? AND key_id = ?", k.ProjectID, k.KeyID).Scan(&stored)
 	if err != nil {
 		return wrap(op, err)
@@ -185,7 +194,7 @@ func (t *tx) DeleteKey(projectID, keyID string) error {
 	const op = "delete key"
 	return t.atomic(func() error {
 		var isDefault bool
-		err := t.tx.QueryRowContext(t.ctx,
+		err := t.queryRow(
 			"DELETE FROM keys WHERE project_id = ? AND key_id = ? RETURNING is_default",
 			projectID, keyID).Scan(&isDefault)
 		if err != nil {
@@ -197,17 +206,86 @@ func (t *tx) DeleteKey(projectID, keyID string) error {
 }
 
 // ListKeys pages through the project's keys matching f. A negative offset
-// counts as 0; a limit of 0 or less means no limit.
+// counts as 0; a limit of 0 or less means no limit. The total comes from
+// key_list_counts, read in the same snapshot as the page; a page in the
+// second half of the list is read from the end, so that the index entries
+// skipped are at most half of the matches and a page near the end costs
+// no more than the first.
 func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([]store.Key, int, error) {
-	count, pageQuery, args := listKeysQueries(projectID, f)
-	return countedPage(t, "list keys", scanKey, count, pageQuery, args, offset, limit)
+	const op = "list keys"
+	count, pageQuery, reverseQuery, afterQuery, args := listKeysQueries(projectID, f)
+	// A remembered position is usable only when this is the first read of
+	// the transaction, so that its snapshot starts between two checks of
+	// data_version.
+	var v0 int64
+	tracked := t.cursors != nil && !t.started && limit > 0
+	if tracked {
+		var err error
+		if v0, err = t.counts.dataVersion(t.ctx); err != nil {
+			tracked = false
+		}
+	}
+	var total int
+	if err := t.queryRow(count, args...).Scan(&total); err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	offset = max(offset, 0)
+	if offset >= total {
+		return nil, total, nil
+	}
+	key := cursorKey{projectID: projectID, filter: f, offset: offset}
+	var keys []store.Key
+	var err error
+	if tracked && offset > 0 {
+		if cur, ok := t.cursors.get(key, v0); ok {
+			keys, err = query(t, scanKey, afterQuery, append(args, cur.createdAt, cur.keyID, limit)...)
+			if err != nil {
+				return nil, 0, wrap(op, err)
+			}
+			if v1, err := t.counts.dataVersion(t.ctx); err == nil && v1 == v0 {
+				t.remember(key, keys, total, v0)
+				return keys, total, nil
+			}
+			// A commit in between: the position may have moved.
+		}
+	}
+	if limit <= 0 || offset <= total/2 {
+		keys, err = query(t, scanKey, pageQuery, append(args, sqlLimit(limit), offset)...)
+	} else {
+		// The page [offset, end) counted from the end starts total-end
+		// rows in.
+		end := min(offset+limit, total)
+		keys, err = query(t, scanKey, reverseQuery, append(args, end-offset, total-end)...)
+		slices.Reverse(keys)
+	}
+	if err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	if tracked {
+		if v1, err := t.counts.dataVersion(t.ctx); err == nil && v1 == v0 {
+			t.remember(key, keys, total, v0)
+		}
+	}
+	return keys, total, nil
+}
+
+// remember keeps where the page of key ends, read at data_version v, for
+// a request of the next page.
+func (t *tx) remember(key cursorKey, page []store.Key, total int, v int64) {
+	next := key.offset + len(page)
+	if len(page) == 0 || next >= total {
+		return
+	}
+	last := page[len(page)-1]
+	key.offset = next
+	t.cursors.put(key, cursor{version: v, createdAt: millis(last.CreatedAt), keyID: last.KeyID})
 }
 
 // KeyCounts reads the project's counters row. It fails with
 // store.ErrNotFound when the project does not exist.
 func (t *tx) KeyCounts(projectID string) (store.KeyCounts, error) {
 	var c store.KeyCounts
-	err := t.tx.QueryRowContext(t.ctx, keyCountsQuery, projectID).Scan(&c.Custom, &c.Default)
+	err := t.queryRow(keyCountsQuery, projectID).Scan(&c.Custom, &c.Default)
 	if err != nil {
 		return store.KeyCounts{}, wrap("key counts", err)
 	}
@@ -239,7 +317,7 @@ func (t *tx) KeysWithExpiredMaterial(now time.Time, limit int) ([]store.Key, err
 // not exist in the project.
 func (t *tx) keyExists(op, projectID, keyID string) error {
 	var exists bool
-	if err := t.tx.QueryRowContext(t.ctx, keyExistsQuery, projectID, keyID).Scan(&exists); err != nil {
+	if err := t.queryRow(keyExistsQuery, projectID, keyID).Scan(&exists); err != nil {
 		return wrap(op, err)
 	}
 	if !exists {
@@ -272,7 +350,7 @@ func (t *tx) PutKeyVersion(v store.KeyVersion) error {
 }
 
 func (t *tx) GetKeyVersion(projectID, keyID string, version int) (store.KeyVersion, error) {
-	v, err := scanKeyVersion(t.tx.QueryRowContext(t.ctx,
+	v, err := scanKeyVersion(t.queryRow(
 		"SELECT "+keyVersionCols+" FROM key_versions WHERE project_id = ? AND key_id = ? AND version = ?",
 		projectID, keyID, version))
 	return v, wrap("get key version", err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -34,8 +35,16 @@ const maxBusyAttempts = 5
 // connections, which in WAL mode run concurrently with the writer, each on
 // its own snapshot.
 type Store struct {
-	w *sql.DB // the single write connection; BEGIN IMMEDIATE
-	r *sql.DB // read-only connections for View
+	w       *sql.DB // the single write connection; BEGIN IMMEDIATE
+	r       *sql.DB // read-only connections for View
+	counts  *countCache
+	wstmts  *stmtCache   // prepared statements of w
+	cursors *cursorCache // positions of ListKeys pages (cursor.go)
+
+	writes    chan *write   // to the committer goroutine (commit.go)
+	quit      chan struct{} // closed by Close
+	stopped   chan struct{} // closed when the committer has ended
+	closeOnce sync.Once
 }
 
 var _ store.Store = (*Store)(nil)
@@ -90,7 +99,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{w: w, r: r}, nil
+	counts, err := newCountCache(ctx, abs)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s := &Store{w: w, r: r, counts: counts, wstmts: newStmtCache(w), cursors: newCursorCache(),
+		writes: make(chan *write), quit: make(chan struct{}), stopped: make(chan struct{})}
+	// The committer outlives Open: it keeps ctx's values, not its end.
+	go s.commitLoop(context.WithoutCancel(ctx))
+	return s, nil
 }
 
 // dsn returns the modernc.org/sqlite data source name for the database
@@ -151,45 +170,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 		return fmt.Errorf("sqlite: begin read: %w", err)
 	}
 	defer sqlTx.Rollback()
-	return fn(&tx{ctx: ctx, tx: sqlTx})
-}
-
-// Update runs fn in a write transaction and commits it when fn returns nil;
-// a nil error means the commit is durable. Updates are serialized. When
-// another process holds the database lock beyond the busy timeout, Update
-// runs fn again, up to a few times, as the store contract permits. fn must
-// not call View or Update on the same Store.
-func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	backoff := 10 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := s.update(ctx, fn)
-		if err == nil || !isBusy(err) || attempt == maxBusyAttempts {
-			return err
-		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-		backoff *= 2
-	}
-}
-
-func (s *Store) update(ctx context.Context, fn func(store.Tx) error) error {
-	sqlTx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
-	}
-	defer sqlTx.Rollback()
-	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil {
-		return err
-	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+	return fn(&tx{ctx: ctx, tx: sqlTx, counts: s.counts, cursors: s.cursors})
 }
 
 // Ping checks that the database file answers; /readyz calls it.
@@ -197,9 +178,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.r.PingContext(ctx)
 }
 
-// Close closes both connection pools. Transactions still running fail.
+// Close stops the committer after the group it is committing and closes
+// the connection pools; Update fails afterwards. Read transactions still
+// running fail.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() { close(s.quit) })
+	<-s.stopped
+	s.wstmts.close()
+	return errors.Join(s.counts.close(), s.r.Close(), s.w.Close())
 }
 
 // isBusy reports whether err is SQLite's "try again later": the database

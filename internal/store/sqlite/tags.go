@@ -67,23 +67,31 @@ func (t *tx) ListProjectTags(projectID string) ([]store.TagValues, error) {
 
 // findKeysQueries returns the queries of FindKeysByTags for q: one counting
 // the matches and one selecting a page of them (it takes two more
-// arguments, limit and offset), and the arguments they share. The keys of
-// the project are walked in the order of the index keys_list; each tag of q
-// is one lookup on the primary key of key_tags.
+// arguments, limit and offset), and the arguments they share. A query with
+// tags starts from the keys carrying its first tag, on the index
+// key_tags_lookup, so that it reads those keys only (and sorts them);
+// each further tag is one lookup on the primary key of key_tags. A query
+// without tags walks the project's keys in the order of the index
+// keys_list.
 func findKeysQueries(projectID string, q store.TagQuery) (count, page string, args []any, err error) {
 	var where strings.Builder
-	where.WriteString(" FROM keys k WHERE k.project_id = ?")
 	args = []any{projectID}
-	for _, tag := range q.Tags {
+	tags := q.Tags
+	if len(tags) == 0 {
+		where.WriteString(" FROM keys k WHERE k.project_id = ?")
+	} else {
+		where.WriteString(` FROM key_tags d CROSS JOIN keys k
+			WHERE d.project_id = ? AND d.tag_key = ?`)
+		args = append(args, tags[0].Key)
+		args = appendValues(&where, "d", tags[0].Values, args)
+		where.WriteString(" AND k.project_id = d.project_id AND k.key_id = d.key_id")
+		tags = tags[1:]
+	}
+	for _, tag := range tags {
 		where.WriteString(` AND EXISTS (SELECT 1 FROM key_tags t
 			WHERE t.project_id = k.project_id AND t.key_id = k.key_id AND t.tag_key = ?`)
 		args = append(args, tag.Key)
-		if len(tag.Values) > 0 {
-			where.WriteString(" AND t.tag_value IN (?" + strings.Repeat(", ?", len(tag.Values)-1) + ")")
-			for _, v := range tag.Values {
-				args = append(args, v)
-			}
-		}
+		args = appendValues(&where, "t", tag.Values, args)
 		where.WriteString(")")
 	}
 	for _, m := range q.Matches {
@@ -97,7 +105,7 @@ func findKeysQueries(projectID string, q store.TagQuery) (count, page string, ar
 		args = append(args, m.Value)
 	}
 	count = "SELECT COUNT(*)" + where.String()
-	page = "SELECT " + keyCols + where.String() + " ORDER BY k.created_at, k.key_id LIMIT ? OFFSET ?"
+	page = "SELECT " + qualifiedKeyCols + where.String() + " ORDER BY k.created_at, k.key_id LIMIT ? OFFSET ?"
 	return count, page, args, nil
 }
 
@@ -105,9 +113,36 @@ func findKeysQueries(projectID string, q store.TagQuery) (count, page string, ar
 // order.
 func (t *tx) FindKeysByTags(projectID string, q store.TagQuery, offset, limit int) ([]store.Key, int, error) {
 	const op = "find keys by tags"
+	if len(q.Tags) == 0 && len(q.Matches) == 0 {
+		// Every key of the project: the total is maintained.
+		return t.ListKeys(projectID, store.KeyFilter{}, offset, limit)
+	}
 	count, pageQuery, args, err := findKeysQueries(projectID, q)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return countedPage(t, op, scanKey, count, pageQuery, args, offset, limit)
 }
+
+// appendValues adds to where the condition that the tag value of the
+// key_tags row named table is one of values, when there are any, and
+// returns args with the values appended.
+func appendValues(where *strings.Builder, table string, values []string, args []any) []any {
+	if len(values) == 0 {
+		return args
+	}
+	where.WriteString(" AND " + table + ".tag_value IN (?" + strings.Repeat(", ?", len(values)-1) + ")")
+	for _, v := range values {
+		args = append(args, v)
+	}
+	return args
+}
+
+// qualifiedKeyCols are keyCols of the table named k.
+var qualifiedKeyCols = func() string {
+	cols := strings.Split(keyCols, ",")
+	for i, c := range cols {
+		cols[i] = "k." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()

@@ -18,14 +18,50 @@ import (
 // so a caller may handle the error and still commit the transaction.
 // Methods that run more than one writing statement use a savepoint for that.
 type tx struct {
-	ctx context.Context
-	tx  *sql.Tx
+	ctx   context.Context
+	tx    *sql.Tx
+	stmts *stmtCache // of the write connection; nil in View
+	// counts and cursors serve ListKeys' remembered positions; nil in
+	// Update.
+	counts  *countCache
+	cursors *cursorCache
+	started bool // a statement has run in the transaction
 }
 
 var _ store.Tx = (*tx)(nil)
 
+// stmt returns the cached prepared statement of query bound to the
+// transaction, or nil.
+func (t *tx) stmt(query string) *sql.Stmt {
+	t.started = true
+	if t.stmts == nil {
+		return nil
+	}
+	if st := t.stmts.get(query); st != nil {
+		return t.tx.StmtContext(t.ctx, st)
+	}
+	return nil
+}
+
 func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(query); st != nil {
+		return st.ExecContext(t.ctx, args...)
+	}
 	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+func (t *tx) queryRow(query string, args ...any) *sql.Row {
+	if st := t.stmt(query); st != nil {
+		return st.QueryRowContext(t.ctx, args...)
+	}
+	return t.tx.QueryRowContext(t.ctx, query, args...)
+}
+
+func (t *tx) queryRows(query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(query); st != nil {
+		return st.QueryContext(t.ctx, args...)
+	}
+	return t.tx.QueryContext(t.ctx, query, args...)
 }
 
 // execOne runs a statement that must affect exactly one row, and reports
@@ -72,7 +108,7 @@ type scanner interface {
 
 // query runs q and scans every row of its result with scan.
 func query[T any](t *tx, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
-	rows, err := t.tx.QueryContext(t.ctx, q, args...)
+	rows, err := t.queryRows(q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +130,7 @@ func query[T any](t *tx, scan func(scanner) (T, error), q string, args ...any) (
 // Errors are named after op.
 func countedPage[T any](t *tx, op string, scan func(scanner) (T, error), countQuery, pageQuery string, args []any, offset, limit int) ([]T, int, error) {
 	var total int
-	if err := t.tx.QueryRowContext(t.ctx, countQuery, args...).Scan(&total); err != nil {
+	if err := t.queryRow(countQuery, args...).Scan(&total); err != nil {
 		return nil, 0, wrap(op, err)
 	}
 	out, err := query(t, scan, pageQuery, append(args, sqlLimit(limit), max(offset, 0))...)
@@ -163,7 +199,7 @@ func nullBlob(b []byte) any {
 // GetMeta returns the value stored under name, or store.ErrNotFound.
 func (t *tx) GetMeta(name string) ([]byte, error) {
 	var v []byte
-	err := t.tx.QueryRowContext(t.ctx, "SELECT value FROM meta WHERE name = ?", name).Scan(&v)
+	err := t.queryRow("SELECT value FROM meta WHERE name = ?", name).Scan(&v)
 	if err != nil {
 		return nil, wrap("get meta", err)
 	}

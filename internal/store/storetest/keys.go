@@ -366,30 +366,33 @@ func testListKeys(t *testing.T, f *fixture) {
 		diff(t, "pages of ListKeys", all, keys)
 	})
 
-	t.Run("Filters", func(t *testing.T) {
-		match := func(f store.KeyFilter) []store.Key {
-			var out []store.Key
-			for _, k := range keys {
-				if (f.State == "" || k.State == f.State) && (f.Spec == "" || k.Spec == f.Spec) &&
-					(f.EnterpriseProjectID == "" || k.EnterpriseProjectID == f.EnterpriseProjectID) {
-					out = append(out, k)
-				}
+	filters := []struct {
+		name   string
+		filter store.KeyFilter
+	}{
+		{"none", store.KeyFilter{}},
+		{"state", store.KeyFilter{State: store.StateDisabled}},
+		{"spec", store.KeyFilter{Spec: "SM4"}},
+		{"state and spec", store.KeyFilter{State: store.StatePendingDeletion, Spec: "AES_256"}},
+		{"no match", store.KeyFilter{State: store.StatePendingImport}},
+		{"enterprise project", store.KeyFilter{EnterpriseProjectID: "eps-1"}},
+		{"enterprise project and spec", store.KeyFilter{EnterpriseProjectID: "eps-1", Spec: "SM4"}},
+		{"default enterprise project", store.KeyFilter{EnterpriseProjectID: "0"}},
+	}
+	match := func(f store.KeyFilter) []store.Key {
+		var out []store.Key
+		for _, k := range keys {
+			if (f.State == "" || k.State == f.State) && (f.Spec == "" || k.Spec == f.Spec) &&
+				(f.EnterpriseProjectID == "" || k.EnterpriseProjectID == f.EnterpriseProjectID) {
+				out = append(out, k)
 			}
-			return out
 		}
-		for _, tc := range []struct {
-			name   string
-			filter store.KeyFilter
-		}{
-			{"none", store.KeyFilter{}},
-			{"state", store.KeyFilter{State: store.StateDisabled}},
-			{"spec", store.KeyFilter{Spec: "SM4"}},
-			{"state and spec", store.KeyFilter{State: store.StatePendingDeletion, Spec: "AES_256"}},
-			{"no match", store.KeyFilter{State: store.StatePendingImport}},
-			{"enterprise project", store.KeyFilter{EnterpriseProjectID: "eps-1"}},
-			{"enterprise project and spec", store.KeyFilter{EnterpriseProjectID: "eps-1", Spec: "SM4"}},
-			{"default enterprise project", store.KeyFilter{EnterpriseProjectID: "0"}},
-		} {
+		return out
+	}
+	// checkFilters compares every page of limit 1, 2 and 3 at every
+	// offset, past the end included, of each filter with keys.
+	checkFilters := func(t *testing.T) {
+		for _, tc := range filters {
 			t.Run(tc.name, func(t *testing.T) {
 				want := match(tc.filter)
 				var got []store.Key
@@ -402,19 +405,53 @@ func testListKeys(t *testing.T, f *fixture) {
 					t.Errorf("total: got %d, want %d", total, len(want))
 				}
 				diff(t, "ListKeys", got, want)
-
-				// The second page of two.
-				f.view(t, func(tx store.Tx) (err error) {
-					got, total, err = tx.ListKeys(p.ID, tc.filter, 2, 2)
-					return err
-				})
-				if total != len(want) {
-					t.Errorf("total of page 2: got %d, want %d", total, len(want))
+				for limit := 1; limit <= 3; limit++ {
+					for offset := 0; offset <= len(want)+1; offset++ {
+						f.view(t, func(tx store.Tx) (err error) {
+							got, total, err = tx.ListKeys(p.ID, tc.filter, offset, limit)
+							return err
+						})
+						if total != len(want) {
+							t.Errorf("total of page at %d: got %d, want %d", offset, total, len(want))
+						}
+						diff(t, fmt.Sprintf("page at %d of %d of ListKeys", offset, limit),
+							got, want[min(offset, len(want)):min(offset+limit, len(want))])
+					}
 				}
-				diff(t, "page 2 of ListKeys", got, want[min(2, len(want)):min(4, len(want))])
 			})
 		}
+	}
+	t.Run("Filters", checkFilters)
+
+	// Totals and pages follow changes of state, spec and enterprise
+	// project, and deletions.
+	f.update(t, func(tx store.Tx) error {
+		for i := range keys {
+			k := &keys[i]
+			switch i % 4 {
+			case 0:
+				k.State = store.StateEnabled
+				k.DeletionDate = time.Time{}
+			case 1:
+				k.Spec = "AES_256"
+				k.EnterpriseProjectID = "eps-1"
+			default:
+				continue
+			}
+			if err := tx.UpdateKey(*k); err != nil {
+				return err
+			}
+			k.Revision++
+		}
+		for _, k := range keys[20:] {
+			if err := tx.DeleteKey(k.ProjectID, k.KeyID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	keys = keys[:20]
+	t.Run("AfterChanges", checkFilters)
 }
 
 func testKeyCounts(t *testing.T, f *fixture) {
