@@ -3,8 +3,19 @@
 # tests with the race detector, and the official-SDK compatibility suite
 # (test/compat, its own module), and the web console in Chromium
 # (scripts/console-e2e.sh installs chromium and playwright-core if absent).
+# Besides Go modules it installs Debian's postgresql package when no
+# PostgreSQL server binaries are present: the tests of the PostgreSQL store
+# start throwaway servers of their own (internal/store/postgres/pgtest),
+# never a server running on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  echo "== installing postgresql (for the PostgreSQL store tests)"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+fi
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -21,6 +32,14 @@ go test -race -count=1 ./...
 
 echo "== go test (official SDK compatibility suite)"
 (cd test/compat && go test -race -count=1 ./...)
+
+echo "== go test (official SDK compatibility suite, two kmsd nodes on one PostgreSQL database)"
+# The same suite with KMSD_COMPAT_STORE=postgres: every server the tests
+# start is a cluster of two nodes behind a proxy that alternates between
+# them (test/compat/cluster_test.go). Without -race, to keep the run short;
+# the race detector covers the same code in the SQLite run above and in the
+# store and server packages.
+(cd test/compat && KMSD_COMPAT_STORE=postgres go test -count=1 ./...)
 
 echo "== web console in Chromium"
 scripts/console-e2e.sh

@@ -63,6 +63,9 @@ Usage:
   kmsd kms COMMAND ...      a client of the KMS API (kmsd kms help)
   kmsd seed export ...      write the data directory's keys as a seed file (kmsd seed help)
   kmsd audit SUBCOMMAND ... check and read audit trails offline (kmsd audit help)
+  kmsd backup --config FILE --out FILE     (not yet implemented)
+  kmsd restore --config FILE --in FILE     (not yet implemented)
+  kmsd rootkey rotate --config FILE        (not yet implemented)
   kmsd version
 `
 
@@ -93,6 +96,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdKMS(ctx, args[1:], stdout, stderr, getenv)
 	case "audit":
 		return cmdAudit(ctx, args[1:], stdout, stderr)
+	case "backup", "restore", "rootkey":
+		return notYetImplemented(args[0], stderr)
 	case "version":
 		fmt.Fprintln(stdout, buildInfo())
 		return nil

@@ -45,6 +45,9 @@ type wireError struct {
 // that does (house rule 3). Order matters only where kinds wrap each other.
 // Codes and messages are from reference errors.md §4–5.
 var errorTable = []wireError{
+	// The database cannot be reached: fail fast, whatever else the error
+	// wraps (an authentication that could not read its access key, too).
+	{kind: kms.ErrUnavailable, status: 503, code: "KMS.0104", msg: "A system exception occurred. Contact technical support."},
 	// Gateway: authentication, routing, size.
 	{kind: auth.ErrUnauthenticated, status: 401, code: "APIGW.0301", msg: "Incorrect IAM authentication information.", gateway: true},
 	{kind: errNoSuchAPI, status: 404, code: "APIGW.0101", msg: "The API does not exist or has not been published in the environment.", gateway: true},

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -201,11 +203,29 @@ type TLS struct {
 
 // Database selects the store backend.
 type Database struct {
-	// Driver is "sqlite" (the only backend so far).
+	// Driver is "sqlite" (the default: one node, one file) or "postgres"
+	// (any number of nodes sharing one PostgreSQL database).
 	Driver string `yaml:"driver"`
 	// Path is the SQLite database file (default DATA_DIR/kmsd.db).
 	Path string `yaml:"path"`
+	// DSN, DSNEnv and DSNFile name the PostgreSQL database: the DSN itself
+	// (refused when it holds a password), the name of an environment
+	// variable holding it, or a file holding it. Exactly one, for postgres.
+	DSN     string `yaml:"dsn"`
+	DSNEnv  string `yaml:"dsn_env"`
+	DSNFile string `yaml:"dsn_file"`
+	// MaxConns is the size of a node's PostgreSQL connection pool (0: the
+	// larger of 4 and the number of CPUs).
+	MaxConns int `yaml:"max_conns"`
+	// StatementTimeout bounds every PostgreSQL statement (default 5s).
+	StatementTimeout Duration `yaml:"statement_timeout"`
 }
+
+// Database drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
 
 // RootKey names exactly one root key source.
 type RootKey struct {
@@ -266,6 +286,8 @@ const (
 	DefaultGrants   = 100
 	DefaultDeletion = time.Minute
 	DefaultRotation = time.Minute
+	// DefaultStatementTimeout bounds a PostgreSQL statement.
+	DefaultStatementTimeout = 5 * time.Second
 	// DefaultBodyBudget and DefaultBodyWait are api's defaults.
 	DefaultBodyBudget = 32 << 20
 	DefaultBodyWait   = 2 * time.Second
@@ -292,7 +314,7 @@ func Default() Config {
 	c := Config{
 		Listen:                DefaultListen,
 		Region:                DefaultRegion,
-		Database:              Database{Driver: "sqlite"},
+		Database:              Database{Driver: DriverSQLite, StatementTimeout: Duration{DefaultStatementTimeout}},
 		Quotas:                Quotas{CMK: DefaultCMKQuota, GrantPerCMK: DefaultGrants},
 		Tokens:                Tokens{TTL: Duration{DefaultTokenTTL}},
 		Log:                   Log{Level: "info", Format: "auto"},
@@ -318,7 +340,7 @@ func Parse(r io.Reader, baseDir string) (Config, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
-	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap, &c.Audit.Dir, &c.Seed} {
+	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.Database.DSNFile, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap, &c.Audit.Dir, &c.Seed} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(baseDir, *p)
 		}
@@ -401,9 +423,7 @@ func (c Config) Validate() error {
 	if p := c.Console.Path; p == "" || p == "/" || p[0] != '/' || strings.HasSuffix(p, "/") || strings.HasPrefix(p, "/v1") || strings.HasPrefix(p, "/v3") || strings.HasPrefix(p, "/metrics") {
 		errs = append(errs, fmt.Errorf("console.path %q: want a path such as /console, not / and not under the API's /v1.0, /v3 or /metrics", p))
 	}
-	if c.Database.Driver != "sqlite" {
-		errs = append(errs, fmt.Errorf("database.driver %q: only sqlite is supported", c.Database.Driver))
-	}
+	errs = append(errs, c.Database.validate()...)
 	n := 0
 	for _, s := range []string{c.RootKey.File, c.RootKey.PassphraseEnv, c.RootKey.PassphraseFile} {
 		if s != "" {
@@ -496,6 +516,56 @@ func (c Config) Validate() error {
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
+}
+
+// validate checks the database section.
+func (d Database) validate() []error {
+	var errs []error
+	n := 0
+	for _, s := range []string{d.DSN, d.DSNEnv, d.DSNFile} {
+		if s != "" {
+			n++
+		}
+	}
+	switch d.Driver {
+	case DriverSQLite:
+		if n > 0 {
+			errs = append(errs, errors.New("database: dsn, dsn_env and dsn_file are for driver postgres"))
+		}
+	case DriverPostgres:
+		if n != 1 {
+			errs = append(errs, errors.New("database: driver postgres needs exactly one of dsn, dsn_env, dsn_file"))
+		}
+		if DSNHasPassword(d.DSN) {
+			errs = append(errs, errors.New("database.dsn holds a password: put the DSN in a file (dsn_file) or an environment variable (dsn_env) instead"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("database.driver %q: want sqlite or postgres", d.Driver))
+	}
+	if d.MaxConns < 0 {
+		errs = append(errs, errors.New("database.max_conns must not be negative"))
+	}
+	if d.StatementTimeout.Duration < 0 {
+		errs = append(errs, errors.New("database.statement_timeout must not be negative"))
+	}
+	return errs
+}
+
+// passwordKV finds a password in a keyword/value DSN.
+var passwordKV = regexp.MustCompile(`(^|\s)password\s*=`)
+
+// DSNHasPassword reports whether a PostgreSQL DSN, in URI or keyword/value
+// form, carries a password.
+func DSNHasPassword(dsn string) bool {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return true // unparsable: assume the worst
+		}
+		_, hasPass := u.User.Password()
+		return hasPass || u.Query().Has("password")
+	}
+	return passwordKV.MatchString(dsn)
 }
 
 // IsLoopback reports whether host names a loopback address.

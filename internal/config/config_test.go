@@ -52,7 +52,24 @@ func TestParse(t *testing.T) {
 		{name: "unparsable ttl", yaml: "data_dir: /d\ntokens: {ttl: soon}\n", wantErr: "invalid duration"},
 		{name: "bad level", yaml: "data_dir: /d\nlog: {level: loud}\n", wantErr: "log.level"},
 		{name: "bad quota", yaml: "data_dir: /d\nquotas: {cmk: 0}\n", wantErr: "quotas"},
-		{name: "bad driver", yaml: "data_dir: /d\ndatabase: {driver: mysql}\n", wantErr: "only sqlite"},
+		{name: "bad driver", yaml: "data_dir: /d\ndatabase: {driver: mysql}\n", wantErr: "want sqlite or postgres"},
+		{name: "postgres", yaml: "data_dir: /d\ndatabase: {driver: postgres, dsn_file: dsn, max_conns: 8, statement_timeout: 2s}\n", check: func(t *testing.T, c Config) {
+			d := c.Database
+			if d.DSNFile != "/etc/kmsd/dsn" || d.MaxConns != 8 || d.StatementTimeout.Duration != 2*time.Second {
+				t.Errorf("got %+v", d)
+			}
+		}},
+		{name: "postgres default timeout", yaml: "data_dir: /d\ndatabase: {driver: postgres, dsn_env: KMSD_DSN}\n", check: func(t *testing.T, c Config) {
+			if c.Database.StatementTimeout.Duration != DefaultStatementTimeout {
+				t.Errorf("got statement_timeout %v, want %v", c.Database.StatementTimeout.Duration, DefaultStatementTimeout)
+			}
+		}},
+		{name: "postgres inline dsn", yaml: "data_dir: /d\ndatabase: {driver: postgres, dsn: 'postgres://kmsd@db/kmsd'}\n"},
+		{name: "postgres no dsn", yaml: "data_dir: /d\ndatabase: {driver: postgres}\n", wantErr: "exactly one of dsn"},
+		{name: "postgres two dsns", yaml: "data_dir: /d\ndatabase: {driver: postgres, dsn_env: A, dsn_file: b}\n", wantErr: "exactly one of dsn"},
+		{name: "postgres inline password", yaml: "data_dir: /d\ndatabase: {driver: postgres, dsn: 'postgres://kmsd:pw@db/kmsd'}\n", wantErr: "holds a password"},
+		{name: "postgres inline kv password", yaml: "data_dir: /d\ndatabase: {driver: postgres, dsn: 'host=db password=pw'}\n", wantErr: "holds a password"},
+		{name: "sqlite with dsn", yaml: "data_dir: /d\ndatabase: {dsn_env: A}\n", wantErr: "for driver postgres"},
 		{name: "wrong type", yaml: "data_dir: /d\nquotas: {cmk: many}\n", wantErr: "cannot unmarshal"},
 		{name: "rotation check interval", yaml: "data_dir: /d\nrotation_check_interval: 10m\n", check: func(t *testing.T, c Config) {
 			if c.RotationCheckInterval.Duration != 10*time.Minute {

@@ -63,3 +63,15 @@ func yamlKeys(t reflect.Type, prefix string) []string {
 	}
 	return keys
 }
+
+// TestDocClusterExample parses the two-node PostgreSQL example of
+// docs/configuration.md (its third yaml block, after the bootstrap file).
+func TestDocClusterExample(t *testing.T) {
+	c, err := Parse(strings.NewReader(docExample(t, 2)), "/etc/kmsd")
+	if err != nil {
+		t.Fatalf("the documented cluster example does not parse: %v", err)
+	}
+	if c.Database.Driver != DriverPostgres || c.Database.DSNFile != "/run/secrets/kmsd-dsn" || c.Database.MaxConns != 16 {
+		t.Errorf("the documented cluster example parsed as %+v", c.Database)
+	}
+}

@@ -1,9 +1,11 @@
 package iam
 
 import (
+	"context"
 	"time"
 
 	"github.com/kmsd/kmsd/internal/auth"
+	"github.com/kmsd/kmsd/internal/store"
 )
 
 // cacheKey names a cached entry: what it is and the id it is for. A
@@ -25,6 +27,7 @@ type cacheEntry struct {
 	sk       []byte
 	id       auth.Identity
 	projects []auth.Project
+	gen      int64 // the identity generation it was read at
 	expires  time.Time
 }
 
@@ -41,20 +44,42 @@ func (s *Service) invalidate() {
 }
 
 // Invalidate drops every cached identity, for changes made to the store
-// by another process.
+// by another process (another node, or an admin command).
 func (s *Service) Invalidate() { s.invalidate() }
 
-func (s *Service) cached(k cacheKey) (cacheEntry, bool) {
+// cached returns the entry of k unless it expired or, on a store shared
+// by several nodes (store.IdentityGenerations), the identities changed
+// since it was read. It also returns the generation to pass to remember
+// with what the caller reads on a miss.
+func (s *Service) cached(ctx context.Context, k cacheKey) (cacheEntry, int64, bool) {
+	gen := s.generation(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.cache[k]
-	if !ok || s.Now().After(e.expires) {
-		return cacheEntry{}, false
+	if !ok || s.Now().After(e.expires) || e.gen != gen {
+		return cacheEntry{}, gen, false
 	}
-	return e, true
+	return e, gen, true
 }
 
-func (s *Service) remember(k cacheKey, e cacheEntry) {
+// generation returns the store's identity generation: 0 on a store that
+// one process owns (it invalidates its cache itself), -1 when it cannot be
+// read (so nothing cached is used; the read that follows reports why).
+func (s *Service) generation(ctx context.Context) int64 {
+	g, ok := store.As[store.IdentityGenerations](s.store)
+	if !ok {
+		return 0
+	}
+	n, err := g.IdentityGeneration(ctx)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// remember caches e, read at identity generation gen.
+func (s *Service) remember(k cacheKey, e cacheEntry, gen int64) {
+	e.gen = gen
 	e.expires = s.Now().Add(cacheTTL)
 	s.mu.Lock()
 	if len(s.cache) > 10000 {

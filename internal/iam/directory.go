@@ -46,7 +46,8 @@ func unauthenticated(reason string) error {
 
 // AccessKey implements auth.Directory.
 func (s *Service) AccessKey(ctx context.Context, ak string) ([]byte, auth.Identity, error) {
-	if e, ok := s.cached(cacheKey{cacheAccessKey, ak}); ok {
+	e, gen, ok := s.cached(ctx, cacheKey{cacheAccessKey, ak})
+	if ok {
 		return e.sk, e.id, nil
 	}
 	var sk []byte
@@ -78,13 +79,14 @@ func (s *Service) AccessKey(ctx context.Context, ak string) ([]byte, auth.Identi
 	if err != nil {
 		return nil, auth.Identity{}, err
 	}
-	s.remember(cacheKey{cacheAccessKey, ak}, cacheEntry{sk: sk, id: id})
+	s.remember(cacheKey{cacheAccessKey, ak}, cacheEntry{sk: sk, id: id}, gen)
 	return sk, id, nil
 }
 
 // User implements auth.Directory.
 func (s *Service) User(ctx context.Context, userID string) (auth.Identity, error) {
-	if e, ok := s.cached(cacheKey{cacheUser, userID}); ok {
+	e, gen, ok := s.cached(ctx, cacheKey{cacheUser, userID})
+	if ok {
 		return e.id, nil
 	}
 	var id auth.Identity
@@ -105,13 +107,14 @@ func (s *Service) User(ctx context.Context, userID string) (auth.Identity, error
 	if err != nil {
 		return auth.Identity{}, err
 	}
-	s.remember(cacheKey{cacheUser, userID}, cacheEntry{id: id})
+	s.remember(cacheKey{cacheUser, userID}, cacheEntry{id: id}, gen)
 	return id, nil
 }
 
 // Projects implements auth.Directory.
 func (s *Service) Projects(ctx context.Context, accountID string) ([]auth.Project, error) {
-	if e, ok := s.cached(cacheKey{cacheProjects, accountID}); ok {
+	e, gen, ok := s.cached(ctx, cacheKey{cacheProjects, accountID})
+	if ok {
 		return e.projects, nil
 	}
 	ps, err := s.ListProjects(ctx, accountID)
@@ -122,6 +125,6 @@ func (s *Service) Projects(ctx context.Context, accountID string) ([]auth.Projec
 	for i, p := range ps {
 		out[i] = auth.Project{ID: p.ID, Name: p.Name}
 	}
-	s.remember(cacheKey{cacheProjects, accountID}, cacheEntry{projects: out})
+	s.remember(cacheKey{cacheProjects, accountID}, cacheEntry{projects: out}, gen)
 	return out, nil
 }

@@ -1,12 +1,20 @@
 package kms
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/kmsd/kmsd/internal/store"
+)
 
 // Domain error kinds. Every error the service returns to a caller wraps one
 // of these (errors.Is), possibly with a private detail for the log. The API
 // layer maps each kind to its HTTP status and Huawei error code in exactly
 // one table (internal/api/errors.go); anything unmapped becomes a 500.
 var (
+	// ErrUnavailable is the store's: the database cannot be reached (a
+	// PostgreSQL server down or unreachable). Nothing was done; the same
+	// request may succeed later.
+	ErrUnavailable            = store.ErrUnavailable
 	ErrKeyNotFound            = errors.New("key not found")
 	ErrInvalidKeyID           = errors.New("invalid key id")
 	ErrKeyDisabled            = errors.New("key disabled")

@@ -544,7 +544,10 @@ func (s *Service) RunImportExpiryJob(ctx context.Context, interval time.Duration
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		_, _, err := s.ExpireImportedMaterial(ctx)
+		err := s.exclusive(ctx, "import expiry", func(ctx context.Context) error {
+			_, _, err := s.ExpireImportedMaterial(ctx)
+			return err
+		})
 		if ctx.Err() != nil {
 			return
 		}

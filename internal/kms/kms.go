@@ -562,7 +562,7 @@ func updatable(k *Key) error {
 // costs the same whatever the number of keys; a store that can read it
 // without a transaction (store.KeyCountReader) is asked that way.
 func (s *Service) InstanceCount(ctx context.Context, projectID string) (int, error) {
-	if r, ok := s.store.(store.KeyCountReader); ok {
+	if r, ok := store.As[store.KeyCountReader](s.store); ok {
 		c, err := r.KeyCounts(ctx, projectID)
 		return c.Custom, err
 	}
@@ -662,7 +662,10 @@ func (s *Service) RunDeletionJob(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		_, err := s.DestroyDueKeys(ctx)
+		err := s.exclusive(ctx, "deletion", func(ctx context.Context) error {
+			_, err := s.DestroyDueKeys(ctx)
+			return err
+		})
 		if ctx.Err() != nil {
 			return
 		}

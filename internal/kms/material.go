@@ -171,7 +171,7 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 		return nil, err
 	}
 	now := s.Now()
-	if h, ok := s.cache.get(projectID, keyID, now); ok {
+	if h, ok := s.cache.get(projectID, keyID, now); ok && s.current(ctx, h) {
 		return h, nil
 	}
 	gen := s.cache.generation()
@@ -198,6 +198,21 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 	}
 	s.cache.put(h, gen, now)
 	return h, nil
+}
+
+// current reports whether the cached h is still the stored key. On a store
+// shared by several nodes (store.Revisioner) it compares the stored
+// revision, so a change another node committed is never missed; a failed
+// check reports false and the reload that follows reports the error. On
+// other stores this process makes every change and invalidates its cache
+// itself.
+func (s *Service) current(ctx context.Context, h *handle) bool {
+	r, ok := store.As[store.Revisioner](s.store)
+	if !ok {
+		return true
+	}
+	rev, err := r.KeyRevision(ctx, h.ProjectID, h.KeyID)
+	return err == nil && rev == h.Revision
 }
 
 // usableKey returns a key that can serve a cryptographic operation, or

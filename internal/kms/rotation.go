@@ -297,7 +297,10 @@ func (s *Service) RunRotationJob(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		_, err := s.RotateDueKeys(ctx)
+		err := s.exclusive(ctx, "rotation", func(ctx context.Context) error {
+			_, err := s.RotateDueKeys(ctx)
+			return err
+		})
 		if ctx.Err() != nil {
 			return
 		}

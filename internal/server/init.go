@@ -9,8 +9,6 @@ import (
 
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/keyring"
-	"github.com/kmsd/kmsd/internal/store"
-	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
 
 // InitResult says what Init found and what it made.
@@ -60,14 +58,14 @@ func Init(ctx context.Context, cfg config.Config, getenv func(string) string) (I
 		return res, err
 	}
 	clear(root)
-	st, err := openStore(ctx, cfg)
+	st, err := OpenStore(ctx, cfg, getenv)
 	if err != nil {
 		return res, err
 	}
 	if err := st.Close(); err != nil {
 		return res, err
 	}
-	res.Database = cfg.Database.Path
+	res.Database = DescribeStore(cfg)
 	return res, nil
 }
 
@@ -111,9 +109,4 @@ func initPassphraseParams(cfg config.Config, getenv func(string) string) (create
 		return false, err
 	}
 	return true, nil
-}
-
-// openStore opens the store cfg names, creating its schema when new.
-func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
-	return sqlite.Open(ctx, cfg.Database.Path)
 }

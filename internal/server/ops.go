@@ -133,6 +133,10 @@ type countingStore struct {
 	m *metrics.Metrics
 }
 
+// Unwrap returns the store it counts, so that store.As finds the optional
+// interfaces (cluster jobs, revisions, counters) of the backend.
+func (c countingStore) Unwrap() store.Store { return c.Store }
+
 func (c countingStore) View(ctx context.Context, fn func(store.Tx) error) error {
 	return c.count(c.Store.View(ctx, c.wrap(fn)))
 }

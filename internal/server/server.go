@@ -97,7 +97,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := openStore(ctx, cfg)
+	db, err := OpenStore(ctx, cfg, opt.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -368,6 +368,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// Imported material expires on the deletion job's schedule.
 	wg.Go(func() { s.KMS.RunImportExpiryJob(jobs, s.cfg.DeletionCheckInterval.Duration) })
 	wg.Go(func() { s.KMS.RunRotationJob(jobs, s.cfg.RotationCheckInterval.Duration) })
+	wg.Go(func() { s.watchChanges(jobs) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

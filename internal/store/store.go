@@ -1,5 +1,6 @@
 // Package store is the persistence contract of kmsd. Every backend (the
-// embedded SQLite backend in store/sqlite, PostgreSQL later) implements
+// embedded SQLite backend in store/sqlite, the PostgreSQL backend of a
+// cluster in store/postgres) implements
 // Store and passes the conformance suite in store/storetest.
 //
 // The contract is deliberately small and transactional: all reads and writes
@@ -32,6 +33,10 @@ var (
 	// ErrConflict; callers that can redo their read-modify-write retry on
 	// ErrStale and report other conflicts (a name taken) to their caller.
 	ErrStale = errors.New("store: stale revision")
+	// ErrUnavailable means the backend could not be reached (a database
+	// server that is down or unreachable): nothing was changed, and the
+	// same call may succeed later. The API answers it with 503.
+	ErrUnavailable = errors.New("store: unavailable")
 )
 
 // Store is a transactional backend.
@@ -45,6 +50,30 @@ type Store interface {
 	Close() error
 }
 
+// Wrapper is a Store that decorates another (the server's store-error
+// counter, say). Callers look for the optional interfaces below with As,
+// which sees through wrappers, never with a bare type assertion.
+type Wrapper interface {
+	Unwrap() Store
+}
+
+// As reports whether s, or a Store that s wraps (Wrapper), implements the
+// optional interface T, and returns that implementation.
+func As[T any](s Store) (T, bool) {
+	for s != nil {
+		if t, ok := any(s).(T); ok {
+			return t, true
+		}
+		w, ok := s.(Wrapper)
+		if !ok {
+			break
+		}
+		s = w.Unwrap()
+	}
+	var zero T
+	return zero, false
+}
+
 // KeyCountReader is an optional interface of a Store: a backend that can
 // read a project's counters without starting a transaction (most of the
 // time) implements it, and callers on a hot path (user-instances) use it
@@ -55,6 +84,36 @@ type KeyCountReader interface {
 	// process or node sharing the backend. It fails with ErrNotFound when
 	// the project does not exist.
 	KeyCounts(ctx context.Context, projectID string) (KeyCounts, error)
+}
+
+// Exclusive is implemented by a backend that several kmsd processes share
+// (the nodes of a cluster on PostgreSQL). Exclusive runs fn while no other
+// process runs the job of that name, and reports whether it ran: when
+// another process is running it, Exclusive returns false without running
+// fn. The background jobs use it so that each runs on one node at a time.
+// A backend used by one process needs no such thing and does not
+// implement it.
+type Exclusive interface {
+	Exclusive(ctx context.Context, job string, fn func(context.Context) error) (ran bool, err error)
+}
+
+// Revisioner is implemented by a backend that several kmsd processes share.
+// KeyRevision returns the stored Revision of the key (ErrNotFound when it
+// does not exist) in one indexed read outside any transaction, so that a
+// process can check a cached copy of a key before it uses it: a change
+// committed by another process is then seen by the next request on every
+// process, not only once a notification arrives.
+type Revisioner interface {
+	KeyRevision(ctx context.Context, projectID, keyID string) (int64, error)
+}
+
+// IdentityGenerations is implemented by a backend that several kmsd
+// processes share. IdentityGeneration returns a number that changes with
+// every committed change of a user, access key, policy or project, in one
+// read outside any transaction, so that a process can tell whether its
+// cached identities are still true before it uses them.
+type IdentityGenerations interface {
+	IdentityGeneration(ctx context.Context) (int64, error)
 }
 
 // Tx is the set of operations available inside a transaction. Methods take

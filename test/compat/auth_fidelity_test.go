@@ -193,6 +193,9 @@ func jsonHasCode(b []byte, code string) bool {
 func TestReplayCache(t *testing.T) {
 	for _, on := range []bool{false, true} {
 		t.Run(map[bool]string{false: "default", true: "replay_cache"}[on], func(t *testing.T) {
+			if on && clusterMode() {
+				t.Skip("security.replay_cache is kept in each node's memory: a copy replayed to another node of a cluster is not caught (docs/operations.md)")
+			}
 			e := start(t, envOptions{configure: func(c *kmsdconfig.Config) { c.Security.ReplayCache = on }})
 			c := e.admin()
 			ct := encryptData(t, c, newKey(t, c), "replayed secret", nil)

@@ -35,7 +35,7 @@ import (
 	kmsdkms "github.com/kmsd/kmsd/internal/kms"
 	"github.com/kmsd/kmsd/internal/server"
 	"github.com/kmsd/kmsd/internal/store"
-	"github.com/kmsd/kmsd/internal/store/sqlite"
+	"github.com/kmsd/kmsd/internal/store/postgres/pgtest"
 )
 
 // syncBuffer collects a server's log for the secret scan.
@@ -77,6 +77,7 @@ func addSecret(s string) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	pgtest.StopShared()
 	if code == 0 {
 		logs, trails := allLogs.String(), allAudit.String()
 		if len(logs) == 0 || len(trails) == 0 {
@@ -137,6 +138,7 @@ func start(t *testing.T, opts ...envOptions) *env {
 		o.dir = t.TempDir()
 	}
 	cfg := server.DevConfig(o.dir, "127.0.0.1:0", o.cmkQuota)
+	useClusterStore(t, &cfg)
 	if o.configure != nil {
 		o.configure(&cfg)
 	}
@@ -169,6 +171,9 @@ func start(t *testing.T, opts ...envOptions) *env {
 	e := &env{t: t, url: "http://" + ln.Addr().String(), srv: srv, ids: ids, dir: o.dir, stop: cancel, done: make(chan error, 1)}
 	go func() { e.done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(e.close)
+	if clusterMode() {
+		e.url = startPeer(t, ctx, cancel, cfg, log, e.url, o.now)
+	}
 	return e
 }
 
@@ -465,11 +470,7 @@ func serverMaterial(t *testing.T, e *env, keyID string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.Context(), filepath.Join(e.dir, "kmsd.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, e.dir)
 	var v store.KeyVersion
 	err = st.View(t.Context(), func(tx store.Tx) error {
 		var err error

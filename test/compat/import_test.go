@@ -24,7 +24,6 @@ import (
 	"github.com/kmsd/kmsd/internal/keyring"
 	kmsdkms "github.com/kmsd/kmsd/internal/kms"
 	"github.com/kmsd/kmsd/internal/server"
-	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
 
 // Import of key material (BYOK) through the official SDK (reference
@@ -397,11 +396,7 @@ func secondNode(t *testing.T, e *env, now func() time.Time) *kmsdkms.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.Context(), cfg.Database.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t, e.dir)
 	node := kmsdkms.New(st, kr, kmsdkms.Config{Region: cfg.Region}, nil)
 	node.Now = now
 	return node

@@ -17,7 +17,6 @@ import (
 	"github.com/kmsd/kmsd/internal/keyring"
 	kmsdkms "github.com/kmsd/kmsd/internal/kms"
 	"github.com/kmsd/kmsd/internal/server"
-	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
 
 // rotStatus is ShowKeyRotationStatus' answer with every member present.
@@ -302,11 +301,7 @@ func TestRotationJobSDK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(t.Context(), cfg.Database.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t, e.dir)
 	node := kmsdkms.New(st, kr, kmsdkms.Config{Region: cfg.Region}, nil)
 	node.Now = func() time.Time { return time.Now().Add(29 * 24 * time.Hour) }
 	if n, err := node.RotateDueKeys(t.Context()); err != nil || n != 0 {

@@ -173,6 +173,11 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	return fn(&tx{ctx: ctx, tx: sqlTx, counts: s.counts, cursors: s.cursors})
 }
 
+// Ping checks that the database file answers; /readyz calls it.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.r.PingContext(ctx)
+}
+
 // Close stops the committer after the group it is committing and closes
 // the connection pools; Update fails afterwards. Read transactions still
 // running fail.
