@@ -15,7 +15,6 @@ import (
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/server"
-	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
 
 // Dev-mode defaults.
@@ -187,16 +186,17 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		}
 		fmt.Fprintf(stdout, "wrote passphrase parameters %s (Argon2id); keep the passphrase safe\n", path)
 	}
-	// Check the root key opens and create the database with its schema.
-	if _, err := server.LoadRootKey(cfg, getenv); err != nil {
-		return err
-	}
-	st, err := sqlite.Open(ctx, cfg.Database.Path)
+	// Open the root key, create the database with its schema and store
+	// (or verify) the root key check value. Serving needs neither the
+	// TLS key nor the bootstrap's secrets.
+	cfg.Bootstrap = ""
+	cfg.TLS = config.TLS{}
+	srv, err := server.New(ctx, cfg, server.Options{Getenv: getenv})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database %s ready\n", cfg.Database.Path)
-	return st.Close()
+	fmt.Fprintf(stdout, "database %s ready (root key check value stored)\n", cfg.Database.Path)
+	return srv.Close()
 }
 
 // writePrivateFile writes b to path, readable and writable by the owner

@@ -83,6 +83,10 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkRootKey(ctx, st, kr, cfg, opt.Logger); err != nil {
+		st.Close()
+		return nil, err
+	}
 	tokens, err := auth.NewTokenSigner(kr.Derive(tokenKeyLabel, 32))
 	if err != nil {
 		st.Close()
