@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # Runs the whole kmsd test suite: formatting, vet, the unit and integration
 # tests with the race detector, and the official-SDK compatibility suite
-# (test/compat, its own module). It installs nothing beyond Go modules.
+# (test/compat, its own module). Besides Go modules it installs SoftHSM2
+# (Debian package softhsm2) when absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# SoftHSM2 backs the PKCS#11 tests (HSM root key, dedicated keystores);
+# without it they skip, so install it when it is missing.
+if ! command -v softhsm2-util >/dev/null 2>&1; then
+  echo "== installing softhsm2"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq softhsm2 >/dev/null
+fi
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))

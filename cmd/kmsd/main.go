@@ -53,7 +53,7 @@ const usage = `kmsd — a key management service that speaks the Huawei Cloud KM
 Usage:
   kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L]
   kmsd serve --config FILE [--listen ADDR] [--log-level L]
-  kmsd init --config FILE
+  kmsd init --config FILE [--create-hsm-key]
   kmsd iam SUBCOMMAND ...   (kmsd iam help)
   kmsd key SUBCOMMAND ...   (kmsd key help)
   kmsd version

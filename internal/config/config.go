@@ -73,7 +73,22 @@ type RootKey struct {
 	PassphraseEnv string `yaml:"passphrase_env"`
 	// PassphraseFile names a file holding the passphrase.
 	PassphraseFile string `yaml:"passphrase_file"`
+	// Source is "pkcs11" for a root key kept by an HSM; the other
+	// sources are named by their own field and need no source.
+	Source string `yaml:"source"`
+	// Module is the PKCS#11 library (source pkcs11).
+	Module string `yaml:"module"`
+	// TokenLabel names the token (source pkcs11).
+	TokenLabel string `yaml:"token_label"`
+	// PinFile names a file holding the token's user PIN (source pkcs11).
+	PinFile string `yaml:"pin_file"`
+	// KeyLabel names the token's AES key that encrypts the root key,
+	// kept in DATA_DIR/root-key.pkcs11 (source pkcs11).
+	KeyLabel string `yaml:"key_label"`
 }
+
+// SourcePKCS11 is RootKey.Source for a root key kept by a PKCS#11 token.
+const SourcePKCS11 = "pkcs11"
 
 // Quotas are per-project defaults.
 type Quotas struct {
@@ -147,7 +162,7 @@ func Parse(r io.Reader, baseDir string) (Config, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
-	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap} {
+	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.RootKey.Module, &c.RootKey.PinFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(baseDir, *p)
 		}
@@ -174,7 +189,7 @@ func (c *Config) fill() {
 	if c.Database.Path == "" {
 		c.Database.Path = filepath.Join(c.DataDir, "kmsd.db")
 	}
-	if c.RootKey.File == "" && c.RootKey.PassphraseEnv == "" && c.RootKey.PassphraseFile == "" {
+	if c.RootKey.File == "" && c.RootKey.PassphraseEnv == "" && c.RootKey.PassphraseFile == "" && c.RootKey.Source == "" {
 		c.RootKey.File = filepath.Join(c.DataDir, "root.key")
 	}
 }
@@ -183,6 +198,12 @@ func (c *Config) fill() {
 // root key live.
 func (c Config) PassphraseParamsPath() string {
 	return filepath.Join(c.DataDir, "root-key.params.json")
+}
+
+// WrappedRootKeyPath is where a PKCS#11 root key's encrypted root key
+// lives.
+func (c Config) WrappedRootKeyPath() string {
+	return filepath.Join(c.DataDir, "root-key.pkcs11")
 }
 
 // Validate checks the configuration.
@@ -202,6 +223,22 @@ func (c Config) Validate() error {
 	}
 	if n > 1 {
 		errs = append(errs, errors.New("root_key: set exactly one of file, passphrase_env, passphrase_file"))
+	}
+	rk := c.RootKey
+	switch rk.Source {
+	case "":
+		if rk.Module != "" || rk.TokenLabel != "" || rk.PinFile != "" || rk.KeyLabel != "" {
+			errs = append(errs, errors.New("root_key: module, token_label, pin_file and key_label need source: pkcs11"))
+		}
+	case SourcePKCS11:
+		if n > 0 {
+			errs = append(errs, errors.New("root_key: source pkcs11 takes module, token_label, pin_file and key_label, not file or a passphrase"))
+		}
+		if rk.Module == "" || rk.TokenLabel == "" || rk.PinFile == "" || rk.KeyLabel == "" {
+			errs = append(errs, errors.New("root_key: source pkcs11 needs module, token_label, pin_file and key_label"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("root_key.source %q: want pkcs11 (a file or passphrase root key needs no source)", rk.Source))
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls: cert_file and key_file go together"))

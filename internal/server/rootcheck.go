@@ -61,6 +61,8 @@ func describeRootKey(cfg config.Config) string {
 		return "the root key derived from the passphrase in $" + rk.PassphraseEnv
 	case rk.PassphraseFile != "":
 		return "the root key derived from the passphrase in " + rk.PassphraseFile
+	case rk.Source == config.SourcePKCS11:
+		return fmt.Sprintf("the root key in %s, decrypted by the key %q of token %q", cfg.WrappedRootKeyPath(), rk.KeyLabel, rk.TokenLabel)
 	}
 	return "the configured root key"
 }

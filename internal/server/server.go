@@ -124,6 +124,9 @@ func LoadRootKey(cfg config.Config, getenv func(string) string) ([]byte, error) 
 	if cfg.RootKey.File != "" {
 		return keyring.LoadRootKeyFile(cfg.RootKey.File)
 	}
+	if cfg.RootKey.Source == config.SourcePKCS11 {
+		return loadPKCS11RootKey(cfg)
+	}
 	pass, err := LoadPassphrase(cfg, getenv)
 	if err != nil {
 		return nil, err
