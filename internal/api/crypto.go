@@ -6,15 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kmsd/kmsd/internal/ciphertext"
 	"github.com/kmsd/kmsd/internal/kms"
-)
-
-// Wire limits of the data path (reference kms-api.md §5.C): cipher_text of
-// decrypt-data matches ^[0-9a-zA-Z+/=]{128,5648}$.
-const (
-	minCipherTextChars = 128
-	maxCipherTextChars = 5648
 )
 
 // encryptionAlgorithms are the encryption_algorithm values of encrypt-data
@@ -60,24 +52,6 @@ func optionalKeyID(f fields, name string) (string, error) {
 		return "", err
 	}
 	return id, kms.ValidateKeyID(id)
-}
-
-// decodeCipherText decodes the base64 cipher_text of decrypt-data: 128–5648
-// characters of the base64 alphabet, else KMS.0308. encoding/base64 skips
-// CR and LF, which the reference's pattern ^[0-9a-zA-Z+/=]{128,5648}$
-// does not allow, so they are refused first.
-func decodeCipherText(s string) ([]byte, error) {
-	if len(s) < minCipherTextChars || len(s) > maxCipherTextChars {
-		return nil, fmt.Errorf("%w: cipher_text of %d characters, want %d–%d", kms.ErrInvalidCiphertext, len(s), minCipherTextChars, maxCipherTextChars)
-	}
-	if strings.ContainsAny(s, "\r\n") {
-		return nil, fmt.Errorf("%w: cipher_text contains a line break", kms.ErrInvalidCiphertext)
-	}
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("%w: cipher_text is not base64", kms.ErrInvalidCiphertext)
-	}
-	return b, nil
 }
 
 // upperHex encodes b as upper-case hex, as Huawei's examples show the hex
@@ -145,7 +119,7 @@ func (h *Handler) decryptData(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ct, err := decodeCipherText(s)
+	ct, err := kms.DecodeCiphertext(s)
 	if err != nil {
 		return nil, err
 	}
@@ -166,10 +140,8 @@ type reEncryptResponse struct {
 }
 
 // reEncryptInput decodes re-encrypt. The cipher_text is hex when it is a
-// data key ciphertext (always when datakey_cipher_length is given) and
-// base64 otherwise: a kmsd data key blob in hex starts "0102", which no
-// base64 encoding of a kmsd blob does (they start "AQ"), so the two
-// cannot be confused.
+// data key ciphertext and base64 otherwise; kms tells which
+// (kms.DecodeReEncryptCiphertext).
 func reEncryptInput(c *call) (kms.ReEncryptInput, error) {
 	in := kms.ReEncryptInput{ProjectID: c.project()}
 	f, err := c.request()
@@ -213,30 +185,8 @@ func reEncryptInput(c *call) (kms.ReEncryptInput, error) {
 		return in, fmt.Errorf("%w: datakey_cipher_length %d", kms.ErrInvalidParameter, n)
 	}
 	in.DataKeyLength = n
-	if hasLength {
-		if in.Ciphertext, err = hex.DecodeString(s); err != nil {
-			return in, fmt.Errorf("%w: cipher_text is not hex", kms.ErrInvalidDataKeyCiphertext)
-		}
-		return in, nil
-	}
-	if !asymmetricSource {
-		if b, ok := dataKeyHex(s); ok {
-			in.Ciphertext = b
-			return in, nil
-		}
-	}
-	in.Ciphertext, err = decodeCipherText(s)
+	in.Ciphertext, err = kms.DecodeReEncryptCiphertext(s, hasLength, !asymmetricSource)
 	return in, err
-}
-
-// dataKeyHex decodes s when it is the hex form of a data key blob.
-func dataKeyHex(s string) ([]byte, bool) {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, false
-	}
-	blob, err := ciphertext.Parse(b)
-	return b, err == nil && blob.Kind == ciphertext.KindDataKey
 }
 
 func (h *Handler) reEncrypt(c *call) (any, error) {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -141,4 +142,70 @@ func (h *Handler) decryptDataKey(c *call) (any, error) {
 	}
 	defer clear(dek)
 	return decryptDataKeyResponse{DataKey: upperHex(dek), DatakeyLength: strconv.Itoa(len(dek)), DatakeyDgst: upperHex(digest)}, nil
+}
+
+// Data key pair specs of the two operations (reference kms-api.md §5.D).
+var (
+	rsaPairSpecs = []string{"RSA_2048", "RSA_3072", "RSA_4096"}
+	ecPairSpecs  = []string{"ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2"}
+)
+
+// dataKeyPairResponse is CreateRsaDatakeyPairResponse and
+// CreateEcDatakeyPairResponse: public_key is base64 DER
+// SubjectPublicKeyInfo, private_key_plain_text base64 PKCS #8 DER (absent
+// when with_plain_text is false), private_key_cipher_text base64 of an
+// encrypt-data ciphertext that decrypt-data opens.
+type dataKeyPairResponse struct {
+	KeyID                string `json:"key_id"`
+	KeySpec              string `json:"key_spec"`
+	PublicKey            string `json:"public_key"`
+	PrivateKeyCipherText string `json:"private_key_cipher_text"`
+	PrivateKeyPlainText  string `json:"private_key_plain_text,omitempty"`
+}
+
+func (h *Handler) createRSADataKeyPair(c *call) (any, error) {
+	return h.createDataKeyPair(c, rsaPairSpecs)
+}
+
+// createECDataKeyPair ignores pin and pin_type, which the schema types.
+func (h *Handler) createECDataKeyPair(c *call) (any, error) {
+	return h.createDataKeyPair(c, ecPairSpecs)
+}
+
+// createDataKeyPair serves both data key pair operations; specs are the
+// operation's key_spec values.
+func (h *Handler) createDataKeyPair(c *call, specs []string) (any, error) {
+	id, f, err := keyRequest(c)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := requiredText(f, "key_spec")
+	if err != nil {
+		return nil, err
+	}
+	if spec, err = enum(f, "key_spec", specs...); err != nil {
+		return nil, err
+	}
+	withPlain, err := optionalBool(f, "with_plain_text", true)
+	if err != nil {
+		return nil, err
+	}
+	aad, _, err := f.str("additional_authenticated_data", false)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.kms.CreateDataKeyPair(c.ctx, kms.DataKeyPairInput{ProjectID: c.project(), KeyID: id, Spec: spec, AAD: []byte(aad)})
+	if err != nil {
+		return nil, err
+	}
+	defer clear(p.PrivateKey)
+	resp := dataKeyPairResponse{
+		KeyID: id, KeySpec: spec,
+		PublicKey:            base64.StdEncoding.EncodeToString(p.PublicKey),
+		PrivateKeyCipherText: base64.StdEncoding.EncodeToString(p.PrivateKeyCiphertext),
+	}
+	if withPlain {
+		resp.PrivateKeyPlainText = base64.StdEncoding.EncodeToString(p.PrivateKey)
+	}
+	return resp, nil
 }

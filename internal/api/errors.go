@@ -15,7 +15,6 @@ var (
 	errBodyTooLong      = errors.New("request body longer than the operation allows")
 	errEntityTooLarge   = errors.New("request body larger than the gateway limit")
 	errInvalidSequence  = errors.New("invalid sequence")
-	errForbidden        = errors.New("caller lacks the IAM action")
 	errNoSuchAPI        = errors.New("no such API")
 	errNoSuchMethod     = errors.New("method not defined for path")
 	errInvalidURL       = errors.New("invalid request URL")
@@ -56,7 +55,7 @@ var errorTable = []wireError{
 	{kind: errInvalidSequence, status: 400, code: "KMS.0206", msg: "Invalid sequence number."},
 	{kind: errInvalidURL, status: 400, code: "KMS.0201", msg: "Invalid request URL."},
 	{kind: auth.ErrProjectMismatch, status: 403, code: "KMS.0321", msg: "URIs in URL and X-Auth-Token do not match."},
-	{kind: errForbidden, status: 403, code: "KMS.0307", msg: "No access permissions."},
+	{kind: kms.ErrAccessDenied, status: 403, code: "KMS.0307", msg: "No access permissions."},
 	{kind: errNotImplemented, status: 501, code: "KMSD.0501", msg: "This operation is not implemented by kmsd yet."},
 	{kind: kms.ErrNotImplemented, status: 501, code: "KMSD.0501", msg: "This operation is not implemented by kmsd yet."},
 	// KMS service: domain.

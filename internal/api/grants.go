@@ -1,161 +1,12 @@
 package api
 
 import (
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 
-	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/kms"
 )
-
-// Grants (reference kms-api.md §5.G) and the authorization they give.
-//
-// A route that names a grant operation (route.grant, route.grantKeys) may
-// be authorized by a grant instead of IAM, in two places of serve:
-//
-//   - when the caller's policies do not allow the route's action (and do
-//     not explicitly deny it: an IAM Deny wins over a grant), a grant on
-//     the request's key that lists the operation lets the call in;
-//   - when the policies allow it and the handler answers that the key does
-//     not exist in the caller's project, a grant on the key in another
-//     project lets the call run once more there.
-//
-// Either way the handler then runs with the key's project as the call's
-// project, and the hot path — the caller's own key, allowed by IAM — costs
-// no grant lookup. Grants are read from the store on each check, so a
-// revoked or retired grant stops working at once on every node.
-
-// grantable reports whether a grant can authorize the route.
-func (rt *route) grantable() bool { return rt.grant != "" || rt.grantKeys != nil }
-
-// grantUses returns the keys the call uses with the grant operation each
-// needs: route.grantKeys, or else the body's key_id with route.grant. It
-// is nil when the body names no key.
-func (c *call) grantUses() []kms.GrantUse {
-	f, err := c.fields()
-	if err != nil {
-		return nil
-	}
-	if c.route.grantKeys != nil {
-		return c.route.grantKeys(f)
-	}
-	return bodyKeyUse(f, "key_id", c.route.grant)
-}
-
-// bodyKeyUse is the use of the key named by the string member name.
-func bodyKeyUse(f fields, name, op string) []kms.GrantUse {
-	id, _, err := f.str(name, false)
-	if err != nil || id == "" {
-		return nil
-	}
-	return []kms.GrantUse{{KeyID: id, Operation: op}}
-}
-
-// decryptDataKeys finds the key of decrypt-data: its key_id, or the key
-// the ciphertext names.
-func decryptDataKeys(f fields) []kms.GrantUse {
-	if u := bodyKeyUse(f, "key_id", kms.OpDecryptData); u != nil {
-		return u
-	}
-	return ciphertextKeyUse(f, "cipher_text", kms.OpDecryptData)
-}
-
-// reEncryptKeys finds the keys of re-encrypt: the source (source_key_id
-// or the ciphertext's key) needs decrypt-data, the destination
-// encrypt-data.
-func reEncryptKeys(f fields) []kms.GrantUse {
-	src := bodyKeyUse(f, "source_key_id", kms.OpDecryptData)
-	if src == nil {
-		src = ciphertextKeyUse(f, "cipher_text", kms.OpDecryptData)
-	}
-	dst := bodyKeyUse(f, "destination_key_id", kms.OpEncryptData)
-	if src == nil || dst == nil {
-		return nil
-	}
-	return append(src, dst...)
-}
-
-// ciphertextKeyUse is the use of the key named by the ciphertext blob in
-// the member name: base64 (encrypt-data) or hex (data keys).
-func ciphertextKeyUse(f fields, name, op string) []kms.GrantUse {
-	s, _, err := f.str(name, false)
-	if err != nil || s == "" {
-		return nil
-	}
-	raw, err := hex.DecodeString(s)
-	if err != nil {
-		if raw, err = base64.StdEncoding.DecodeString(s); err != nil {
-			return nil
-		}
-	}
-	id, ok := kms.CiphertextKeyID(raw)
-	if !ok {
-		return nil
-	}
-	return []kms.GrantUse{{KeyID: id, Operation: op}}
-}
-
-// allowAll is an Allow statement for every action: with it appended,
-// policies allow an action exactly when none of them denies it.
-var allowAll = auth.Policy{Version: auth.PolicyVersion, Statement: []auth.Statement{{Effect: auth.EffectAllow, Action: []string{"*:*:*"}}}}
-
-// explicitlyDenied reports whether a Deny statement of policies matches
-// action.
-func explicitlyDenied(policies []auth.Policy, action string) bool {
-	return !auth.Allowed(append(slices.Clip(policies), allowAll), action)
-}
-
-// authorizeByGrant admits a call whose IAM policies do not allow the
-// route's action when a grant to the caller covers it (errForbidden
-// otherwise), and makes the key's project the call's.
-func (h *Handler) authorizeByGrant(c *call) error {
-	if !c.route.grantable() || explicitlyDenied(c.principal.Policies, c.route.action) {
-		return errForbidden
-	}
-	access, ok, err := h.kms.AuthorizeByGrant(c.ctx, c.caller(), c.grantUses())
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errForbidden
-	}
-	c.useGrant(access)
-	return nil
-}
-
-// retryWithGrant reports whether a call that IAM allowed and whose handler
-// answered err should run again in another project: err is a missing key,
-// and a grant to the caller covers the request's keys there.
-func (h *Handler) retryWithGrant(c *call, err error) bool {
-	if c.grant != nil || !c.route.grantable() || !isNotFound(err) {
-		return false
-	}
-	access, ok, gerr := h.kms.AuthorizeByGrant(c.ctx, c.caller(), c.grantUses())
-	if gerr != nil {
-		// The caller gets the handler's answer; the failure is logged.
-		h.log.ErrorContext(c.ctx, "grant check failed", "request_id", c.requestID, "err", gerr.Error())
-		return false
-	}
-	if !ok || access.ProjectID == c.principal.ProjectID {
-		return false
-	}
-	c.useGrant(access)
-	return true
-}
-
-func (c *call) caller() kms.Caller {
-	return kms.Caller{UserID: c.principal.UserID, AccountID: c.principal.AccountID}
-}
-
-// useGrant makes the call run in the project of the keys a grant allows.
-func (c *call) useGrant(a kms.GrantAccess) {
-	c.grant = &a
-	c.principal.ProjectID = a.ProjectID
-}
 
 // stringList reads a member that the reference types as an array of
 // strings. A member that is absent or null is (nil, false); required makes
@@ -264,10 +115,10 @@ func (h *Handler) createGrant(c *call) (any, error) {
 	if in.RetiringPrincipal, _, err = f.str("retiring_principal", false); err != nil {
 		return nil, err
 	}
-	if c.grant != nil {
+	if g := c.access.Grant; g != nil {
 		// Created through the caller's own create-grant grant: it may pass
 		// on only what it holds.
-		in.Bound = c.grant.Operations
+		in.Bound = g.Operations
 	}
 	g, err := h.kms.CreateGrant(c.ctx, in)
 	if err != nil {

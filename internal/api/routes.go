@@ -41,13 +41,11 @@ type route struct {
 	auth   authMode
 	// handler serves the operation; nil answers 501 KMSD.0501.
 	handler func(*Handler, *call) (any, error)
-	// grant names the grant operation (reference kms-api.md §5.G) that
-	// lets a grantee call the route with another's key; "" when no grant
-	// can authorize the route (see grants.go).
-	grant string
-	// grantKeys returns the keys a request uses, each with the grant
-	// operation it needs; nil means the body's key_id with grant.
-	grantKeys func(fields) []kms.GrantUse
+	// keys appends to dst the keys a request names, each with the grant
+	// operation (reference kms-api.md §5.G) that lets a grantee use it;
+	// nil for a route no grant can authorize. kms.Authorize decides on
+	// them (access.go).
+	keys func(f fields, dst []kms.KeyUse) []kms.KeyUse
 	// fixed constrains path parameters whose only valid value is their
 	// own name: the SDK models ListKmsByTags' literal "resource_instances"
 	// segment as a parameter (reference kms-api.md §3, row 43).
@@ -78,7 +76,7 @@ func routeTable() []*route {
 		{op: "ShowUserQuotas", method: "GET", pattern: p + "user-quotas", action: "kms:cmk:getQuota", handler: (*Handler).showUserQuotas},
 		// B. Key lifecycle.
 		{op: "CreateKey", method: "POST", pattern: p + "create-key", action: "kms:cmk:create", handler: (*Handler).createKey},
-		{op: "ListKeyDetail", method: "POST", pattern: p + "describe-key", action: "kms:cmk:get", grant: kms.OpDescribeKey, handler: (*Handler).describeKey},
+		{op: "ListKeyDetail", method: "POST", pattern: p + "describe-key", action: "kms:cmk:get", keys: keyUse(kms.OpDescribeKey), handler: (*Handler).describeKey},
 		{op: "ListKeys", method: "POST", pattern: p + "list-keys", action: "kms:cmk:list", handler: (*Handler).listKeys},
 		{op: "EnableKey", method: "POST", pattern: p + "enable-key", action: "kms:cmk:enable", handler: (*Handler).enableKey},
 		{op: "DisableKey", method: "POST", pattern: p + "disable-key", action: "kms:cmk:disable", handler: (*Handler).disableKey},
@@ -87,15 +85,15 @@ func routeTable() []*route {
 		{op: "UpdateKeyAlias", method: "POST", pattern: p + "update-key-alias", action: "kms:cmk:update", handler: (*Handler).updateKeyAlias},
 		{op: "UpdateKeyDescription", method: "POST", pattern: p + "update-key-description", action: "kms:cmk:update", handler: (*Handler).updateKeyDescription},
 		// C. Small-data crypto and random.
-		{op: "EncryptData", method: "POST", pattern: p + "encrypt-data", action: "kms:cmk:crypto", grant: kms.OpEncryptData, handler: (*Handler).encryptData},
-		{op: "DecryptData", method: "POST", pattern: p + "decrypt-data", action: "kms:cmk:crypto", grantKeys: decryptDataKeys, handler: (*Handler).decryptData},
-		{op: "ReEncrypt", method: "POST", pattern: p + "re-encrypt", action: "kms:cmk:reEncrypt", grantKeys: reEncryptKeys, handler: (*Handler).reEncrypt},
+		{op: "EncryptData", method: "POST", pattern: p + "encrypt-data", action: "kms:cmk:crypto", keys: keyUse(kms.OpEncryptData), handler: (*Handler).encryptData},
+		{op: "DecryptData", method: "POST", pattern: p + "decrypt-data", action: "kms:cmk:crypto", keys: decryptDataKeys, handler: (*Handler).decryptData},
+		{op: "ReEncrypt", method: "POST", pattern: p + "re-encrypt", action: "kms:cmk:reEncrypt", keys: reEncryptKeys, handler: (*Handler).reEncrypt},
 		{op: "CreateRandom", method: "POST", pattern: p + "gen-random", action: "kms:cmk:generate", handler: (*Handler).genRandom},
 		// D. Data keys and data key pairs.
-		{op: "CreateDatakey", method: "POST", pattern: p + "create-datakey", action: "kms:dek:create", grant: kms.OpCreateDataKey, handler: (*Handler).createDataKey},
-		{op: "CreateDatakeyWithoutPlaintext", method: "POST", pattern: p + "create-datakey-without-plaintext", action: "kms:dek:create", grant: kms.OpCreateDataKeyWithoutPlaintext, handler: (*Handler).createDataKeyWithoutPlaintext},
-		{op: "EncryptDatakey", method: "POST", pattern: p + "encrypt-datakey", action: "kms:dek:crypto", grant: kms.OpEncryptDataKey, handler: (*Handler).encryptDataKey},
-		{op: "DecryptDatakey", method: "POST", pattern: p + "decrypt-datakey", action: "kms:dek:crypto", grant: kms.OpDecryptDataKey, handler: (*Handler).decryptDataKey},
+		{op: "CreateDatakey", method: "POST", pattern: p + "create-datakey", action: "kms:dek:create", keys: keyUse(kms.OpCreateDataKey), handler: (*Handler).createDataKey},
+		{op: "CreateDatakeyWithoutPlaintext", method: "POST", pattern: p + "create-datakey-without-plaintext", action: "kms:dek:create", keys: keyUse(kms.OpCreateDataKeyWithoutPlaintext), handler: (*Handler).createDataKeyWithoutPlaintext},
+		{op: "EncryptDatakey", method: "POST", pattern: p + "encrypt-datakey", action: "kms:dek:crypto", keys: keyUse(kms.OpEncryptDataKey), handler: (*Handler).encryptDataKey},
+		{op: "DecryptDatakey", method: "POST", pattern: p + "decrypt-datakey", action: "kms:dek:crypto", keys: keyUse(kms.OpDecryptDataKey), handler: (*Handler).decryptDataKey},
 		{op: "CreateRsaDatakeyPair", method: "POST", pattern: p + "create-rsa-datakey-pair", action: "kms:cmk:createDataKeyPair", handler: (*Handler).createRSADataKeyPair},
 		{op: "CreateEcDatakeyPair", method: "POST", pattern: p + "create-ec-datakey-pair", action: "kms:cmk:createDataKeyPair", handler: (*Handler).createECDataKeyPair},
 		{op: "CreatePin", method: "POST", pattern: p + "create-pin", action: "kms:cmk:createDataKey"},
@@ -108,11 +106,11 @@ func routeTable() []*route {
 		{op: "GenerateMac", method: "POST", pattern: p + "generate-mac", action: "kms:cmk:generateMac", handler: (*Handler).generateMAC},
 		{op: "VerifyMac", method: "POST", pattern: p + "verify-mac", action: "kms:cmk:verifyMac", handler: (*Handler).verifyMAC},
 		// G. Grants.
-		{op: "CreateGrant", method: "POST", pattern: p + "create-grant", action: "kms:grant:create", grant: kms.OpCreateGrant, handler: (*Handler).createGrant},
+		{op: "CreateGrant", method: "POST", pattern: p + "create-grant", action: "kms:grant:create", keys: keyUse(kms.OpCreateGrant), handler: (*Handler).createGrant},
 		{op: "ListGrants", method: "POST", pattern: p + "list-grants", action: "kms:grant:list", handler: (*Handler).listGrants},
 		{op: "ListRetirableGrants", method: "POST", pattern: p + "list-retirable-grants", action: "kms:grant:list", handler: (*Handler).listRetirableGrants},
 		{op: "CancelGrant", method: "POST", pattern: p + "revoke-grant", action: "kms:grant:revoke", handler: (*Handler).revokeGrant},
-		{op: "CancelSelfGrant", method: "POST", pattern: p + "retire-grant", action: "kms:grant:retire", grant: kms.OpRetireGrant, handler: (*Handler).retireGrant},
+		{op: "CancelSelfGrant", method: "POST", pattern: p + "retire-grant", action: "kms:grant:retire", keys: keyUse(kms.OpRetireGrant), handler: (*Handler).retireGrant},
 		// H. Aliases.
 		{op: "CreateAlias", method: "POST", pattern: p + "aliases", status: 201, action: "kms:alias:create", handler: (*Handler).createAlias},
 		{op: "AssociateAlias", method: "POST", pattern: p + "alias/associate", action: "kms:alias:update", handler: (*Handler).associateAlias},

@@ -399,6 +399,9 @@ type GrantAccess struct {
 	// Operations are the operations the caller's grants allow on the
 	// request's first key.
 	Operations []string
+	// GrantIDs are the grants that authorized the request: for each use,
+	// those of the caller's grants on its key that list its operation.
+	GrantIDs []string
 }
 
 // AuthorizeByGrant reports whether grants let caller perform uses: every
@@ -446,6 +449,9 @@ func (s *Service) AuthorizeByGrant(ctx context.Context, caller Caller, uses []Gr
 					if !slices.Contains(held, op) {
 						held = append(held, op)
 					}
+				}
+				if slices.Contains(g.Operations, u.Operation) && !slices.Contains(access.GrantIDs, g.GrantID) {
+					access.GrantIDs = append(access.GrantIDs, g.GrantID)
 				}
 			}
 			if !slices.Contains(held, u.Operation) {

@@ -1,4 +1,4 @@
-package api
+package kms_test
 
 import (
 	"encoding/base64"
@@ -31,7 +31,7 @@ func TestDecodeCipherText(t *testing.T) {
 		{"space inside", ok[:70] + " " + ok[70:], false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := decodeCipherText(tc.in)
+			_, err := kms.DecodeCiphertext(tc.in)
 			if tc.good && err != nil {
 				t.Fatalf("got %v, want success", err)
 			}

@@ -1,0 +1,53 @@
+package api
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/kmsd/kmsd/internal/auth"
+	"github.com/kmsd/kmsd/internal/kms"
+)
+
+// call is one request in flight.
+type call struct {
+	ctx   context.Context
+	r     *http.Request
+	w     http.ResponseWriter
+	route *route
+	// pathProject is the path's {project_id}; params holds every path
+	// parameter, but only for routes with parameters besides it.
+	pathProject string
+	params      map[string]string
+	body        []byte
+	// decoded and decodeErr hold decodeObject(body), made once by
+	// fields: a call that a grant authorizes reads its body to find the
+	// key, and may run its handler twice (grants.go).
+	decoded   fields
+	decodeErr error
+	// principal is the authenticated caller; its ProjectID is the project
+	// of the credential, which a grant may differ from (access).
+	principal auth.Principal
+	// access is the authorization decision (kms.Authorize), made once
+	// before the handler runs: the principal, the project the request is
+	// served in, the grant that authorized it if any, the IAM action and
+	// the key ids the request names. The audit trail records it.
+	access kms.Access
+	// keyBuf backs the key uses the route's keys function returns.
+	keyBuf    [2]kms.KeyUse
+	requestID string
+	// headerValues back the response headers the handler sets on every
+	// call (X-Request-Id, Content-Type, Content-Length), so that they
+	// cost no allocation of their own.
+	headerValues [3]string
+	// wroteHeader is set once the response status is written.
+	wroteHeader bool
+}
+
+// project returns the project the call is served in: the caller's, or
+// the key owner's when a grant authorized the call.
+func (c *call) project() string { return c.access.ProjectID }
+
+// caller is the user on whose behalf the call runs.
+func (c *call) caller() kms.Caller {
+	return kms.Caller{UserID: c.principal.UserID, AccountID: c.principal.AccountID}
+}
