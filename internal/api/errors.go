@@ -126,6 +126,7 @@ var errorTable = []wireError{
 	{kind: kms.ErrExternalKeyRotation, status: 400, code: "KMS.0312", msg: "External keys cannot be rotated."},
 	{kind: kms.ErrRotationNotEnabled, status: 400, code: "KMS.0313", msg: "Key rotation is not enabled."},
 	{kind: kms.ErrRSAKeyRotation, status: 400, code: "KMS.0324", msg: "RSA keys cannot be rotated."},
+	{kind: kms.ErrUnsupportedKeystore, status: 400, code: "KMS.0340", msg: "not support keystore."},
 	{kind: kms.ErrRotationEnabled, status: 400, code: "KMS.2901", msg: "Key rotation is not disabled."},
 	{kind: kms.ErrInvalidRotationInterval, status: 400, code: "KMS.3001", msg: "Invalid rotation_interval."},
 	// Grants (reference kms-api.md §5.G).

@@ -96,7 +96,7 @@ func routeTable() []*route {
 		{op: "DecryptDatakey", method: "POST", pattern: p + "decrypt-datakey", action: "kms:dek:crypto", keys: keyUse(kms.OpDecryptDataKey), handler: (*Handler).decryptDataKey},
 		{op: "CreateRsaDatakeyPair", method: "POST", pattern: p + "create-rsa-datakey-pair", action: "kms:cmk:createDataKeyPair", handler: (*Handler).createRSADataKeyPair},
 		{op: "CreateEcDatakeyPair", method: "POST", pattern: p + "create-ec-datakey-pair", action: "kms:cmk:createDataKeyPair", handler: (*Handler).createECDataKeyPair},
-		{op: "CreatePin", method: "POST", pattern: p + "create-pin", action: "kms:cmk:createDataKey"},
+		{op: "CreatePin", method: "POST", pattern: p + "create-pin", action: "kms:cmk:createDataKey", handler: (*Handler).createPin},
 		// E. Asymmetric keys.
 		{op: "ShowPublicKey", method: "POST", pattern: p + "get-publickey", action: "kms:cmk:getPublicKey", handler: (*Handler).showPublicKey},
 		{op: "Sign", method: "POST", pattern: p + "sign", action: "kms:cmk:sign", handler: (*Handler).sign},

@@ -745,12 +745,3 @@ func TestDataKeyPairErrors(t *testing.T) {
 	status, h, b := rawCall(t, e, "POST", e.projectPath("create-ec-datakey-pair"), []byte(body), e.ids.AdminAK, e.ids.AdminSK)
 	wantRawError(t, status, h, b, 400, "KMS.0202")
 }
-
-// TestCreatePin checks create-pin answers 501 KMSD.0501 through the SDK:
-// kmsd issues no level-4 PINs (docs/compatibility.md).
-func TestCreatePin(t *testing.T) {
-	t.Parallel()
-	e := start(t)
-	_, err := e.admin().CreatePin(&model.CreatePinRequest{Body: &model.CreatePinRequestBody{}})
-	wantError(t, err, 501, "KMSD.0501")
-}
