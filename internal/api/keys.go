@@ -33,7 +33,7 @@ func (h *Handler) details(k kms.Key) keyDetails {
 	d := keyDetails{
 		KeyID: k.KeyID, DomainID: k.AccountID, KeyAlias: k.Alias, Realm: h.kms.Region(),
 		KeySpec: k.Spec, KeyUsage: k.Usage, KeyDescription: k.Description,
-		CreationDate: millis(k.CreatedAt.UnixMilli()), KeyState: k.State,
+		CreationDate: millis(k.CreatedAt.UnixMilli()), KeyState: wireState(k.State),
 		DefaultKeyFlag: "0", KeyType: "1", Origin: k.Origin, KeyRotationEnabled: strconv.FormatBool(k.RotationEnabled),
 		SysEnterpriseProjectID: k.EnterpriseProjectID, KeystoreID: k.KeystoreID,
 	}
@@ -54,6 +54,39 @@ func millis(ms int64) string { return strconv.FormatInt(ms, 10) }
 type keyStatusInfo struct {
 	KeyID    string `json:"key_id"`
 	KeyState string `json:"key_state"`
+}
+
+// wireState is a key state as the wire writes it (reference kms-api.md
+// §2.1): the one place the digits are spelled.
+func wireState(s kms.KeyState) string {
+	switch s {
+	case kms.StatePendingCreation:
+		return "1"
+	case kms.StateEnabled:
+		return "2"
+	case kms.StateDisabled:
+		return "3"
+	case kms.StatePendingDeletion:
+		return "4"
+	case kms.StatePendingImport:
+		return "5"
+	}
+	return ""
+}
+
+// keyStateFilter reads the optional key_state member of list-keys: one of
+// the wire digits, or absent or empty for every state.
+func keyStateFilter(f fields) (kms.KeyState, error) {
+	v, ok, err := f.str("key_state", false)
+	if err != nil || !ok || v == "" {
+		return 0, err
+	}
+	for s := kms.StatePendingCreation; s <= kms.StatePendingImport; s++ {
+		if wireState(s) == v {
+			return s, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: key_state %q", kms.ErrInvalidParameter, v)
 }
 
 // keyID reads the required key_id member and checks its shape.
@@ -168,7 +201,7 @@ func (h *Handler) listKeys(c *call) (any, error) {
 		}
 		in.Offset = n
 	}
-	if in.State, err = enum(f, "key_state", "1", "2", "3", "4", "5"); err != nil {
+	if in.State, err = keyStateFilter(f); err != nil {
 		return nil, err
 	}
 	specs := append(kms.KeySpecs(), "ALL")
@@ -205,7 +238,7 @@ func (h *Handler) stateChange(c *call, fn func(projectID, keyID string) (kms.Key
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"key_info": keyStatusInfo{KeyID: k.KeyID, KeyState: k.State}}, nil
+	return map[string]any{"key_info": keyStatusInfo{KeyID: k.KeyID, KeyState: wireState(k.State)}}, nil
 }
 
 func (h *Handler) enableKey(c *call) (any, error) {
@@ -229,7 +262,7 @@ func (h *Handler) scheduleKeyDeletion(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return keyStatusInfo{KeyID: k.KeyID, KeyState: k.State}, nil
+	return keyStatusInfo{KeyID: k.KeyID, KeyState: wireState(k.State)}, nil
 }
 
 func (h *Handler) cancelKeyDeletion(c *call) (any, error) {
@@ -241,7 +274,7 @@ func (h *Handler) cancelKeyDeletion(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return keyStatusInfo{KeyID: k.KeyID, KeyState: k.State}, nil
+	return keyStatusInfo{KeyID: k.KeyID, KeyState: wireState(k.State)}, nil
 }
 
 func (h *Handler) updateKeyAlias(c *call) (any, error) {

@@ -55,7 +55,7 @@ func (s *Service) URN(a Alias) string {
 // aliasTarget checks that k, read in tx, may take another alias: it must
 // not be a default key (KMS.0211, reference kms-api.md §2.3), not be
 // pending deletion, and hold fewer than MaxAliasesPerKey aliases.
-func aliasTarget(tx store.Tx, k *store.Key) error {
+func aliasTarget(tx store.Tx, k *Key) error {
 	if err := updatable(k); err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (s *Service) CreateAlias(ctx context.Context, projectID, keyID, alias strin
 	row := store.Alias{ProjectID: projectID, Alias: alias, KeyID: keyID, CreatedAt: now, UpdatedAt: now}
 	var a Alias
 	err := s.update(ctx, func(tx store.Tx) error {
-		k, err := tx.GetKey(projectID, keyID)
+		k, err := getKey(tx, projectID, keyID)
 		if err != nil {
 			return mapNotFound(err)
 		}
@@ -125,7 +125,7 @@ func (s *Service) AssociateAlias(ctx context.Context, projectID, alias, targetKe
 	err := s.update(ctx, func(tx store.Tx) error {
 		// The target key first: another project's key is a missing key
 		// (KMS.0207), whatever the alias names in the caller's project.
-		k, err := tx.GetKey(projectID, targetKeyID)
+		k, err := getKey(tx, projectID, targetKeyID)
 		if err != nil {
 			return mapNotFound(err)
 		}

@@ -1,10 +1,6 @@
 package kms
 
-import (
-	"errors"
-
-	"github.com/kmsd/kmsd/internal/store"
-)
+import "errors"
 
 // Domain error kinds. Every error the service returns to a caller wraps one
 // of these (errors.Is), possibly with a private detail for the log. The API
@@ -113,16 +109,4 @@ var (
 var (
 	ErrAliasNotFound  = errors.New("alias not found")                // KMS.0308
 	ErrTooManyAliases = errors.New("alias limit of the key reached") // KMS.0308
-)
-
-// Key is a customer master key as the service returns it. It is the
-// store's row type: the domain adds no fields to it.
-type Key = store.Key
-
-// Key states as they travel on the wire (reference kms-api.md §2.1).
-const (
-	StateEnabled         = store.StateEnabled
-	StateDisabled        = store.StateDisabled
-	StatePendingDeletion = store.StatePendingDeletion
-	StatePendingImport   = store.StatePendingImport
 )

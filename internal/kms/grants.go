@@ -167,7 +167,7 @@ func (s *Service) CreateGrant(ctx context.Context, in CreateGrantInput) (Grant, 
 		CreatedAt: s.Now().UTC().Truncate(time.Millisecond),
 	}
 	err = s.update(ctx, func(tx store.Tx) error {
-		k, err := tx.GetKey(g.ProjectID, g.KeyID)
+		k, err := getKey(tx, g.ProjectID, g.KeyID)
 		if err != nil {
 			return mapNotFound(err)
 		}

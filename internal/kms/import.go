@@ -145,7 +145,7 @@ func (s *Service) GetParametersForImport(ctx context.Context, in ImportParameter
 		return ImportParameters{}, fmt.Errorf("%w: wrapping key spec %q with %s", ErrInvalidParameter, in.WrappingKeySpec, in.WrappingAlgorithm)
 	}
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		k, err := tx.GetKey(in.ProjectID, in.KeyID)
+		k, err := getKey(tx, in.ProjectID, in.KeyID)
 		if err != nil {
 			return mapNotFound(err)
 		}
@@ -177,7 +177,7 @@ func (s *Service) GetParametersForImport(ctx context.Context, in ImportParameter
 		SealedPrivateKey: sealed, ExpiresAt: expires, CreatedAt: now.Truncate(time.Millisecond),
 	}
 	err = s.update(ctx, func(tx store.Tx) error {
-		k, err := tx.GetKey(in.ProjectID, in.KeyID)
+		k, err := getKey(tx, in.ProjectID, in.KeyID)
 		if err != nil {
 			return mapNotFound(err)
 		}
@@ -200,12 +200,12 @@ func (s *Service) GetParametersForImport(ctx context.Context, in ImportParameter
 
 // importable checks that material can be imported into k: origin external
 // (KMS.0309) and pending import (KMS.0310).
-func importable(k store.Key) error {
+func importable(k Key) error {
 	if k.Origin != OriginExternal {
 		return ErrNotExternal
 	}
 	if k.State != StatePendingImport {
-		return fmt.Errorf("%w: key %s is in state %q", ErrNotPendingImport, k.KeyID, k.State)
+		return fmt.Errorf("%w: key %s is %v", ErrNotPendingImport, k.KeyID, k.State)
 	}
 	return nil
 }
@@ -290,7 +290,7 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in ImportMaterialInput)
 	var row store.ImportToken
 	var rowErr error
 	err := s.store.View(ctx, func(tx store.Tx) (err error) {
-		if k, err = tx.GetKey(in.ProjectID, in.KeyID); err != nil {
+		if k, err = getKey(tx, in.ProjectID, in.KeyID); err != nil {
 			return mapNotFound(err)
 		}
 		if tokErr == nil {
@@ -356,14 +356,9 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in ImportMaterialInput)
 		return Key{}, fmt.Errorf("seal material: %w", err)
 	}
 	nowMillis := now.UTC().Truncate(time.Millisecond)
-	var out Key
-	err = s.update(ctx, func(tx store.Tx) error {
-		cur, err := tx.GetKey(in.ProjectID, in.KeyID)
-		if err != nil {
-			return mapNotFound(err)
-		}
+	out, err := s.modifyKey(ctx, in.ProjectID, in.KeyID, func(tx store.Tx, cur *Key) error {
 		// Re-check what another request or node may have changed since.
-		if err := importable(cur); err != nil {
+		if err := importable(*cur); err != nil {
 			return err
 		}
 		if _, err := tx.GetImportToken(in.ProjectID, in.KeyID, tokenID); err != nil {
@@ -372,7 +367,7 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in ImportMaterialInput)
 			}
 			return err
 		}
-		if cur.MaterialFingerprint != nil && !hmac.Equal(cur.MaterialFingerprint, fp) {
+		if cur.fingerprint != nil && !hmac.Equal(cur.fingerprint, fp) {
 			return ErrMaterialMismatch
 		}
 		v := store.KeyVersion{ProjectID: cur.ProjectID, KeyID: cur.KeyID, Version: importedVersion, Sealed: sealed, CreatedAt: nowMillis}
@@ -385,15 +380,9 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in ImportMaterialInput)
 		if in.ExpiresAt.IsZero() {
 			cur.MaterialExpiresAt = time.Time{}
 		}
-		cur.MaterialFingerprint = fp
-		if err := tx.UpdateKey(cur); err != nil {
-			return err
-		}
-		cur.Revision++
-		out = cur
+		cur.fingerprint = fp
 		return tx.DeleteImportTokens(in.ProjectID, in.KeyID)
 	})
-	s.cache.invalidate(in.ProjectID, in.KeyID)
 	if err != nil {
 		return Key{}, err
 	}
@@ -467,20 +456,12 @@ func (s *Service) materialFingerprint(projectID, keyID string, material []byte) 
 // Errors: another origin → ErrNotExternal; another state →
 // ErrMaterialNotDeletable.
 func (s *Service) DeleteImportedKeyMaterial(ctx context.Context, projectID, keyID string) (Key, error) {
-	if err := ValidateKeyID(keyID); err != nil {
-		return Key{}, err
-	}
-	var out Key
-	err := s.update(ctx, func(tx store.Tx) error {
-		k, err := tx.GetKey(projectID, keyID)
-		if err != nil {
-			return mapNotFound(err)
-		}
+	out, err := s.modifyKey(ctx, projectID, keyID, func(tx store.Tx, k *Key) error {
 		if k.Origin != OriginExternal {
 			return ErrNotExternal
 		}
 		if k.State != StateEnabled && k.State != StateDisabled {
-			return fmt.Errorf("%w: key %s is in state %q", ErrMaterialNotDeletable, keyID, k.State)
+			return fmt.Errorf("%w: key %s is %v", ErrMaterialNotDeletable, keyID, k.State)
 		}
 		if err := tx.DeleteKeyVersions(projectID, keyID); err != nil {
 			return err
@@ -491,14 +472,8 @@ func (s *Service) DeleteImportedKeyMaterial(ctx context.Context, projectID, keyI
 		k.State = StatePendingImport
 		k.PrimaryVersion = 0
 		k.MaterialExpiresAt = time.Time{}
-		if err := tx.UpdateKey(k); err != nil {
-			return err
-		}
-		k.Revision++
-		out = k
 		return nil
 	})
-	s.cache.invalidate(projectID, keyID)
 	if err != nil {
 		return Key{}, err
 	}
@@ -527,14 +502,10 @@ func (s *Service) ExpireImportedMaterial(ctx context.Context) (keys, tokens int,
 		}
 		for _, k := range due {
 			expired := false
-			err := s.update(ctx, func(tx store.Tx) error {
+			_, err := s.modifyKey(ctx, k.ProjectID, k.KeyID, func(tx store.Tx, cur *Key) error {
 				expired = false
-				cur, err := tx.GetKey(k.ProjectID, k.KeyID)
-				if err != nil {
-					return err
-				}
 				if cur.Origin != OriginExternal || cur.MaterialExpiresAt.IsZero() || cur.MaterialExpiresAt.After(now) {
-					return nil
+					return errUnchanged
 				}
 				if err := tx.DeleteKeyVersions(cur.ProjectID, cur.KeyID); err != nil {
 					return err
@@ -545,10 +516,9 @@ func (s *Service) ExpireImportedMaterial(ctx context.Context) (keys, tokens int,
 					cur.State = StatePendingImport
 				}
 				expired = true
-				return tx.UpdateKey(cur)
+				return nil
 			})
-			s.cache.invalidate(k.ProjectID, k.KeyID)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err != nil && !errors.Is(err, ErrKeyNotFound) {
 				return keys, 0, err
 			}
 			if err == nil && expired {

@@ -186,7 +186,7 @@ func TestImportKeyMaterial(t *testing.T) {
 			if got.State != kms.StateEnabled || got.PrimaryVersion != 1 || !got.MaterialExpiresAt.IsZero() {
 				t.Errorf("after import: state %q, primary %d, expiry %v; want enabled, 1, none", got.State, got.PrimaryVersion, got.MaterialExpiresAt)
 			}
-			if stored := f.impGetKey(t, project, k.KeyID); stored.State != kms.StateEnabled || stored.Revision != got.Revision {
+			if stored := f.impGetKey(t, project, k.KeyID); stored.State != store.StateEnabled || stored.Revision != got.Revision {
 				t.Errorf("stored key: state %q revision %d; returned revision %d", stored.State, stored.Revision, got.Revision)
 			}
 			if m := f.symMaterial(t, k.KeyID, 1); !bytes.Equal(m, material) {
@@ -256,7 +256,7 @@ func TestReimport(t *testing.T) {
 	if _, err := f.impImport(t, k, other, time.Time{}); !errors.Is(err, kms.ErrMaterialMismatch) {
 		t.Fatalf("import of other material: got %v, want ErrMaterialMismatch", err)
 	}
-	if got := f.impGetKey(t, project, k.KeyID); got.State != kms.StatePendingImport || f.impVersions(t, k.KeyID) != 0 {
+	if got := f.impGetKey(t, project, k.KeyID); got.State != store.StatePendingImport || f.impVersions(t, k.KeyID) != 0 {
 		t.Errorf("refused import changed the key: state %q, %d versions", got.State, f.impVersions(t, k.KeyID))
 	}
 
@@ -378,7 +378,7 @@ func TestImportTokenErrors(t *testing.T) {
 			}
 		})
 	}
-	if got := f.impGetKey(t, project, k.KeyID); got.State != kms.StatePendingImport {
+	if got := f.impGetKey(t, project, k.KeyID); got.State != store.StatePendingImport {
 		t.Fatalf("refused imports changed the key's state to %q", got.State)
 	}
 
@@ -497,7 +497,7 @@ func TestImportErrors(t *testing.T) {
 			})
 		}
 		for _, k := range []kms.Key{aes, sm4} {
-			if got := f.impGetKey(t, project, k.KeyID); got.State != kms.StatePendingImport || got.MaterialFingerprint != nil || f.impVersions(t, k.KeyID) != 0 {
+			if got := f.impGetKey(t, project, k.KeyID); got.State != store.StatePendingImport || got.MaterialFingerprint != nil || f.impVersions(t, k.KeyID) != 0 {
 				t.Errorf("refused imports changed key %s: state %q, fingerprint %x", k.Spec, got.State, got.MaterialFingerprint)
 			}
 		}
@@ -605,9 +605,9 @@ func TestImportExpiry(t *testing.T) {
 		k     kms.Key
 		state string
 	}{
-		{enabled, kms.StatePendingImport},
-		{disabled, kms.StatePendingImport},
-		{deleting, kms.StatePendingDeletion},
+		{enabled, store.StatePendingImport},
+		{disabled, store.StatePendingImport},
+		{deleting, store.StatePendingDeletion},
 	} {
 		got := f.impGetKey(t, project, tc.k.KeyID)
 		if got.State != tc.state || got.PrimaryVersion != 0 || !got.MaterialExpiresAt.IsZero() || f.impVersions(t, tc.k.KeyID) != 0 {
@@ -616,7 +616,7 @@ func TestImportExpiry(t *testing.T) {
 		}
 	}
 	for _, k := range []kms.Key{later, forever} {
-		if got := f.impGetKey(t, project, k.KeyID); got.State != kms.StateEnabled || f.impVersions(t, k.KeyID) != 1 {
+		if got := f.impGetKey(t, project, k.KeyID); got.State != store.StateEnabled || f.impVersions(t, k.KeyID) != 1 {
 			t.Errorf("unexpired key: state %q, %d versions; want enabled with its material", got.State, f.impVersions(t, k.KeyID))
 		}
 	}
@@ -656,7 +656,7 @@ func TestImportExpiry(t *testing.T) {
 	}
 	cancel()
 	<-done
-	if got := f.impGetKey(t, project, later.KeyID); got.State != kms.StatePendingImport {
+	if got := f.impGetKey(t, project, later.KeyID); got.State != store.StatePendingImport {
 		t.Errorf("after the job: state %q, want pending import", got.State)
 	}
 }

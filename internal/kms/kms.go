@@ -119,9 +119,9 @@ func validateDescription(d string) error {
 // CreateKey creates a customer master key. Material is generated from
 // crypto/rand and sealed before it reaches the store; an external-origin
 // key starts pending import without material.
-func (s *Service) CreateKey(ctx context.Context, in CreateKeyInput) (store.Key, error) {
+func (s *Service) CreateKey(ctx context.Context, in CreateKeyInput) (Key, error) {
 	if err := ValidateAlias(in.Alias); err != nil {
-		return store.Key{}, err
+		return Key{}, err
 	}
 	return s.createKey(ctx, in, false)
 }
@@ -129,10 +129,10 @@ func (s *Service) CreateKey(ctx context.Context, in CreateKeyInput) (store.Key, 
 // CreateDefaultKey creates the default key of a cloud service in a project
 // (alias SERVICE/default). Default keys are AES_256, are not counted
 // against the quota, and refuse the changes the reference lists (KMS.0211).
-func (s *Service) CreateDefaultKey(ctx context.Context, projectID, accountID, service string) (store.Key, error) {
+func (s *Service) CreateDefaultKey(ctx context.Context, projectID, accountID, service string) (Key, error) {
 	alias := service + "/default"
 	if service == "" || strings.Contains(service, "/") || !aliasRE.MatchString(alias) {
-		return store.Key{}, fmt.Errorf("%w: service name %q", ErrInvalidAlias, service)
+		return Key{}, fmt.Errorf("%w: service name %q", ErrInvalidAlias, service)
 	}
 	return s.createKey(ctx, CreateKeyInput{
 		ProjectID: projectID, AccountID: accountID, Alias: alias, Spec: "AES_256",
@@ -140,7 +140,7 @@ func (s *Service) CreateDefaultKey(ctx context.Context, projectID, accountID, se
 	}, true)
 }
 
-func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bool) (store.Key, error) {
+func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bool) (Key, error) {
 	if in.Spec == "" {
 		in.Spec = "AES_256"
 	}
@@ -148,19 +148,19 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 		in.Origin = OriginKMS
 	}
 	if in.Origin != OriginKMS && in.Origin != OriginExternal {
-		return store.Key{}, fmt.Errorf("%w: origin %q", ErrInvalidParameter, in.Origin)
+		return Key{}, fmt.Errorf("%w: origin %q", ErrInvalidParameter, in.Origin)
 	}
 	if err := validateDescription(in.Description); err != nil {
-		return store.Key{}, err
+		return Key{}, err
 	}
 	sp, usage, err := resolveUsage(in.Spec, in.Usage)
 	if err != nil {
-		return store.Key{}, err
+		return Key{}, err
 	}
 	if in.Origin == OriginExternal {
 		// Import of key material is symmetric-only for now (reference §K).
 		if in.Spec != "AES_256" && in.Spec != "SM4" {
-			return store.Key{}, fmt.Errorf("%w: external origin needs a symmetric key spec", ErrInvalidParameter)
+			return Key{}, fmt.Errorf("%w: external origin needs a symmetric key spec", ErrInvalidParameter)
 		}
 	}
 	if in.EnterpriseProjectID == "" {
@@ -170,35 +170,35 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 		in.KeystoreID = "0"
 	}
 	if in.KeystoreID != "0" {
-		return store.Key{}, fmt.Errorf("%w: keystores are not supported yet", ErrNotImplemented)
+		return Key{}, fmt.Errorf("%w: keystores are not supported yet", ErrNotImplemented)
 	}
 	id, err := newKeyID()
 	if err != nil {
-		return store.Key{}, err
+		return Key{}, err
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
-	k := store.Key{
+	k := Key{
 		ProjectID: in.ProjectID, KeyID: id, AccountID: in.AccountID,
 		Alias: in.Alias, Description: in.Description,
 		Spec: in.Spec, Usage: usage, Origin: in.Origin,
-		State: store.StateEnabled, Default: isDefault,
+		State: StateEnabled, Default: isDefault,
 		EnterpriseProjectID: in.EnterpriseProjectID, KeystoreID: in.KeystoreID,
 		CreatedAt: now,
 	}
 	var version store.KeyVersion
 	if in.Origin == OriginExternal {
-		k.State = store.StatePendingImport
+		k.State = StatePendingImport
 	} else {
 		// Generate and seal outside the transaction: RSA generation can
 		// take seconds and must not hold the write lock.
 		material, err := sp.generate()
 		if err != nil {
-			return store.Key{}, fmt.Errorf("generate %s material: %w", in.Spec, err)
+			return Key{}, fmt.Errorf("generate %s material: %w", in.Spec, err)
 		}
 		sealed, err := s.keyring.Seal(materialBinding(k.ProjectID, k.KeyID, 1), material)
 		clear(material)
 		if err != nil {
-			return store.Key{}, fmt.Errorf("seal material: %w", err)
+			return Key{}, fmt.Errorf("seal material: %w", err)
 		}
 		k.PrimaryVersion = 1
 		version = store.KeyVersion{ProjectID: k.ProjectID, KeyID: k.KeyID, Version: 1, Sealed: sealed, CreatedAt: now}
@@ -217,7 +217,7 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 				return ErrTooManyKeys
 			}
 		}
-		if err := tx.CreateKey(k); err != nil {
+		if err := tx.CreateKey(k.row()); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return fmt.Errorf("%w: %q", ErrDuplicateAlias, k.Alias)
 			}
@@ -229,7 +229,7 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 		return nil
 	})
 	if err != nil {
-		return store.Key{}, err
+		return Key{}, err
 	}
 	s.log.InfoContext(ctx, "key created", "project_id", k.ProjectID, "key_id", k.KeyID, "key_spec", k.Spec, "default", isDefault)
 	return k, nil
@@ -265,14 +265,14 @@ func newKeyID() (string, error) {
 }
 
 // DescribeKey returns a key of the project in any state.
-func (s *Service) DescribeKey(ctx context.Context, projectID, keyID string) (store.Key, error) {
+func (s *Service) DescribeKey(ctx context.Context, projectID, keyID string) (Key, error) {
 	if err := ValidateKeyID(keyID); err != nil {
-		return store.Key{}, err
+		return Key{}, err
 	}
-	var k store.Key
+	var k Key
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
-		k, err = tx.GetKey(projectID, keyID)
+		k, err = getKey(tx, projectID, keyID)
 		return err
 	})
 	return k, mapNotFound(err)
@@ -290,8 +290,9 @@ type ListKeysInput struct {
 	ProjectID string
 	// Spec filters by key spec; "" means AES_256 (the reference's default)
 	// and "ALL" means every spec.
-	Spec  string
-	State string
+	Spec string
+	// State filters by state; the zero KeyState means every state.
+	State KeyState
 	// EnterpriseProjectID filters by enterprise project; "" and "all"
 	// (the reference's default) mean every one.
 	EnterpriseProjectID string
@@ -300,8 +301,8 @@ type ListKeysInput struct {
 }
 
 // ListKeys returns one page of keys and the total number of matches.
-func (s *Service) ListKeys(ctx context.Context, in ListKeysInput) ([]store.Key, int, error) {
-	f := store.KeyFilter{State: in.State, Spec: in.Spec, EnterpriseProjectID: in.EnterpriseProjectID}
+func (s *Service) ListKeys(ctx context.Context, in ListKeysInput) ([]Key, int, error) {
+	f := store.KeyFilter{State: storeState(in.State), Spec: in.Spec, EnterpriseProjectID: in.EnterpriseProjectID}
 	switch in.Spec {
 	case "":
 		f.Spec = "AES_256"
@@ -317,11 +318,15 @@ func (s *Service) ListKeys(ctx context.Context, in ListKeysInput) ([]store.Key, 
 	if in.Limit <= 0 {
 		return nil, 0, ErrInvalidLimit
 	}
-	var keys []store.Key
+	var keys []Key
 	var total int
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		var err error
-		keys, total, err = tx.ListKeys(in.ProjectID, f, in.Offset, in.Limit)
+		rows, n, err := tx.ListKeys(in.ProjectID, f, in.Offset, in.Limit)
+		if err != nil {
+			return err
+		}
+		total = n
+		keys, err = keysOf(rows)
 		return err
 	})
 	return keys, total, err
@@ -347,23 +352,35 @@ func (s *Service) update(ctx context.Context, fn func(store.Tx) error) error {
 	return err
 }
 
-// modifyKey loads a key, lets fn change it and stores it, all in one
-// transaction (update). fn returns an error to refuse the change; fn may
-// run more than once, each time on a freshly read key.
-func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn func(k *store.Key) error) (store.Key, error) {
+// errUnchanged is what a modifyKey callback returns to leave the key as it
+// read it: modifyKey then writes nothing and succeeds.
+var errUnchanged = errors.New("kms: key unchanged")
+
+// modifyKey is the one read-modify-write of a key row: in one transaction
+// (update) it reads the key, lets fn change it — fn gets the transaction
+// for the other rows the change touches — and writes it back, keeping its
+// revision current. fn returns an error to refuse the change, or
+// errUnchanged to change nothing; fn may run more than once, each time on
+// a freshly read key. A missing key is ErrKeyNotFound. The key's cache
+// entry is dropped after the commit.
+func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn func(tx store.Tx, k *Key) error) (Key, error) {
 	if err := ValidateKeyID(keyID); err != nil {
-		return store.Key{}, err
+		return Key{}, err
 	}
-	var out store.Key
+	var out Key
 	update := func(tx store.Tx) error {
-		k, err := tx.GetKey(projectID, keyID)
+		k, err := getKey(tx, projectID, keyID)
 		if err != nil {
 			return mapNotFound(err)
 		}
-		if err := fn(&k); err != nil {
+		switch err := fn(tx, &k); {
+		case errors.Is(err, errUnchanged):
+			out = k
+			return nil
+		case err != nil:
 			return err
 		}
-		if err := tx.UpdateKey(k); err != nil {
+		if err := tx.UpdateKey(k.row()); err != nil {
 			if errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrStale) {
 				return fmt.Errorf("%w: %q", ErrDuplicateAlias, k.Alias)
 			}
@@ -386,13 +403,13 @@ func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn fun
 func (s *Service) InvalidateKey(projectID, keyID string) { s.cache.invalidate(projectID, keyID) }
 
 // EnableKey moves a disabled key to enabled (KMS.1201 otherwise).
-func (s *Service) EnableKey(ctx context.Context, projectID, keyID string) (store.Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
+func (s *Service) EnableKey(ctx context.Context, projectID, keyID string) (Key, error) {
+	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		switch k.State {
-		case store.StateDisabled:
-			k.State = store.StateEnabled
+		case StateDisabled:
+			k.State = StateEnabled
 			return nil
-		case store.StatePendingDeletion:
+		case StatePendingDeletion:
 			return ErrKeyPendingDeletion
 		}
 		return ErrKeyNotDisabled
@@ -400,34 +417,34 @@ func (s *Service) EnableKey(ctx context.Context, projectID, keyID string) (store
 }
 
 // DisableKey moves an enabled key to disabled (KMS.1301 otherwise).
-func (s *Service) DisableKey(ctx context.Context, projectID, keyID string) (store.Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
+func (s *Service) DisableKey(ctx context.Context, projectID, keyID string) (Key, error) {
+	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if k.Default {
 			return ErrDefaultKey
 		}
 		// Only from enabled; every other state, pending deletion included,
 		// is KMS.1301 (reference kms-api.md §5.B DisableKey).
-		if k.State != store.StateEnabled {
+		if k.State != StateEnabled {
 			return ErrKeyNotEnabled
 		}
-		k.State = store.StateDisabled
+		k.State = StateDisabled
 		return nil
 	})
 }
 
 // ScheduleKeyDeletion puts a key in pending deletion for days days.
-func (s *Service) ScheduleKeyDeletion(ctx context.Context, projectID, keyID string, days int) (store.Key, error) {
+func (s *Service) ScheduleKeyDeletion(ctx context.Context, projectID, keyID string, days int) (Key, error) {
 	if days < MinPendingDays || days > MaxPendingDays {
-		return store.Key{}, ErrInvalidPendingDays
+		return Key{}, ErrInvalidPendingDays
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
+	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if k.Default {
 			return ErrDefaultKey
 		}
-		if k.State == store.StatePendingDeletion {
+		if k.State == StatePendingDeletion {
 			return ErrAlreadyPendingDeletion
 		}
-		k.State = store.StatePendingDeletion
+		k.State = StatePendingDeletion
 		k.DeletionDate = s.Now().UTC().Truncate(time.Millisecond).Add(time.Duration(days) * 24 * time.Hour)
 		return nil
 	})
@@ -436,14 +453,14 @@ func (s *Service) ScheduleKeyDeletion(ctx context.Context, projectID, keyID stri
 // CancelKeyDeletion returns a key pending deletion to disabled, as the
 // reference's example shows; a key that never had material returns to
 // pending import.
-func (s *Service) CancelKeyDeletion(ctx context.Context, projectID, keyID string) (store.Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
-		if k.State != store.StatePendingDeletion {
+func (s *Service) CancelKeyDeletion(ctx context.Context, projectID, keyID string) (Key, error) {
+	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+		if k.State != StatePendingDeletion {
 			return ErrNotPendingDeletion
 		}
-		k.State = store.StateDisabled
+		k.State = StateDisabled
 		if k.PrimaryVersion == 0 {
-			k.State = store.StatePendingImport
+			k.State = StatePendingImport
 		}
 		k.DeletionDate = time.Time{}
 		return nil
@@ -451,11 +468,11 @@ func (s *Service) CancelKeyDeletion(ctx context.Context, projectID, keyID string
 }
 
 // UpdateKeyAlias changes a custom key's alias.
-func (s *Service) UpdateKeyAlias(ctx context.Context, projectID, keyID, alias string) (store.Key, error) {
+func (s *Service) UpdateKeyAlias(ctx context.Context, projectID, keyID, alias string) (Key, error) {
 	if err := ValidateAlias(alias); err != nil {
-		return store.Key{}, err
+		return Key{}, err
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
+	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := updatable(k); err != nil {
 			return err
 		}
@@ -465,11 +482,11 @@ func (s *Service) UpdateKeyAlias(ctx context.Context, projectID, keyID, alias st
 }
 
 // UpdateKeyDescription changes a custom key's description.
-func (s *Service) UpdateKeyDescription(ctx context.Context, projectID, keyID, desc string) (store.Key, error) {
+func (s *Service) UpdateKeyDescription(ctx context.Context, projectID, keyID, desc string) (Key, error) {
 	if err := validateDescription(desc); err != nil {
-		return store.Key{}, err
+		return Key{}, err
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(k *store.Key) error {
+	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := updatable(k); err != nil {
 			return err
 		}
@@ -478,11 +495,11 @@ func (s *Service) UpdateKeyDescription(ctx context.Context, projectID, keyID, de
 	})
 }
 
-func updatable(k *store.Key) error {
+func updatable(k *Key) error {
 	if k.Default {
 		return ErrDefaultKey
 	}
-	if k.State == store.StatePendingDeletion {
+	if k.State == StatePendingDeletion {
 		return ErrKeyPendingDeletion
 	}
 	return nil
@@ -557,11 +574,11 @@ func (s *Service) DestroyDueKeys(ctx context.Context) (int, error) {
 			destroyed := false
 			err := s.update(ctx, func(tx store.Tx) error {
 				destroyed = false
-				cur, err := tx.GetKey(k.ProjectID, k.KeyID)
+				cur, err := getKey(tx, k.ProjectID, k.KeyID)
 				if err != nil {
 					return err
 				}
-				if cur.State != store.StatePendingDeletion || cur.DeletionDate.After(now) {
+				if cur.State != StatePendingDeletion || cur.DeletionDate.After(now) {
 					return nil // cancelled, or destroyed by another node
 				}
 				destroyed = true

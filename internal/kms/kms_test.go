@@ -183,21 +183,21 @@ func TestLifecycle(t *testing.T) {
 	steps := []struct {
 		name    string
 		do      func() (kms.Key, error)
-		state   string
+		state   kms.KeyState
 		wantErr error
 	}{
-		{"enable enabled", func() (kms.Key, error) { return f.svc.EnableKey(ctx, project, k.KeyID) }, "", kms.ErrKeyNotDisabled},
+		{"enable enabled", func() (kms.Key, error) { return f.svc.EnableKey(ctx, project, k.KeyID) }, 0, kms.ErrKeyNotDisabled},
 		{"disable", func() (kms.Key, error) { return f.svc.DisableKey(ctx, project, k.KeyID) }, kms.StateDisabled, nil},
-		{"disable disabled", func() (kms.Key, error) { return f.svc.DisableKey(ctx, project, k.KeyID) }, "", kms.ErrKeyNotEnabled},
+		{"disable disabled", func() (kms.Key, error) { return f.svc.DisableKey(ctx, project, k.KeyID) }, 0, kms.ErrKeyNotEnabled},
 		{"enable", func() (kms.Key, error) { return f.svc.EnableKey(ctx, project, k.KeyID) }, kms.StateEnabled, nil},
-		{"schedule 6 days", func() (kms.Key, error) { return f.svc.ScheduleKeyDeletion(ctx, project, k.KeyID, 6) }, "", kms.ErrInvalidPendingDays},
+		{"schedule 6 days", func() (kms.Key, error) { return f.svc.ScheduleKeyDeletion(ctx, project, k.KeyID, 6) }, 0, kms.ErrInvalidPendingDays},
 		{"schedule", func() (kms.Key, error) { return f.svc.ScheduleKeyDeletion(ctx, project, k.KeyID, 7) }, kms.StatePendingDeletion, nil},
-		{"schedule again", func() (kms.Key, error) { return f.svc.ScheduleKeyDeletion(ctx, project, k.KeyID, 7) }, "", kms.ErrAlreadyPendingDeletion},
-		{"enable pending", func() (kms.Key, error) { return f.svc.EnableKey(ctx, project, k.KeyID) }, "", kms.ErrKeyPendingDeletion},
-		{"alias pending", func() (kms.Key, error) { return f.svc.UpdateKeyAlias(ctx, project, k.KeyID, "x") }, "", kms.ErrKeyPendingDeletion},
+		{"schedule again", func() (kms.Key, error) { return f.svc.ScheduleKeyDeletion(ctx, project, k.KeyID, 7) }, 0, kms.ErrAlreadyPendingDeletion},
+		{"enable pending", func() (kms.Key, error) { return f.svc.EnableKey(ctx, project, k.KeyID) }, 0, kms.ErrKeyPendingDeletion},
+		{"alias pending", func() (kms.Key, error) { return f.svc.UpdateKeyAlias(ctx, project, k.KeyID, "x") }, 0, kms.ErrKeyPendingDeletion},
 		{"cancel", func() (kms.Key, error) { return f.svc.CancelKeyDeletion(ctx, project, k.KeyID) }, kms.StateDisabled, nil},
-		{"cancel again", func() (kms.Key, error) { return f.svc.CancelKeyDeletion(ctx, project, k.KeyID) }, "", kms.ErrNotPendingDeletion},
-		{"other project", func() (kms.Key, error) { return f.svc.DisableKey(ctx, other, k.KeyID) }, "", kms.ErrKeyNotFound},
+		{"cancel again", func() (kms.Key, error) { return f.svc.CancelKeyDeletion(ctx, project, k.KeyID) }, 0, kms.ErrNotPendingDeletion},
+		{"other project", func() (kms.Key, error) { return f.svc.DisableKey(ctx, other, k.KeyID) }, 0, kms.ErrKeyNotFound},
 	}
 	for _, s := range steps {
 		got, err := s.do()
@@ -365,7 +365,7 @@ func BenchmarkInstanceCount(b *testing.B) {
 					return err
 				}
 				for i := range n {
-					k := store.Key{ProjectID: project, KeyID: keyID(i), AccountID: account, Spec: "AES_256", Usage: kms.UsageEncryptDecrypt, Origin: "kms", State: kms.StateEnabled, CreatedAt: time.Now()}
+					k := store.Key{ProjectID: project, KeyID: keyID(i), AccountID: account, Spec: "AES_256", Usage: kms.UsageEncryptDecrypt, Origin: "kms", State: store.StateEnabled, CreatedAt: time.Now()}
 					if err := tx.CreateKey(k); err != nil {
 						return err
 					}

@@ -2,7 +2,6 @@ package kms
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -164,7 +163,7 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 	var versions []store.KeyVersion
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
-		if k, err = tx.GetKey(projectID, keyID); err != nil {
+		if k, err = getKey(tx, projectID, keyID); err != nil {
 			return err
 		}
 		versions, err = tx.ListKeyVersions(projectID, keyID)
@@ -185,26 +184,15 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 	return h, nil
 }
 
-// usableKey returns an enabled key for a cryptographic operation, or the
-// documented error for its state: disabled KMS.0209, pending deletion
-// KMS.0210, pending import (no material) KMS.0310.
+// usableKey returns a key that can serve a cryptographic operation, or
+// the error of its state (usable).
 func (s *Service) usableKey(ctx context.Context, projectID, keyID string) (*handle, error) {
 	h, err := s.loadHandle(ctx, projectID, keyID)
 	if err != nil {
 		return nil, err
 	}
-	switch h.State {
-	case StateEnabled:
-		if h.PrimaryVersion == 0 {
-			return nil, ErrKeyPendingImport
-		}
-		return h, nil
-	case StateDisabled:
-		return nil, ErrKeyDisabled
-	case StatePendingDeletion:
-		return nil, ErrKeyPendingDeletion
-	case StatePendingImport:
-		return nil, ErrKeyPendingImport
+	if err := usable(h.Key); err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%w: key %s in state %q", errors.ErrUnsupported, keyID, h.State)
+	return h, nil
 }

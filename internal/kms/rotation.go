@@ -72,7 +72,7 @@ func rotationSettable(k *Key) error {
 // last rotation, or from the key's creation when it never rotated: a key
 // older than its interval rotates at the job's next run.
 func (s *Service) EnableKeyRotation(ctx context.Context, projectID, keyID string) (Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(k *Key) error {
+	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := rotationSettable(k); err != nil {
 			return err
 		}
@@ -90,7 +90,7 @@ func (s *Service) EnableKeyRotation(ctx context.Context, projectID, keyID string
 // DisableKeyRotation turns off automatic rotation (KMS.0313 when it is
 // off). Existing versions stay.
 func (s *Service) DisableKeyRotation(ctx context.Context, projectID, keyID string) (Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(k *Key) error {
+	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := rotationSettable(k); err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (s *Service) UpdateKeyRotationInterval(ctx context.Context, projectID, keyI
 	if days < MinRotationInterval || days > MaxRotationInterval {
 		return Key{}, fmt.Errorf("%w: %d days, want %d–%d", ErrInvalidRotationInterval, days, MinRotationInterval, MaxRotationInterval)
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(k *Key) error {
+	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := rotationSettable(k); err != nil {
 			return err
 		}
@@ -159,31 +159,15 @@ func rotationDue(k Key, now time.Time) bool {
 // rotation is on or not (the `kmsd key rotate` command): see rotate. A
 // disabled key is KMS.0209, a key pending deletion KMS.0210.
 func (s *Service) RotateKey(ctx context.Context, projectID, keyID string) (Key, error) {
-	if err := ValidateKeyID(keyID); err != nil {
-		return Key{}, err
-	}
-	var out Key
-	err := s.update(ctx, func(tx store.Tx) error {
-		k, err := tx.GetKey(projectID, keyID)
-		if err != nil {
-			return mapNotFound(err)
-		}
-		if err := rotatable(&k); err != nil {
+	out, err := s.modifyKey(ctx, projectID, keyID, func(tx store.Tx, k *Key) error {
+		if err := rotatable(k); err != nil {
 			return err
 		}
-		switch k.State {
-		case StateEnabled:
-		case StateDisabled:
-			return ErrKeyDisabled
-		case StatePendingDeletion:
-			return ErrKeyPendingDeletion
-		default:
-			return ErrKeyPendingImport
+		if err := usable(*k); err != nil {
+			return err
 		}
-		out, err = s.rotate(tx, k, s.Now())
-		return err
+		return s.rotate(tx, k, s.Now())
 	})
-	s.cache.invalidate(projectID, keyID)
 	if err != nil {
 		return Key{}, err
 	}
@@ -192,13 +176,13 @@ func (s *Service) RotateKey(ctx context.Context, projectID, keyID string) (Key, 
 }
 
 // rotate adds a version of fresh material to k, sealed under its own
-// binding, makes it primary and records the rotation, inside tx. Earlier
-// versions stay, so ciphertexts naming them still decrypt. The caller
-// invalidates the key cache after the commit.
-func (s *Service) rotate(tx store.Tx, k Key, now time.Time) (Key, error) {
+// binding, makes it primary and records the rotation on k, inside tx (a
+// modifyKey callback, which writes k). Earlier versions stay, so
+// ciphertexts naming them still decrypt.
+func (s *Service) rotate(tx store.Tx, k *Key, now time.Time) error {
 	versions, err := tx.ListKeyVersions(k.ProjectID, k.KeyID)
 	if err != nil {
-		return Key{}, mapNotFound(err)
+		return mapNotFound(err)
 	}
 	next := k.PrimaryVersion + 1
 	for _, v := range versions {
@@ -206,25 +190,21 @@ func (s *Service) rotate(tx store.Tx, k Key, now time.Time) (Key, error) {
 	}
 	material, err := specs[k.Spec].generate()
 	if err != nil {
-		return Key{}, fmt.Errorf("generate %s material: %w", k.Spec, err)
+		return fmt.Errorf("generate %s material: %w", k.Spec, err)
 	}
 	sealed, err := s.keyring.Seal(materialBinding(k.ProjectID, k.KeyID, next), material)
 	clear(material)
 	if err != nil {
-		return Key{}, fmt.Errorf("seal material: %w", err)
+		return fmt.Errorf("seal material: %w", err)
 	}
 	now = now.UTC().Truncate(time.Millisecond)
 	if err := tx.PutKeyVersion(store.KeyVersion{ProjectID: k.ProjectID, KeyID: k.KeyID, Version: next, Sealed: sealed, CreatedAt: now}); err != nil {
-		return Key{}, err
+		return err
 	}
 	k.PrimaryVersion = next
 	k.LastRotation = now
 	k.RotationCount++
-	if err := tx.UpdateKey(k); err != nil {
-		return Key{}, err
-	}
-	k.Revision++
-	return k, nil
+	return nil
 }
 
 // RotateDueKeys rotates every key whose automatic rotation is due at the
@@ -241,7 +221,7 @@ func (s *Service) RotateDueKeys(ctx context.Context) (int, error) {
 	var errs []error
 	for {
 		now := s.Now()
-		var due []Key
+		var due []store.Key
 		err := s.store.View(ctx, func(tx store.Tx) error {
 			var err error
 			due, err = tx.KeysDueForRotation(now, rotationBatch)
@@ -283,31 +263,29 @@ func (s *Service) RotateDueKeys(ctx context.Context) (int, error) {
 // rotateIfDue rotates one key if it is still due at now when re-read in
 // the transaction, and reports whether it did and the new version.
 func (s *Service) rotateIfDue(ctx context.Context, projectID, keyID string, now time.Time) (bool, int, error) {
-	var rotated Key
-	err := s.update(ctx, func(tx store.Tx) error {
-		rotated = Key{}
-		k, err := tx.GetKey(projectID, keyID)
-		if err != nil {
+	rotated := false
+	k, err := s.modifyKey(ctx, projectID, keyID, func(tx store.Tx, k *Key) error {
+		rotated = false
+		if !rotationDue(*k, now) {
+			return errUnchanged
+		}
+		if err := rotatable(k); err != nil {
 			return err
 		}
-		if !rotationDue(k, now) {
-			return nil
-		}
-		if err := rotatable(&k); err != nil {
-			return err
-		}
-		rotated, err = s.rotate(tx, k, now)
-		return err
+		rotated = true
+		return s.rotate(tx, k, now)
 	})
-	s.cache.invalidate(projectID, keyID)
 	switch {
-	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConflict):
+	case errors.Is(err, ErrKeyNotFound), errors.Is(err, store.ErrConflict):
 		// Destroyed meanwhile, or rotated by another node first.
 		return false, 0, nil
 	case err != nil:
 		return false, 0, err
 	}
-	return rotated.PrimaryVersion != 0, rotated.PrimaryVersion, nil
+	if !rotated {
+		return false, 0, nil
+	}
+	return true, k.PrimaryVersion, nil
 }
 
 // RunRotationJob rotates due keys at once and then every interval until

@@ -296,7 +296,11 @@ func (s *Service) FindKeysByTags(ctx context.Context, projectID string, q TagQue
 			return err
 		}
 		out, total = make([]TaggedKey, 0, len(keys)), n
-		for _, k := range keys {
+		for _, r := range keys {
+			k, err := keyOf(r)
+			if err != nil {
+				return err
+			}
 			tags, err := tx.ListKeyTags(projectID, k.KeyID)
 			if err != nil {
 				return err

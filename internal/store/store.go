@@ -337,8 +337,12 @@ const (
 // RotationInterval is unset (reference kms-api.md §2.4, §5.J).
 const DefaultRotationInterval = 365
 
-// Key states as they travel on the wire (reference kms-api.md §2.1).
+// Key states as the store keeps them in Key.State. The codes are Huawei's
+// wire digits (reference kms-api.md §2.1), but they are the persisted
+// format: they are in databases and never change. The kms package reads
+// them as its named states; the API writes the wire's own table.
 const (
+	StatePendingCreation = "1" // no key is ever stored in it
 	StateEnabled         = "2"
 	StateDisabled        = "3"
 	StatePendingDeletion = "4"
