@@ -274,6 +274,22 @@ type Tx interface {
 	// ExpiresAt is not after now, and returns how many it removed.
 	DeleteExpiredImportTokens(now time.Time) (int, error)
 
+	// Dedicated keystores. A keystore belongs to one project; its alias is
+	// unique in the project and its HSMClusterID across all projects.
+	// CreateKeystore fails with ErrConflict on a taken id, alias or HSM
+	// cluster and with ErrNotFound when the project does not exist.
+	CreateKeystore(k Keystore) error
+	GetKeystore(projectID, id string) (Keystore, error)
+	// ListKeystores returns the project's keystores ordered by creation
+	// time then id, starting at offset, at most limit, and their total.
+	ListKeystores(projectID string, offset, limit int) ([]Keystore, int, error)
+	// UpdateKeystoreState sets the state code of a keystore.
+	UpdateKeystoreState(projectID, id, state string) error
+	DeleteKeystore(projectID, id string) error
+	// CountKeystoreKeys counts the keys of any project whose KeystoreID
+	// is id.
+	CountKeystoreKeys(id string) (int, error)
+
 	// Meta holds small named values (format markers, bootstrap state).
 	GetMeta(name string) ([]byte, error)
 	PutMeta(name string, value []byte) error
@@ -449,6 +465,20 @@ type Alias struct {
 	KeyID     string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Keystore is a dedicated keystore (reference kms-api.md §5.L): a
+// configured HSM token that keeps the keys created in it.
+type Keystore struct {
+	ID           string // UUID
+	ProjectID    string
+	AccountID    string
+	Alias        string
+	Type         string // DHSM
+	HSMClusterID string // the configured token's name
+	ClusterID    string
+	State        string // the service's state code
+	CreatedAt    time.Time
 }
 
 // Tag is one tag of a key (reference kms-api.md §4 TagItem).

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AccessKeys", testAccessKeys},
 		{"Policies", testPolicies},
 		{"Meta", testMeta},
+		{"Keystores", testKeystores},
 		{"Keys", testKeys},
 		{"KeyVersions", testKeyVersions},
 		{"ListKeys", testListKeys},
