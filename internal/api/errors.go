@@ -127,6 +127,13 @@ var errorTable = []wireError{
 	{kind: kms.ErrRotationNotEnabled, status: 400, code: "KMS.0313", msg: "Key rotation is not enabled."},
 	{kind: kms.ErrRSAKeyRotation, status: 400, code: "KMS.0324", msg: "RSA keys cannot be rotated."},
 	{kind: kms.ErrUnsupportedKeystore, status: 400, code: "KMS.0340", msg: "not support keystore."},
+	{kind: kms.ErrKeystoreDisabled, status: 400, code: "KMS.0340", msg: "not support keystore."},
+	{kind: kms.ErrKeystoreUnavailable, status: 503, code: "KMSD.0503", msg: "The keystore's HSM is not available."},
+	{kind: kms.ErrKeystoreHasKeys, status: 400, code: "KMS.0308", msg: "Invalid parameter."},
+	{kind: kms.ErrHSMCluster, status: 400, code: "KMS.0308", msg: "Invalid parameter."},
+	{kind: kms.ErrDuplicateKeystore, status: 400, code: "KMS.0308", msg: "Invalid parameter."},
+	{kind: kms.ErrKeystoreRotation, status: 400, code: "KMS.0338", msg: "The custom keystore do not support rotation."},
+	{kind: kms.ErrKeystoreImport, status: 400, code: "KMS.0339", msg: "The custom keystore do not support import key."},
 	{kind: kms.ErrRotationEnabled, status: 400, code: "KMS.2901", msg: "Key rotation is not disabled."},
 	{kind: kms.ErrInvalidRotationInterval, status: 400, code: "KMS.3001", msg: "Invalid rotation_interval."},
 	// Grants (reference kms-api.md §5.G).

@@ -133,12 +133,12 @@ func routeTable() []*route {
 		{op: "ImportKeyMaterial", method: "POST", pattern: p + "import-key-material", action: "kms:cmk:importMaterial", handler: (*Handler).importKeyMaterial},
 		{op: "DeleteImportedKeyMaterial", method: "POST", pattern: p + "delete-imported-key-material", action: "kms:cmk:deleteMaterial", handler: (*Handler).deleteImportedKeyMaterial},
 		// L. Keystores.
-		{op: "CreateKeyStore", method: "POST", pattern: ks, action: "kms:keystore:create"},
-		{op: "ListKeyStores", method: "GET", pattern: ks, action: "kms:keystore:list"},
-		{op: "ShowKeyStore", method: "GET", pattern: ks + "/{keystore_id}", action: "kms:keystore:get"},
-		{op: "EnableKeyStore", method: "POST", pattern: ks + "/{keystore_id}/enable", action: "kms:keystore:enable"},
-		{op: "DisableKeyStore", method: "POST", pattern: ks + "/{keystore_id}/disable", action: "kms:keystore:disable"},
-		{op: "DeleteKeyStore", method: "DELETE", pattern: ks + "/{keystore_id}", action: "kms:keystore:delete"},
+		{op: "CreateKeyStore", method: "POST", pattern: ks, action: "kms:keystore:create", handler: (*Handler).createKeyStore},
+		{op: "ListKeyStores", method: "GET", pattern: ks, action: "kms:keystore:list", handler: (*Handler).listKeyStores},
+		{op: "ShowKeyStore", method: "GET", pattern: ks + "/{keystore_id}", action: "kms:keystore:get", handler: (*Handler).showKeyStore},
+		{op: "EnableKeyStore", method: "POST", pattern: ks + "/{keystore_id}/enable", action: "kms:keystore:enable", handler: (*Handler).enableKeyStore},
+		{op: "DisableKeyStore", method: "POST", pattern: ks + "/{keystore_id}/disable", action: "kms:keystore:disable", handler: (*Handler).disableKeyStore},
+		{op: "DeleteKeyStore", method: "DELETE", pattern: ks + "/{keystore_id}", action: "kms:keystore:delete", handler: (*Handler).deleteKeyStore},
 		// M. Multi-region keys.
 		{op: "ReplicateKey", method: "POST", pattern: v2 + "keys/{key_id}/replicate", action: "kms:cmk:replicate"},
 		{op: "UpdatePrimaryRegion", method: "PUT", pattern: v2 + "keys/{key_id}/update-primary-region", action: "kms:cmk:updatePrimaryRegion"},

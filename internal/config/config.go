@@ -47,6 +47,21 @@ type Config struct {
 	// RotationCheckInterval is how often keys due for automatic rotation
 	// are rotated.
 	RotationCheckInterval Duration `yaml:"rotation_check_interval"`
+	// HSMClusters are the PKCS#11 tokens that dedicated keystores may
+	// use (create-keystore's hsm_cluster_id names one).
+	HSMClusters []HSMCluster `yaml:"hsm_clusters"`
+}
+
+// HSMCluster is a PKCS#11 token for dedicated keystores.
+type HSMCluster struct {
+	// ID is the hsm_cluster_id that clients give create-keystore.
+	ID string `yaml:"id"`
+	// Module is the PKCS#11 library.
+	Module string `yaml:"module"`
+	// TokenLabel names the token.
+	TokenLabel string `yaml:"token_label"`
+	// PinFile names a file holding the token's user PIN.
+	PinFile string `yaml:"pin_file"`
 }
 
 // TLS names PEM files.
@@ -162,6 +177,13 @@ func Parse(r io.Reader, baseDir string) (Config, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
+	for i := range c.HSMClusters {
+		for _, p := range []*string{&c.HSMClusters[i].Module, &c.HSMClusters[i].PinFile} {
+			if *p != "" && !filepath.IsAbs(*p) {
+				*p = filepath.Join(baseDir, *p)
+			}
+		}
+	}
 	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.RootKey.Module, &c.RootKey.PinFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(baseDir, *p)
@@ -239,6 +261,16 @@ func (c Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("root_key.source %q: want pkcs11 (a file or passphrase root key needs no source)", rk.Source))
+	}
+	seen := map[string]bool{}
+	for i, h := range c.HSMClusters {
+		if h.ID == "" || h.Module == "" || h.TokenLabel == "" || h.PinFile == "" {
+			errs = append(errs, fmt.Errorf("hsm_clusters[%d]: id, module, token_label and pin_file are required", i))
+		}
+		if seen[h.ID] {
+			errs = append(errs, fmt.Errorf("hsm_clusters[%d]: id %q is listed twice", i, h.ID))
+		}
+		seen[h.ID] = true
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls: cert_file and key_file go together"))

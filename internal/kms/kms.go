@@ -43,6 +43,9 @@ type Config struct {
 	// CMKQuota and GrantQuota are the defaults for projects that set none.
 	CMKQuota   int
 	GrantQuota int
+	// Tokens are the HSMs that dedicated keystores may use, by the name
+	// that create-keystore's hsm_cluster_id gives.
+	Tokens map[string]Token
 }
 
 // Service implements the key lifecycle. It is safe for concurrent use.
@@ -140,7 +143,7 @@ func (s *Service) CreateDefaultKey(ctx context.Context, projectID, accountID, se
 	}, true)
 }
 
-func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bool) (Key, error) {
+func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bool) (_ Key, ret error) {
 	if in.Spec == "" {
 		in.Spec = "AES_256"
 	}
@@ -169,8 +172,14 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 	if in.KeystoreID == "" {
 		in.KeystoreID = "0"
 	}
+	var tok Token
 	if in.KeystoreID != "0" {
-		return Key{}, fmt.Errorf("%w: keystores are not supported yet", ErrNotImplemented)
+		if isDefault {
+			return Key{}, fmt.Errorf("%w: default keys live in the built-in store", ErrUnsupportedKeystore)
+		}
+		if tok, err = s.keystoreForKey(ctx, in); err != nil {
+			return Key{}, err
+		}
 	}
 	id, err := newKeyID()
 	if err != nil {
@@ -190,9 +199,23 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 		k.State = StatePendingImport
 	} else {
 		// Generate and seal outside the transaction: RSA generation can
-		// take seconds and must not hold the write lock.
-		material, err := sp.generate()
-		if err != nil {
+		// take seconds and must not hold the write lock. A dedicated
+		// keystore's key is generated in its token, and its "material" is
+		// the token object's label.
+		var material []byte
+		var err error
+		if tok != nil {
+			label := tokenLabel(k.KeyID, 1)
+			if err := tok.GenerateAESKey(label); err != nil {
+				return Key{}, fmt.Errorf("%w: generate the key in the keystore's HSM: %v", ErrKeystoreUnavailable, err)
+			}
+			defer func() {
+				if ret != nil {
+					tok.DestroyKey(label)
+				}
+			}()
+			material = []byte(label)
+		} else if material, err = sp.generate(); err != nil {
 			return Key{}, fmt.Errorf("generate %s material: %w", in.Spec, err)
 		}
 		sealed, err := s.keyring.Seal(materialBinding(k.ProjectID, k.KeyID, 1), material)
@@ -585,6 +608,9 @@ func (s *Service) DestroyDueKeys(ctx context.Context) (int, error) {
 				return tx.DeleteKey(k.ProjectID, k.KeyID)
 			})
 			s.cache.invalidate(k.ProjectID, k.KeyID)
+			if destroyed && err == nil && k.KeystoreID != "" && k.KeystoreID != "0" {
+				s.destroyTokenKey(ctx, k)
+			}
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return n, err
 			}

@@ -21,6 +21,13 @@ type handle struct {
 	// cipher.AEADs) built once per version on first use.
 	mu     sync.Mutex
 	parsed map[parsedKey]any
+
+	// token does the cryptography of a key of a dedicated keystore, whose
+	// material is the token object's label; nil for the built-in store.
+	// tokenErr is why a dedicated key cannot be used now (its keystore
+	// disabled, its HSM not configured).
+	token    Token
+	tokenErr error
 }
 
 type parsedKey struct {
@@ -141,6 +148,14 @@ func (c *keyCache) put(h *handle, gen uint64, now time.Time) {
 	c.entries[keyRef{h.ProjectID, h.KeyID}] = cacheEntry{h: h, expires: now.Add(c.ttl)}
 }
 
+// invalidateAll empties the cache.
+func (c *keyCache) invalidateAll() {
+	c.mu.Lock()
+	clear(c.entries)
+	c.gen++
+	c.mu.Unlock()
+}
+
 func (c *keyCache) invalidate(projectID, keyID string) {
 	c.mu.Lock()
 	delete(c.entries, keyRef{projectID, keyID})
@@ -161,10 +176,16 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 	gen := s.cache.generation()
 	var k Key
 	var versions []store.KeyVersion
+	var ks store.Keystore
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if k, err = getKey(tx, projectID, keyID); err != nil {
 			return err
+		}
+		if k.dedicated() {
+			if ks, err = getKeystore(tx, projectID, k.KeystoreID); err != nil {
+				return err
+			}
 		}
 		versions, err = tx.ListKeyVersions(projectID, keyID)
 		return err
@@ -173,6 +194,9 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 		return nil, mapNotFound(err)
 	}
 	h := &handle{Key: k, material: make(map[int][]byte, len(versions))}
+	if k.dedicated() {
+		h.token, h.tokenErr = s.keystoreToken(keystoreOf(ks))
+	}
 	for _, v := range versions {
 		m, err := s.keyring.Open(materialBinding(projectID, keyID, v.Version), v.Sealed)
 		if err != nil {
@@ -193,6 +217,9 @@ func (s *Service) usableKey(ctx context.Context, projectID, keyID string) (*hand
 	}
 	if err := usable(h.Key); err != nil {
 		return nil, err
+	}
+	if h.tokenErr != nil {
+		return nil, h.tokenErr
 	}
 	return h, nil
 }

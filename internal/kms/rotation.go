@@ -39,6 +39,9 @@ func rotatable(k *Key) error {
 	if k.Default {
 		return ErrDefaultKey
 	}
+	if k.dedicated() {
+		return ErrKeystoreRotation
+	}
 	if k.Origin == OriginExternal {
 		return ErrExternalKeyRotation
 	}

@@ -108,6 +108,9 @@ func sealBlob(h *handle, kind ciphertext.Kind, plaintext, aad []byte) ([]byte, e
 	if !ok {
 		return nil, fmt.Errorf("%w: %s keys do not seal blobs", ErrAsymmetricKey, h.Spec)
 	}
+	if h.token != nil {
+		return sealInToken(h, kind, alg, plaintext, aad)
+	}
 	aead, err := blobAEAD(h, h.PrimaryVersion, alg)
 	if err != nil {
 		return nil, err
@@ -161,6 +164,9 @@ func openBlob(h *handle, b ciphertext.Blob, aad []byte) ([]byte, error) {
 	v := int(b.KeyVersion)
 	if _, ok := h.Material(v); !ok || v <= 0 {
 		return nil, fmt.Errorf("%w: key %s has no version %d", failed, h.KeyID, b.KeyVersion)
+	}
+	if h.token != nil {
+		return openInToken(h, b, aad)
 	}
 	aead, err := blobAEAD(h, v, alg)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/hsm"
+	"github.com/kmsd/kmsd/internal/kms"
 )
 
 // openRootToken opens the token of a PKCS#11 root key.
@@ -103,6 +104,30 @@ func InitPKCS11RootKey(cfg config.Config, createKey bool) (created bool, err err
 		return false, err
 	}
 	return true, f.Close()
+}
+
+// openHSMClusters opens the tokens of the dedicated keystores. A token
+// that does not open stops the start: a keystore would otherwise fail at
+// its first request.
+func (s *Server) openHSMClusters() (map[string]kms.Token, error) {
+	tokens := map[string]kms.Token{}
+	for _, c := range s.cfg.HSMClusters {
+		if !hsm.Supported {
+			return nil, fmt.Errorf("hsm_clusters %s: %w", c.ID, hsm.ErrUnsupported)
+		}
+		pin, err := readSecretFile(c.PinFile)
+		if err != nil {
+			return nil, fmt.Errorf("hsm_clusters %s: pin_file: %w", c.ID, err)
+		}
+		tok, err := hsm.Open(c.Module, c.TokenLabel, pin)
+		clear(pin)
+		if err != nil {
+			return nil, fmt.Errorf("hsm_clusters %s: %w", c.ID, err)
+		}
+		s.tokens = append(s.tokens, tok)
+		tokens[c.ID] = tok
+	}
+	return tokens, nil
 }
 
 // readSecretFile reads a PIN or passphrase file without its final line

@@ -20,6 +20,7 @@ import (
 	"github.com/kmsd/kmsd/internal/api"
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/config"
+	"github.com/kmsd/kmsd/internal/hsm"
 	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/kms"
@@ -41,6 +42,8 @@ type Server struct {
 	IAM     *iam.Service
 	Handler *api.Handler
 	authn   *auth.Authenticator
+	// tokens are the open HSMs of cfg.HSMClusters.
+	tokens []*hsm.Token
 }
 
 // Options are what New needs besides the configuration.
@@ -93,13 +96,18 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: opt.Logger, store: st, tls: tlsConfig}
+	hsms, err := s.openHSMClusters()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.IAM = iam.New(st, kr, opt.Logger)
-	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
+	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK, Tokens: hsms}, opt.Logger)
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
 	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration})
 	if cfg.Bootstrap != "" {
 		if err := s.applyBootstrap(ctx, cfg.Bootstrap, opt.Getenv); err != nil {
-			st.Close()
+			s.Close()
 			return nil, err
 		}
 	}
@@ -241,5 +249,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// Close releases the store.
-func (s *Server) Close() error { return s.store.Close() }
+// Close releases the HSMs and the store.
+func (s *Server) Close() error {
+	for _, t := range s.tokens {
+		t.Close()
+	}
+	s.tokens = nil
+	return s.store.Close()
+}
