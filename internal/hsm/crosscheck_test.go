@@ -47,3 +47,26 @@ func TestRootKeyCrossCheck(t *testing.T) {
 		t.Errorf("token cannot open Go's wrapping: %v", err)
 	}
 }
+
+// TestGeneratedKeyStaysInToken checks the attributes of a generated key:
+// a token object, sensitive, not extractable.
+func TestGeneratedKeyStaysInToken(t *testing.T) {
+	softhsm.New(t, "root")
+	tok := openToken(t, "root")
+	if err := tok.GenerateAESKey("k"); err != nil {
+		t.Fatal(err)
+	}
+	token, sensitive, extractable, err := hsm.KeyAttributes(tok, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !token || !sensitive || extractable {
+		t.Errorf("generated key: token %v, sensitive %v, extractable %v; want true, true, false", token, sensitive, extractable)
+	}
+	if err := tok.DestroyKey("k"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := tok.HasKey("k"); ok || err != nil {
+		t.Errorf("after DestroyKey: HasKey %v, %v", ok, err)
+	}
+}

@@ -20,3 +20,24 @@ func ImportAESKey(t *Token, label string, value []byte) error {
 	})
 	return err
 }
+
+// KeyAttributes returns CKA_TOKEN, CKA_SENSITIVE and CKA_EXTRACTABLE of the
+// secret key labelled label.
+func KeyAttributes(t *Token, label string) (token, sensitive, extractable bool, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	h, err := t.findKey(label)
+	if err != nil {
+		return false, false, false, err
+	}
+	attrs, err := t.ctx.GetAttributeValue(t.session, h, []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, nil),
+		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, nil),
+		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, nil),
+	})
+	if err != nil {
+		return false, false, false, err
+	}
+	b := func(i int) bool { return len(attrs[i].Value) == 1 && attrs[i].Value[0] == 1 }
+	return b(0), b(1), b(2), nil
+}

@@ -27,6 +27,7 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 
 	kmsdauth "github.com/kmsd/kmsd/internal/auth"
+	kmsdconfig "github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/server"
 )
 
@@ -98,6 +99,8 @@ type env struct {
 type envOptions struct {
 	cmkQuota int
 	dir      string
+	// hsm lists the HSM clusters (PKCS#11 tokens) of dedicated keystores.
+	hsm []kmsdconfig.HSMCluster
 }
 
 // start runs a dev server on 127.0.0.1:0 in-process, exactly as
@@ -115,6 +118,7 @@ func start(t *testing.T, opts ...envOptions) *env {
 		o.dir = t.TempDir()
 	}
 	cfg := server.DevConfig(o.dir, "127.0.0.1:0", o.cmkQuota)
+	cfg.HSMClusters = o.hsm
 	if _, err := server.InitDataDir(cfg); err != nil {
 		t.Fatal(err)
 	}
