@@ -33,8 +33,9 @@ type CreatePinInput struct {
 	// PinType is PinCipherText (the default when "") or PinPlainText.
 	PinType string
 	// KeystoreID names the keystore a CipherText PIN is sealed for: "0"
-	// (kmsd's built-in store), or Huawei's shared clusters "1" and "2",
-	// which kmsd serves from its built-in store too.
+	// (kmsd's built-in store), Huawei's shared clusters "1" and "2",
+	// which kmsd serves from its built-in store too, or a dedicated
+	// keystore of the project.
 	KeystoreID string
 }
 
@@ -70,8 +71,14 @@ func (s *Service) CreatePin(ctx context.Context, in CreatePinInput) (string, err
 	return strings.ToUpper(hex.EncodeToString(sealed)), nil
 }
 
-// checkPinKeystore accepts a keystore id of the project's dedicated
-// keystores; kmsd has none yet.
+// checkPinKeystore accepts the id of an enabled dedicated keystore of the
+// project whose HSM is configured (ErrKeystoreNotFound,
+// ErrKeystoreDisabled, ErrKeystoreUnavailable otherwise).
 func (s *Service) checkPinKeystore(ctx context.Context, projectID, keystoreID string) error {
-	return fmt.Errorf("%w: keystore_id %q", ErrUnsupportedKeystore, keystoreID)
+	k, err := s.ShowKeystore(ctx, projectID, keystoreID)
+	if err != nil {
+		return err
+	}
+	_, err = s.keystoreToken(k)
+	return err
 }

@@ -140,6 +140,10 @@ func TestKeystores(t *testing.T) {
 	if got, _ := hex.DecodeString(text(dd.DataKey)); hex.EncodeToString(got) == "" || !equalFoldHex(text(dd.DataKey), text(dk.PlainText)) {
 		t.Errorf("decrypt-datakey returned another data key")
 	}
+	pin, err := c.CreatePin(&model.CreatePinRequest{Body: &model.CreatePinRequestBody{KeystoreId: &ksID}})
+	if err != nil || len(text(pin.Pin)) != 122 {
+		t.Errorf("CreatePin for the keystore: %v, %v", pin, err)
+	}
 	_, err = c.EnableKeyRotation(&model.EnableKeyRotationRequest{Body: &model.OperateKeyRequestBody{KeyId: keyID}})
 	wantError(t, err, 400, "KMS.0338")
 
@@ -153,6 +157,8 @@ func TestKeystores(t *testing.T) {
 	_, err = decryptData(c, ct, ptr("ctx"), nil)
 	wantError(t, err, 400, "KMS.0340")
 	_, err = keystoreKey(t, c, "in-disabled", ksID, nil, nil)
+	wantError(t, err, 400, "KMS.0340")
+	_, err = c.CreatePin(&model.CreatePinRequest{Body: &model.CreatePinRequestBody{KeystoreId: &ksID}})
 	wantError(t, err, 400, "KMS.0340")
 	en, err := c.EnableKeyStore(&model.EnableKeyStoreRequest{KeystoreId: ksID})
 	if err != nil || text(en.Keystore.KeystoreState) != "2" {
