@@ -1,6 +1,7 @@
 package api
 
 import (
+	"reflect"
 	"slices"
 
 	"github.com/kmsd/kmsd/internal/auth"
@@ -10,7 +11,8 @@ import (
 // Authorization (reference auth.md §8, grants kms-api.md §5.G) is decided
 // once per call, before its handler runs, by kms.Authorize: this file
 // only says what the caller's identity policies make of the route's
-// action and which keys the request names (route.keys). The decision,
+// action and which keys the request names (the key and ciphertext tags of
+// its request type, request.go). The decision,
 // c.access, says in which project the handler serves the call — the
 // caller's, or the key owner's when a grant authorized it — and the
 // handler never runs twice.
@@ -29,10 +31,8 @@ func (h *Handler) authorize(c *call) error {
 		}
 	}
 	var keys []kms.KeyUse
-	if rt.keys != nil && int64(len(c.body)) <= rt.bodyLimit() {
-		if f, err := c.fields(); err == nil {
-			keys = rt.keys(f, c.keyBuf[:0])
-		}
+	if c.req != nil {
+		keys = rt.handler.plan.keys(reflect.ValueOf(c.req).Elem(), c.keyBuf[:0])
 	}
 	return h.kms.Authorize(c.ctx, kms.AccessRequest{
 		UserID: c.principal.UserID, AccountID: c.principal.AccountID, ProjectID: c.principal.ProjectID,
@@ -48,54 +48,4 @@ var allowAll = auth.Policy{Version: auth.PolicyVersion, Statement: []auth.Statem
 // action.
 func explicitlyDenied(policies []auth.Policy, action string) bool {
 	return !auth.Allowed(append(slices.Clip(policies), allowAll), action)
-}
-
-// keyUse names the request's key_id with the grant operation op that lets
-// a grantee use it.
-func keyUse(op string) func(fields, []kms.KeyUse) []kms.KeyUse {
-	return func(f fields, dst []kms.KeyUse) []kms.KeyUse { return memberKeyUse(dst, f, "key_id", op) }
-}
-
-// memberKeyUse appends the use of the key named by the string member name,
-// if any.
-func memberKeyUse(dst []kms.KeyUse, f fields, name, op string) []kms.KeyUse {
-	id, _, err := f.str(name, false)
-	if err != nil || id == "" {
-		return dst
-	}
-	return append(dst, kms.KeyUse{KeyID: id, Operation: op})
-}
-
-// ciphertextKeyUse appends the use of the key that the ciphertext in the
-// member name names; kms looks inside it.
-func ciphertextKeyUse(dst []kms.KeyUse, f fields, name, op string) []kms.KeyUse {
-	s, _, err := f.str(name, false)
-	if err != nil || s == "" {
-		return dst
-	}
-	return append(dst, kms.KeyUse{Ciphertext: s, Operation: op})
-}
-
-// decryptDataKeys names the key of decrypt-data: its key_id, or the key
-// the ciphertext names.
-func decryptDataKeys(f fields, dst []kms.KeyUse) []kms.KeyUse {
-	if out := memberKeyUse(dst, f, "key_id", kms.OpDecryptData); len(out) > len(dst) {
-		return out
-	}
-	return ciphertextKeyUse(dst, f, "cipher_text", kms.OpDecryptData)
-}
-
-// reEncryptKeys names the keys of re-encrypt: the source (source_key_id
-// or the ciphertext's key) needs decrypt-data, the destination
-// encrypt-data. Without both it names none, so that no grant authorizes
-// half of it.
-func reEncryptKeys(f fields, dst []kms.KeyUse) []kms.KeyUse {
-	out := memberKeyUse(dst, f, "source_key_id", kms.OpDecryptData)
-	if len(out) == len(dst) {
-		out = ciphertextKeyUse(out, f, "cipher_text", kms.OpDecryptData)
-	}
-	if n := len(out); n == len(dst) || len(memberKeyUse(out, f, "destination_key_id", kms.OpEncryptData)) == n {
-		return dst
-	}
-	return memberKeyUse(out, f, "destination_key_id", kms.OpEncryptData)
 }

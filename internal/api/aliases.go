@@ -32,56 +32,46 @@ func (h *Handler) aliasEntity(a kms.Alias) aliasEntity {
 // 2024-04-01T00:00:00Z.
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func (h *Handler) createAlias(c *call) (any, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	alias, err := requiredText(f, "alias")
-	if err != nil {
-		return nil, err
-	}
-	a, err := h.kms.CreateAlias(c.ctx, c.project(), id, alias)
+// createAliasRequest is CreateAliasRequestBody.
+type createAliasRequest struct {
+	KeyID string `json:"key_id" kms:"nonempty,key"`
+	Alias string `json:"alias" kms:"nonempty"`
+}
+
+func (h *Handler) createAlias(c *call, r *createAliasRequest) (any, error) {
+	a, err := h.kms.CreateAlias(c.ctx, c.project(), r.KeyID, r.Alias)
 	if err != nil {
 		return nil, err
 	}
 	return h.aliasEntity(a), nil
 }
 
-func (h *Handler) associateAlias(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	alias, err := requiredText(f, "alias")
-	if err != nil {
-		return nil, err
-	}
-	target, err := requiredText(f, "target_key_id")
-	if err != nil {
-		return nil, err
-	}
-	a, err := h.kms.AssociateAlias(c.ctx, c.project(), alias, target)
+// associateAliasRequest is AssociateAliasRequestBody.
+type associateAliasRequest struct {
+	Alias       string `json:"alias" kms:"nonempty"`
+	TargetKeyID string `json:"target_key_id" kms:"nonempty"`
+}
+
+func (h *Handler) associateAlias(c *call, r *associateAliasRequest) (any, error) {
+	a, err := h.kms.AssociateAlias(c.ctx, c.project(), r.Alias, r.TargetKeyID)
 	if err != nil {
 		return nil, err
 	}
 	return h.aliasEntity(a), nil
 }
 
-// deleteAlias serves DELETE with a JSON body (reference kms-api.md §1).
-func (h *Handler) deleteAlias(c *call) (any, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	aliases, _, err := stringList(f, "aliases", true)
-	if err != nil {
-		return nil, err
-	}
-	if len(aliases) == 0 {
+// deleteAliasRequest is DeleteAliasRequestBody, sent with DELETE
+// (reference kms-api.md §1).
+type deleteAliasRequest struct {
+	KeyID   string   `json:"key_id" kms:"nonempty,key"`
+	Aliases []string `json:"aliases" kms:"req"`
+}
+
+func (h *Handler) deleteAlias(c *call, r *deleteAliasRequest) (any, error) {
+	if len(r.Aliases) == 0 {
 		return nil, fmt.Errorf("%w: aliases is empty", errMissingParameter)
 	}
-	return nil, h.kms.DeleteAliases(c.ctx, c.project(), id, aliases)
+	return nil, h.kms.DeleteAliases(c.ctx, c.project(), r.KeyID, r.Aliases)
 }
 
 // listAliasPage is ListAliasResponseBody of reference kms-api.md §4.

@@ -141,6 +141,9 @@ func (h *Handler) serve(c *call) (int, string, error) {
 			return h.writeError(c, err)
 		}
 		c.principal = p
+		// The request is decoded before the decision, which reads the
+		// keys it names; a decoding error is answered after it.
+		c.decodeRequest()
 		if err := h.authorize(c); err != nil {
 			return h.writeError(c, err)
 		}
@@ -150,10 +153,14 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		// credentials learns nothing from it.
 		return h.writeError(c, errBodyTooLong)
 	}
-	if rt.handler == nil {
+	if !rt.implemented() {
 		return h.writeError(c, errNotImplemented)
 	}
-	resp, err := rt.handler(h, c)
+	c.decodeRequest()
+	if c.reqErr != nil {
+		return h.writeError(c, c.reqErr)
+	}
+	resp, err := rt.handler.run(h, c, c.req)
 	if err != nil {
 		return h.writeError(c, err)
 	}

@@ -14,13 +14,9 @@ import (
 // (get-publickey, sign, verify, derive-shared-secret) and the data key
 // pairs of §5.D (create-rsa-datakey-pair, create-ec-datakey-pair).
 
-// requiredBase64 reads a required member holding standard, padded base64
-// and returns the decoded bytes; text that is not base64 is KMS.0308.
-func requiredBase64(f fields, name string) ([]byte, error) {
-	s, err := requiredText(f, name)
-	if err != nil {
-		return nil, err
-	}
+// decodeBase64 decodes the member name holding standard, padded base64;
+// text that is not base64 is KMS.0308.
+func decodeBase64(name, s string) ([]byte, error) {
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s is not base64", kms.ErrInvalidParameter, name)
@@ -40,11 +36,8 @@ type publicKeyResponse struct {
 	PublicKey string `json:"public_key"`
 }
 
-func (h *Handler) showPublicKey(c *call) (any, error) {
-	id, _, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
+func (h *Handler) showPublicKey(c *call, r *keyRequest) (any, error) {
+	id := r.KeyID
 	der, err := h.kms.PublicKey(c.ctx, c.project(), id)
 	if err != nil {
 		return nil, err
@@ -52,23 +45,31 @@ func (h *Handler) showPublicKey(c *call) (any, error) {
 	return publicKeyResponse{KeyID: id, PublicKey: publicKeyPEM(der)}, nil
 }
 
-// signInput decodes the members sign and verify share.
-func signInput(c *call) (kms.SignInput, fields, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return kms.SignInput{}, nil, err
-	}
-	in := kms.SignInput{ProjectID: c.project(), KeyID: id}
-	if in.Message, err = requiredBase64(f, "message"); err != nil {
-		return in, nil, err
-	}
-	if in.Algorithm, err = requiredText(f, "signing_algorithm"); err != nil {
-		return in, nil, err
-	}
-	if in.MessageType, _, err = f.str("message_type", false); err != nil {
-		return in, nil, err
-	}
-	return in, f, nil
+// signRequest is SignRequestBody.
+type signRequest struct {
+	KeyID            string `json:"key_id" kms:"nonempty,key"`
+	Message          string `json:"message" kms:"nonempty"`
+	SigningAlgorithm string `json:"signing_algorithm" kms:"nonempty"`
+	MessageType      string `json:"message_type"`
+	sequenced
+}
+
+// verifyRequest is VerifyRequestBody: signRequest and the signature.
+type verifyRequest struct {
+	KeyID            string `json:"key_id" kms:"nonempty,key"`
+	Message          string `json:"message" kms:"nonempty"`
+	Signature        string `json:"signature" kms:"nonempty"`
+	SigningAlgorithm string `json:"signing_algorithm" kms:"nonempty"`
+	MessageType      string `json:"message_type"`
+	sequenced
+}
+
+// signInput is the input of sign and verify.
+func signInput(c *call, r *signRequest) (kms.SignInput, error) {
+	in := kms.SignInput{ProjectID: c.project(), KeyID: r.KeyID, Algorithm: r.SigningAlgorithm, MessageType: r.MessageType}
+	var err error
+	in.Message, err = decodeBase64("message", r.Message)
+	return in, err
 }
 
 type signResponse struct {
@@ -76,8 +77,8 @@ type signResponse struct {
 	Signature string `json:"signature"`
 }
 
-func (h *Handler) sign(c *call) (any, error) {
-	in, _, err := signInput(c)
+func (h *Handler) sign(c *call, r *signRequest) (any, error) {
+	in, err := signInput(c, r)
 	if err != nil {
 		return nil, err
 	}
@@ -97,12 +98,12 @@ type verifyResponse struct {
 	SignatureValid string `json:"signature_valid"`
 }
 
-func (h *Handler) verify(c *call) (any, error) {
-	in, f, err := signInput(c)
+func (h *Handler) verify(c *call, r *verifyRequest) (any, error) {
+	in, err := signInput(c, &signRequest{KeyID: r.KeyID, Message: r.Message, SigningAlgorithm: r.SigningAlgorithm, MessageType: r.MessageType})
 	if err != nil {
 		return nil, err
 	}
-	sig, err := requiredBase64(f, "signature")
+	sig, err := decodeBase64("signature", r.Signature)
 	if err != nil {
 		return nil, err
 	}
@@ -119,21 +120,25 @@ type sharedSecretResponse struct {
 	SharedSecret          string `json:"shared_secret"`
 }
 
-func (h *Handler) deriveSharedSecret(c *call) (any, error) {
-	id, f, err := keyRequest(c)
+// deriveSharedSecretRequest is DeriveSharedSecretRequestBody.
+type deriveSharedSecretRequest struct {
+	KeyID                 string `json:"key_id" kms:"nonempty,key"`
+	KeyAgreementAlgorithm string `json:"key_agreement_algorithm" kms:"nonempty"`
+	PublicKey             string `json:"public_key" kms:"nonempty"`
+	Recipient             *struct {
+		AttestationDocument    string `json:"attestation_document"`
+		KeyEncryptionAlgorithm string `json:"key_encryption_algorithm"`
+	} `json:"recipient"`
+}
+
+func (h *Handler) deriveSharedSecret(c *call, r *deriveSharedSecretRequest) (any, error) {
+	id, alg := r.KeyID, r.KeyAgreementAlgorithm
+	peer, err := decodeBase64("public_key", r.PublicKey)
 	if err != nil {
 		return nil, err
 	}
-	alg, err := requiredText(f, "key_agreement_algorithm")
-	if err != nil {
-		return nil, err
-	}
-	peer, err := requiredBase64(f, "public_key")
-	if err != nil {
-		return nil, err
-	}
-	if raw, ok := f["recipient"]; ok && string(raw) != "null" {
-		// The schema made it an object. A recipient is a Qingtian enclave's attestation document; kmsd
+	if r.Recipient != nil {
+		// A recipient is a Qingtian enclave's attestation document; kmsd
 		// has no enclave attestation to check it against.
 		return nil, fmt.Errorf("%w: derive-shared-secret with a recipient", kms.ErrNotImplemented)
 	}
@@ -144,21 +149,4 @@ func (h *Handler) deriveSharedSecret(c *call) (any, error) {
 	resp := sharedSecretResponse{KeyID: id, KeyAgreementAlgorithm: alg, SharedSecret: base64.StdEncoding.EncodeToString(secret)}
 	clear(secret)
 	return resp, nil
-}
-
-// optionalBool reads an optional JSON boolean member (with_plain_text is a
-// bool in the reference); absent or null is def, any other JSON type is
-// KMS.0202.
-func optionalBool(f fields, name string, def bool) (bool, error) {
-	raw, ok := f[name]
-	if !ok || string(raw) == "null" {
-		return def, nil
-	}
-	switch string(raw) {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, fmt.Errorf("%w: %s must be a JSON boolean", errMalformedJSON, name)
 }

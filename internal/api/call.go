@@ -19,11 +19,12 @@ type call struct {
 	pathProject string
 	params      map[string]string
 	body        []byte
-	// decoded and decodeErr hold decodeObject(body), made once by
-	// fields: a call that a grant authorizes reads its body to find the
-	// key, and may run its handler twice (grants.go).
-	decoded   fields
-	decodeErr error
+	// req is the decoded request, a pointer to the route's request type
+	// (request.go), or reqErr why it does not decode; decoded tells that
+	// decodeRequest ran.
+	req     any
+	reqErr  error
+	decoded bool
 	// principal is the authenticated caller; its ProjectID is the project
 	// of the credential, which a grant may differ from (access).
 	principal auth.Principal
@@ -50,4 +51,21 @@ func (c *call) project() string { return c.access.ProjectID }
 // caller is the user on whose behalf the call runs.
 func (c *call) caller() kms.Caller {
 	return kms.Caller{UserID: c.principal.UserID, AccountID: c.principal.AccountID}
+}
+
+// decodeRequest decodes the body by the route's request plan, once: the
+// body of an operation that is built and has a request type, within the
+// route's limit (a longer one is refused unread).
+func (c *call) decodeRequest() {
+	rt := c.route
+	if c.decoded || !rt.implemented() || rt.handler.plan == nil || int64(len(c.body)) > rt.bodyLimit() {
+		return
+	}
+	c.decoded = true
+	f, err := decodeObject(c.body)
+	if err != nil {
+		c.reqErr = err
+		return
+	}
+	c.req, c.reqErr = rt.handler.plan.decode(f)
 }

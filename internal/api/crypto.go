@@ -16,44 +16,6 @@ var (
 	reEncryptionAlgorithms = []string{kms.EncryptionSymmetricDefault, kms.EncryptionRSAOAEPSHA1, kms.EncryptionRSAOAEPSHA256, kms.EncryptionSM2}
 )
 
-// requiredText reads a required string member; the empty string counts as
-// missing (KMS.0204), as for key_id.
-func requiredText(f fields, name string) (string, error) {
-	s, _, err := f.str(name, true)
-	if err == nil && s == "" {
-		err = fmt.Errorf("%w: %s is empty", errMissingParameter, name)
-	}
-	return s, err
-}
-
-// textBytes is requiredText returning bytes that may alias the body (see
-// fields.bytes).
-func textBytes(f fields, name string) ([]byte, error) {
-	b, _, err := f.bytes(name, true)
-	if err == nil && len(b) == 0 {
-		err = fmt.Errorf("%w: %s is empty", errMissingParameter, name)
-	}
-	return b, err
-}
-
-// aadField reads an optional additional_authenticated_data member.
-func aadField(f fields, name string) ([]byte, error) {
-	s, _, err := f.str(name, false)
-	if err != nil || s == "" {
-		return nil, err
-	}
-	return []byte(s), nil
-}
-
-// optionalKeyID reads an optional key id member and checks its shape.
-func optionalKeyID(f fields, name string) (string, error) {
-	id, _, err := f.str(name, false)
-	if err != nil || id == "" {
-		return "", err
-	}
-	return id, kms.ValidateKeyID(id)
-}
-
 // upperHex encodes b as upper-case hex, as Huawei's examples show the hex
 // members of the data key operations and gen-random.
 func upperHex(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
@@ -63,24 +25,23 @@ type encryptDataResponse struct {
 	CipherText string `json:"cipher_text"`
 }
 
-func (h *Handler) encryptData(c *call) (any, error) {
-	id, f, err := keyRequest(c)
+// encryptDataRequest is EncryptDataRequestBody; an encrypt-data grant
+// lets a grantee call it.
+type encryptDataRequest struct {
+	KeyID               string `json:"key_id" kms:"nonempty,key=encrypt-data"`
+	PlainText           []byte `json:"plain_text" kms:"nonempty"`
+	EncryptionAlgorithm string `json:"encryption_algorithm"`
+	AAD                 string `json:"additional_authenticated_data"`
+	sequenced
+}
+
+func (h *Handler) encryptData(c *call, r *encryptDataRequest) (any, error) {
+	alg, err := enum("encryption_algorithm", r.EncryptionAlgorithm, encryptionAlgorithms...)
 	if err != nil {
 		return nil, err
 	}
-	pt, err := textBytes(f, "plain_text")
-	if err != nil {
-		return nil, err
-	}
-	alg, err := enum(f, "encryption_algorithm", encryptionAlgorithms...)
-	if err != nil {
-		return nil, err
-	}
-	aad, err := aadField(f, "additional_authenticated_data")
-	if err != nil {
-		return nil, err
-	}
-	ct, err := h.kms.Encrypt(c.ctx, c.project(), id, pt, aad, alg)
+	id := r.KeyID
+	ct, err := h.kms.Encrypt(c.ctx, c.project(), id, r.PlainText, aadBytes(r.AAD), alg)
 	if err != nil {
 		return nil, err
 	}
@@ -95,35 +56,38 @@ type decryptDataResponse struct {
 	PlainTextBase64 string `json:"plain_text_base64"`
 }
 
-func (h *Handler) decryptData(c *call) (any, error) {
-	f, err := c.request()
+// aadBytes is an additional_authenticated_data member; "" is none.
+func aadBytes(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
+}
+
+// decryptDataRequest is DecryptDataRequestBody. A decrypt-data grant lets
+// a grantee call it; the key is key_id, or the one the ciphertext names.
+type decryptDataRequest struct {
+	CipherText          string `json:"cipher_text" kms:"nonempty,ciphertext=decrypt-data"`
+	EncryptionAlgorithm string `json:"encryption_algorithm"`
+	KeyID               string `json:"key_id" kms:"key=decrypt-data"`
+	AAD                 string `json:"additional_authenticated_data"`
+	sequenced
+}
+
+func (h *Handler) decryptData(c *call, r *decryptDataRequest) (any, error) {
+	alg, err := enum("encryption_algorithm", r.EncryptionAlgorithm, encryptionAlgorithms...)
 	if err != nil {
 		return nil, err
 	}
-	s, err := requiredText(f, "cipher_text")
-	if err != nil {
-		return nil, err
-	}
-	alg, err := enum(f, "encryption_algorithm", encryptionAlgorithms...)
-	if err != nil {
-		return nil, err
-	}
-	id, err := optionalKeyID(f, "key_id")
-	if err != nil {
-		return nil, err
-	}
+	id := r.KeyID
 	if alg != "" && alg != kms.EncryptionSymmetricDefault && id == "" {
 		return nil, fmt.Errorf("%w: key_id is required for %s", errMissingParameter, alg)
 	}
-	aad, err := aadField(f, "additional_authenticated_data")
+	ct, err := kms.DecodeCiphertext(r.CipherText)
 	if err != nil {
 		return nil, err
 	}
-	ct, err := kms.DecodeCiphertext(s)
-	if err != nil {
-		return nil, err
-	}
-	keyID, pt, err := h.kms.Decrypt(c.ctx, c.project(), ct, aad, id, alg)
+	keyID, pt, err := h.kms.Decrypt(c.ctx, c.project(), ct, aadBytes(r.AAD), id, alg)
 	if err != nil {
 		return nil, err
 	}
@@ -139,59 +103,44 @@ type reEncryptResponse struct {
 	CipherText                     string `json:"cipher_text"`
 }
 
-// reEncryptInput decodes re-encrypt. The cipher_text is hex when it is a
+// reEncryptRequest is ReEncryptRequestBody. The source key (source_key_id,
+// or the one the ciphertext names) needs a decrypt-data grant, the
+// destination an encrypt-data one. The cipher_text is hex when it is a
 // data key ciphertext and base64 otherwise; kms tells which
 // (kms.DecodeReEncryptCiphertext).
-func reEncryptInput(c *call) (kms.ReEncryptInput, error) {
-	in := kms.ReEncryptInput{ProjectID: c.project()}
-	f, err := c.request()
-	if err != nil {
-		return in, err
+type reEncryptRequest struct {
+	SourceKeyID               string  `json:"source_key_id" kms:"key=decrypt-data"`
+	SourceAAD                 string  `json:"source_additional_authenticated_data"`
+	SourceEncryptionAlgorithm string  `json:"source_encryption_algorithm"`
+	DestinationKeyID          string  `json:"destination_key_id" kms:"nonempty,key=encrypt-data"`
+	DestinationAAD            string  `json:"destination_additional_authenticated_data"`
+	DestinationEncryptionAlg  string  `json:"destination_encryption_algorithm"`
+	DataKeyCipherLength       numeric `json:"datakey_cipher_length"`
+	CipherText                string  `json:"cipher_text" kms:"nonempty,ciphertext=decrypt-data"`
+}
+
+func (h *Handler) reEncrypt(c *call, r *reEncryptRequest) (any, error) {
+	in := kms.ReEncryptInput{
+		ProjectID: c.project(), SourceKeyID: r.SourceKeyID, DestinationKeyID: r.DestinationKeyID,
+		SourceAAD: aadBytes(r.SourceAAD), DestinationAAD: aadBytes(r.DestinationAAD),
 	}
-	if in.DestinationKeyID, err = requiredText(f, "destination_key_id"); err != nil {
-		return in, err
+	var err error
+	if in.SourceAlgorithm, err = enum("source_encryption_algorithm", r.SourceEncryptionAlgorithm, reEncryptionAlgorithms...); err != nil {
+		return nil, err
 	}
-	if err := kms.ValidateKeyID(in.DestinationKeyID); err != nil {
-		return in, err
-	}
-	s, err := requiredText(f, "cipher_text")
-	if err != nil {
-		return in, err
-	}
-	if in.SourceKeyID, err = optionalKeyID(f, "source_key_id"); err != nil {
-		return in, err
-	}
-	if in.SourceAlgorithm, err = enum(f, "source_encryption_algorithm", reEncryptionAlgorithms...); err != nil {
-		return in, err
-	}
-	if in.DestinationAlgorithm, err = enum(f, "destination_encryption_algorithm", reEncryptionAlgorithms...); err != nil {
-		return in, err
+	if in.DestinationAlgorithm, err = enum("destination_encryption_algorithm", r.DestinationEncryptionAlg, reEncryptionAlgorithms...); err != nil {
+		return nil, err
 	}
 	asymmetricSource := in.SourceAlgorithm != "" && in.SourceAlgorithm != kms.EncryptionSymmetricDefault
 	if asymmetricSource && in.SourceKeyID == "" {
-		return in, fmt.Errorf("%w: source_key_id is required for %s", errMissingParameter, in.SourceAlgorithm)
+		return nil, fmt.Errorf("%w: source_key_id is required for %s", errMissingParameter, in.SourceAlgorithm)
 	}
-	if in.SourceAAD, err = aadField(f, "source_additional_authenticated_data"); err != nil {
-		return in, err
+	n := r.DataKeyCipherLength
+	if n.Set && (n.N < kms.MinDataKeyBytes || n.N > kms.MaxDataKeyBytes) {
+		return nil, fmt.Errorf("%w: datakey_cipher_length %d", kms.ErrInvalidParameter, n.N)
 	}
-	if in.DestinationAAD, err = aadField(f, "destination_additional_authenticated_data"); err != nil {
-		return in, err
-	}
-	n, hasLength, err := f.numericString("datakey_cipher_length", false, kms.ErrInvalidParameter)
-	if err != nil {
-		return in, err
-	}
-	if hasLength && (n < kms.MinDataKeyBytes || n > kms.MaxDataKeyBytes) {
-		return in, fmt.Errorf("%w: datakey_cipher_length %d", kms.ErrInvalidParameter, n)
-	}
-	in.DataKeyLength = n
-	in.Ciphertext, err = kms.DecodeReEncryptCiphertext(s, hasLength, !asymmetricSource)
-	return in, err
-}
-
-func (h *Handler) reEncrypt(c *call) (any, error) {
-	in, err := reEncryptInput(c)
-	if err != nil {
+	in.DataKeyLength = n.N
+	if in.Ciphertext, err = kms.DecodeReEncryptCiphertext(r.CipherText, n.Set, !asymmetricSource); err != nil {
 		return nil, err
 	}
 	out, err := h.kms.ReEncrypt(c.ctx, in)
@@ -213,16 +162,14 @@ type randomResponse struct {
 	RandomData string `json:"random_data"`
 }
 
-func (h *Handler) genRandom(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	bits, _, err := f.numericString("random_data_length", true, kms.ErrInvalidParameter)
-	if err != nil {
-		return nil, err
-	}
-	b, err := h.kms.GenerateRandom(bits)
+// genRandomRequest is CreateRandomRequestBody.
+type genRandomRequest struct {
+	RandomDataLength numeric `json:"random_data_length" kms:"req"`
+	sequenced
+}
+
+func (h *Handler) genRandom(c *call, r *genRandomRequest) (any, error) {
+	b, err := h.kms.GenerateRandom(r.RandomDataLength.N)
 	if err != nil {
 		return nil, err
 	}

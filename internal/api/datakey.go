@@ -9,29 +9,40 @@ import (
 	"github.com/kmsd/kmsd/internal/kms"
 )
 
-// dataKeyInput decodes create-datakey and create-datakey-without-plaintext
-// (reference kms-api.md §5.D). pin and pin_type serve Huawei's level-4
-// assessment flows only; pin_type is checked, pin only typed (schema.go).
-func dataKeyInput(c *call) (kms.CreateDataKeyInput, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return kms.CreateDataKeyInput{}, err
+// createDataKeyRequest is CreateDatakeyRequestBody; a create-datakey
+// grant lets a grantee call it. pin and pin_type serve Huawei's level-4
+// assessment flows only; pin_type is checked, pin only typed.
+type createDataKeyRequest struct {
+	KeyID string `json:"key_id" kms:"nonempty,key=create-datakey"`
+	dataKeyMembers
+}
+
+// createDataKeyWithoutPlaintextRequest is
+// CreateDatakeyWithoutPlaintextRequestBody, with its own grant operation.
+type createDataKeyWithoutPlaintextRequest struct {
+	KeyID string `json:"key_id" kms:"nonempty,key=create-datakey-without-plaintext"`
+	dataKeyMembers
+}
+
+// dataKeyMembers are the members the two create-datakey operations share.
+type dataKeyMembers struct {
+	// KeySpec is checked by kms: an unknown key_spec is KMS.1902.
+	KeySpec       string  `json:"key_spec"`
+	DatakeyLength numeric `json:"datakey_length"`
+	AAD           string  `json:"additional_authenticated_data"`
+	sequenced
+	Pin     string `json:"pin"`
+	PinType string `json:"pin_type"`
+}
+
+// dataKeyInput is the input of both create-datakey operations.
+func dataKeyInput(c *call, keyID string, r *dataKeyMembers) (kms.CreateDataKeyInput, error) {
+	in := kms.CreateDataKeyInput{
+		ProjectID: c.project(), KeyID: keyID, KeySpec: r.KeySpec,
+		Bits: r.DatakeyLength.N, HasBits: r.DatakeyLength.Set, AAD: aadBytes(r.AAD),
 	}
-	in := kms.CreateDataKeyInput{ProjectID: c.project(), KeyID: id}
-	// kms checks the value: an unknown key_spec is KMS.1902.
-	if in.KeySpec, _, err = f.str("key_spec", false); err != nil {
-		return in, err
-	}
-	if in.Bits, in.HasBits, err = f.numericString("datakey_length", false, kms.ErrDataKeyLengthRange); err != nil {
-		return in, err
-	}
-	if in.AAD, err = aadField(f, "additional_authenticated_data"); err != nil {
-		return in, err
-	}
-	if _, err = enum(f, "pin_type", "CipherText", "PlainText"); err != nil {
-		return in, err
-	}
-	return in, nil
+	_, err := enum("pin_type", r.PinType, "CipherText", "PlainText")
+	return in, err
 }
 
 type createDataKeyResponse struct {
@@ -40,8 +51,8 @@ type createDataKeyResponse struct {
 	CipherText string `json:"cipher_text"`
 }
 
-func (h *Handler) createDataKey(c *call) (any, error) {
-	in, err := dataKeyInput(c)
+func (h *Handler) createDataKey(c *call, r *createDataKeyRequest) (any, error) {
+	in, err := dataKeyInput(c, r.KeyID, &r.dataKeyMembers)
 	if err != nil {
 		return nil, err
 	}
@@ -58,8 +69,8 @@ type createDataKeyWithoutPlaintextResponse struct {
 	CipherText string `json:"cipher_text"`
 }
 
-func (h *Handler) createDataKeyWithoutPlaintext(c *call) (any, error) {
-	in, err := dataKeyInput(c)
+func (h *Handler) createDataKeyWithoutPlaintext(c *call, r *createDataKeyWithoutPlaintextRequest) (any, error) {
+	in, err := dataKeyInput(c, r.KeyID, &r.dataKeyMembers)
 	if err != nil {
 		return nil, err
 	}
@@ -77,26 +88,24 @@ type encryptDataKeyResponse struct {
 	DatakeyLength string `json:"datakey_length"`
 }
 
-func (h *Handler) encryptDataKey(c *call) (any, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
+// encryptDataKeyRequest is EncryptDatakeyRequestBody; an
+// encrypt-datakey grant lets a grantee call it.
+type encryptDataKeyRequest struct {
+	KeyID              string  `json:"key_id" kms:"nonempty,key=encrypt-datakey"`
+	PlainText          string  `json:"plain_text" kms:"nonempty"`
+	DatakeyPlainLength numeric `json:"datakey_plain_length" kms:"req"`
+	AAD                string  `json:"additional_authenticated_data"`
+	sequenced
+	Pin     string `json:"pin"`
+	PinType string `json:"pin_type"`
+	KeySpec string `json:"key_spec"`
+}
+
+func (h *Handler) encryptDataKey(c *call, r *encryptDataKeyRequest) (any, error) {
+	if _, err := enum("key_spec", r.KeySpec, "SM2", "RSA"); err != nil {
 		return nil, err
 	}
-	s, err := requiredText(f, "plain_text")
-	if err != nil {
-		return nil, err
-	}
-	n, _, err := f.numericString("datakey_plain_length", true, kms.ErrInvalidParameter)
-	if err != nil {
-		return nil, err
-	}
-	aad, err := aadField(f, "additional_authenticated_data")
-	if err != nil {
-		return nil, err
-	}
-	if _, err = enum(f, "key_spec", "SM2", "RSA"); err != nil {
-		return nil, err
-	}
+	id, s, n, aad := r.KeyID, r.PlainText, r.DatakeyPlainLength.N, aadBytes(r.AAD)
 	plain, err := hex.DecodeString(s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: plain_text is not hex", kms.ErrInvalidDataKeyPlaintext)
@@ -115,23 +124,18 @@ type decryptDataKeyResponse struct {
 	DatakeyDgst   string `json:"datakey_dgst"`
 }
 
-func (h *Handler) decryptDataKey(c *call) (any, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	s, err := requiredText(f, "cipher_text")
-	if err != nil {
-		return nil, err
-	}
-	n, _, err := f.numericString("datakey_cipher_length", true, kms.ErrInvalidParameter)
-	if err != nil {
-		return nil, err
-	}
-	aad, err := aadField(f, "additional_authenticated_data")
-	if err != nil {
-		return nil, err
-	}
+// decryptDataKeyRequest is DecryptDatakeyRequestBody; a decrypt-datakey
+// grant lets a grantee call it.
+type decryptDataKeyRequest struct {
+	KeyID               string  `json:"key_id" kms:"nonempty,key=decrypt-datakey"`
+	CipherText          string  `json:"cipher_text" kms:"nonempty"`
+	DatakeyCipherLength numeric `json:"datakey_cipher_length" kms:"req"`
+	AAD                 string  `json:"additional_authenticated_data"`
+	sequenced
+}
+
+func (h *Handler) decryptDataKey(c *call, r *decryptDataKeyRequest) (any, error) {
+	id, s, n, aad := r.KeyID, r.CipherText, r.DatakeyCipherLength.N, aadBytes(r.AAD)
 	blob, err := hex.DecodeString(s)
 	if err != nil {
 		return nil, fmt.Errorf("%w: cipher_text is not hex", kms.ErrInvalidDataKeyCiphertext)
@@ -163,37 +167,46 @@ type dataKeyPairResponse struct {
 	PrivateKeyPlainText  string `json:"private_key_plain_text,omitempty"`
 }
 
-func (h *Handler) createRSADataKeyPair(c *call) (any, error) {
-	return h.createDataKeyPair(c, rsaPairSpecs)
+// rsaDataKeyPairRequest is CreateRsaDatakeyPairRequestBody.
+type rsaDataKeyPairRequest struct {
+	dataKeyPairMembers
 }
 
-// createECDataKeyPair ignores pin and pin_type, which the schema types.
-func (h *Handler) createECDataKeyPair(c *call) (any, error) {
-	return h.createDataKeyPair(c, ecPairSpecs)
+// ecDataKeyPairRequest is CreateEcDatakeyPairRequestBody; pin and
+// pin_type are only typed.
+type ecDataKeyPairRequest struct {
+	dataKeyPairMembers
+	Pin     string `json:"pin"`
+	PinType string `json:"pin_type"`
+}
+
+// dataKeyPairMembers are the members the two operations share.
+type dataKeyPairMembers struct {
+	KeyID         string `json:"key_id" kms:"nonempty,key"`
+	KeySpec       string `json:"key_spec" kms:"nonempty"`
+	WithPlainText *bool  `json:"with_plain_text"`
+	AAD           string `json:"additional_authenticated_data"`
+	sequenced
+}
+
+func (h *Handler) createRSADataKeyPair(c *call, r *rsaDataKeyPairRequest) (any, error) {
+	return h.createDataKeyPair(c, &r.dataKeyPairMembers, rsaPairSpecs)
+}
+
+func (h *Handler) createECDataKeyPair(c *call, r *ecDataKeyPairRequest) (any, error) {
+	return h.createDataKeyPair(c, &r.dataKeyPairMembers, ecPairSpecs)
 }
 
 // createDataKeyPair serves both data key pair operations; specs are the
 // operation's key_spec values.
-func (h *Handler) createDataKeyPair(c *call, specs []string) (any, error) {
-	id, f, err := keyRequest(c)
+func (h *Handler) createDataKeyPair(c *call, r *dataKeyPairMembers, specs []string) (any, error) {
+	id := r.KeyID
+	spec, err := enum("key_spec", r.KeySpec, specs...)
 	if err != nil {
 		return nil, err
 	}
-	spec, err := requiredText(f, "key_spec")
-	if err != nil {
-		return nil, err
-	}
-	if spec, err = enum(f, "key_spec", specs...); err != nil {
-		return nil, err
-	}
-	withPlain, err := optionalBool(f, "with_plain_text", true)
-	if err != nil {
-		return nil, err
-	}
-	aad, _, err := f.str("additional_authenticated_data", false)
-	if err != nil {
-		return nil, err
-	}
+	withPlain := r.WithPlainText == nil || *r.WithPlainText
+	aad := r.AAD
 	p, err := h.kms.CreateDataKeyPair(c.ctx, kms.DataKeyPairInput{ProjectID: c.project(), KeyID: id, Spec: spec, AAD: []byte(aad)})
 	if err != nil {
 		return nil, err

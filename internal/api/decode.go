@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"unicode/utf8"
 )
 
@@ -376,27 +375,6 @@ func (f fields) bytes(name string, required bool) ([]byte, bool, error) {
 	return []byte(s), true, nil
 }
 
-// numericString returns a member that the reference types as a string
-// holding an integer (e.g. "pending_days": "7"). Empty means absent.
-// A non-integer is badValue.
-func (f fields) numericString(name string, required bool, badValue error) (int, bool, error) {
-	s, ok, err := f.str(name, required)
-	if err != nil || !ok {
-		return 0, false, err
-	}
-	if s == "" {
-		if required {
-			return 0, false, fmt.Errorf("%w: %s", errMissingParameter, name)
-		}
-		return 0, false, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return 0, false, fmt.Errorf("%w: %s is not an integer", badValue, name)
-	}
-	return n, true, nil
-}
-
 // sequence checks the optional 36-character request serial that most
 // bodies carry (reference kms-api.md: malformed → KMS.0206).
 func (f fields) sequence() error {
@@ -408,26 +386,4 @@ func (f fields) sequence() error {
 		return fmt.Errorf("%w: sequence must be 36 characters", errInvalidSequence)
 	}
 	return nil
-}
-
-// fields returns the call's body decoded by decodeObject, decoding it
-// once.
-func (c *call) fields() (fields, error) {
-	if c.decoded == nil && c.decodeErr == nil {
-		c.decoded, c.decodeErr = decodeObject(c.body)
-	}
-	return c.decoded, c.decodeErr
-}
-
-// request decodes the call's body, checks the JSON type of every member
-// the operation's request has (schema.go), and checks the sequence member.
-func (c *call) request() (fields, error) {
-	f, err := c.fields()
-	if err != nil {
-		return nil, err
-	}
-	if err := checkTypes(f, c.route.schema); err != nil {
-		return nil, err
-	}
-	return f, f.sequence()
 }

@@ -1,31 +1,11 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 
 	"github.com/kmsd/kmsd/internal/kms"
 )
-
-// stringList reads a member that the reference types as an array of
-// strings. A member that is absent or null is (nil, false); required makes
-// that errMissingParameter. Any other JSON type, or an element that is not
-// a string, is errMalformedJSON.
-func stringList(f fields, name string, required bool) ([]string, bool, error) {
-	raw, ok := f[name]
-	if !ok || string(raw) == "null" {
-		if required {
-			return nil, false, fmt.Errorf("%w: %s", errMissingParameter, name)
-		}
-		return nil, false, nil
-	}
-	var out []string
-	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &out) != nil {
-		return nil, false, fmt.Errorf("%w: %s must be an array of strings", errMalformedJSON, name)
-	}
-	return out, true, nil
-}
 
 // grantJSON is Grants of reference kms-api.md §4 with its exact JSON
 // types.
@@ -75,44 +55,34 @@ func newGrantPage(gs []kms.Grant, offset, total int) grantPage {
 	return p
 }
 
-// paging reads the numeric-string limit and marker of the grant lists. An
-// absent limit is 0.
-func paging(f fields) (offset, limit int, err error) {
-	limit, ok, err := f.numericString("limit", false, kms.ErrInvalidLimit)
-	if err != nil {
-		return 0, 0, err
-	}
-	if ok && limit < 1 {
+// paging checks the limit and marker of the grant lists: a limit, when
+// given, is positive. An absent limit is 0.
+func paging(limit, marker numeric) (offset, n int, err error) {
+	if limit.Set && limit.N < 1 {
 		return 0, 0, fmt.Errorf("%w: limit must be positive", kms.ErrInvalidLimit)
 	}
-	if offset, _, err = f.numericString("marker", false, kms.ErrInvalidMarker); err != nil {
-		return 0, 0, err
-	}
-	if offset < 0 {
-		return 0, 0, kms.ErrInvalidMarker
-	}
-	return offset, limit, nil
+	return marker.N, limit.N, nil
 }
 
-func (h *Handler) createGrant(c *call) (any, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return nil, err
+// createGrantRequest is CreateGrantRequestBody; a create-grant grant lets
+// a grantee call it, passing on only the operations it holds.
+type createGrantRequest struct {
+	KeyID                string   `json:"key_id" kms:"nonempty,key=create-grant"`
+	GranteePrincipal     string   `json:"grantee_principal" kms:"nonempty"`
+	GranteePrincipalType string   `json:"grantee_principal_type"`
+	Operations           []string `json:"operations" kms:"req"`
+	Name                 string   `json:"name"`
+	RetiringPrincipal    string   `json:"retiring_principal"`
+	sequenced
+}
+
+func (h *Handler) createGrant(c *call, r *createGrantRequest) (any, error) {
+	in := kms.CreateGrantInput{
+		ProjectID: c.project(), KeyID: r.KeyID, IssuingPrincipal: c.principal.UserID,
+		GranteePrincipal: r.GranteePrincipal, Operations: r.Operations, Name: r.Name, RetiringPrincipal: r.RetiringPrincipal,
 	}
-	in := kms.CreateGrantInput{ProjectID: c.project(), KeyID: id, IssuingPrincipal: c.principal.UserID}
-	if in.GranteePrincipal, err = requiredText(f, "grantee_principal"); err != nil {
-		return nil, err
-	}
-	if in.GranteePrincipalType, err = enum(f, "grantee_principal_type", "user", "domain"); err != nil {
-		return nil, err
-	}
-	if in.Operations, _, err = stringList(f, "operations", true); err != nil {
-		return nil, err
-	}
-	if in.Name, _, err = f.str("name", false); err != nil {
-		return nil, err
-	}
-	if in.RetiringPrincipal, _, err = f.str("retiring_principal", false); err != nil {
+	var err error
+	if in.GranteePrincipalType, err = enum("grantee_principal_type", r.GranteePrincipalType, "user", "domain"); err != nil {
 		return nil, err
 	}
 	if g := c.access.Grant; g != nil {
@@ -127,28 +97,35 @@ func (h *Handler) createGrant(c *call) (any, error) {
 	return map[string]string{"grant_id": g.GrantID}, nil
 }
 
-func (h *Handler) listGrants(c *call) (any, error) {
-	id, f, err := keyRequest(c)
+// listGrantsRequest is ListGrantsRequestBody.
+type listGrantsRequest struct {
+	KeyID  string  `json:"key_id" kms:"nonempty,key"`
+	Limit  numeric `json:"limit"`
+	Marker numeric `json:"marker"`
+	sequenced
+}
+
+func (h *Handler) listGrants(c *call, r *listGrantsRequest) (any, error) {
+	offset, limit, err := paging(r.Limit, r.Marker)
 	if err != nil {
 		return nil, err
 	}
-	offset, limit, err := paging(f)
-	if err != nil {
-		return nil, err
-	}
-	gs, total, err := h.kms.ListGrants(c.ctx, c.project(), id, offset, limit)
+	gs, total, err := h.kms.ListGrants(c.ctx, c.project(), r.KeyID, offset, limit)
 	if err != nil {
 		return nil, err
 	}
 	return newGrantPage(gs, offset, total), nil
 }
 
-func (h *Handler) listRetirableGrants(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	offset, limit, err := paging(f)
+// listRetirableGrantsRequest is ListRetirableGrantsRequestBody.
+type listRetirableGrantsRequest struct {
+	Limit  numeric `json:"limit"`
+	Marker numeric `json:"marker"`
+	sequenced
+}
+
+func (h *Handler) listRetirableGrants(c *call, r *listRetirableGrantsRequest) (any, error) {
+	offset, limit, err := paging(r.Limit, r.Marker)
 	if err != nil {
 		return nil, err
 	}
@@ -165,31 +142,25 @@ func (h *Handler) listRetirableGrants(c *call) (any, error) {
 	return newGrantPage(gs, offset, total), nil
 }
 
-// grantRequest decodes the key_id and grant_id of revoke-grant and
-// retire-grant.
-func grantRequest(c *call) (key, grantID string, err error) {
-	key, f, err := keyRequest(c)
-	if err != nil {
-		return "", "", err
-	}
-	if grantID, err = requiredText(f, "grant_id"); err != nil {
-		return "", "", err
-	}
-	return key, grantID, nil
+// revokeGrantRequest is RevokeGrantRequestBody (the SDK's CancelGrant).
+type revokeGrantRequest struct {
+	KeyID   string `json:"key_id" kms:"nonempty,key"`
+	GrantID string `json:"grant_id" kms:"nonempty"`
+	sequenced
 }
 
-func (h *Handler) revokeGrant(c *call) (any, error) {
-	id, grantID, err := grantRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.kms.RevokeGrant(c.ctx, c.project(), id, grantID)
+func (h *Handler) revokeGrant(c *call, r *revokeGrantRequest) (any, error) {
+	return nil, h.kms.RevokeGrant(c.ctx, c.project(), r.KeyID, r.GrantID)
 }
 
-func (h *Handler) retireGrant(c *call) (any, error) {
-	id, grantID, err := grantRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.kms.RetireGrant(c.ctx, c.caller(), id, grantID)
+// retireGrantRequest is the body of retire-grant (the SDK's
+// CancelSelfGrant); a retire-grant grant lets a grantee call it.
+type retireGrantRequest struct {
+	KeyID   string `json:"key_id" kms:"nonempty,key=retire-grant"`
+	GrantID string `json:"grant_id" kms:"nonempty"`
+	sequenced
+}
+
+func (h *Handler) retireGrant(c *call, r *retireGrantRequest) (any, error) {
+	return nil, h.kms.RetireGrant(c.ctx, c.caller(), r.KeyID, r.GrantID)
 }

@@ -19,21 +19,18 @@ type importParameters struct {
 	PublicKey      string `json:"public_key"`
 }
 
-func (h *Handler) getParametersForImport(c *call) (any, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	alg, err := requiredText(f, "wrapping_algorithm")
-	if err != nil {
-		return nil, err
-	}
-	// wrapping_key_spec is kmsd's own optional member (RSA_2048 by
-	// default, as Huawei's).
-	spec, _, err := f.str("wrapping_key_spec", false)
-	if err != nil {
-		return nil, err
-	}
+// getParametersForImportRequest is CreateParametersForImportRequestBody;
+// wrapping_key_spec is kmsd's own optional member (RSA_2048 by default,
+// as Huawei's).
+type getParametersForImportRequest struct {
+	KeyID             string `json:"key_id" kms:"nonempty,key"`
+	WrappingAlgorithm string `json:"wrapping_algorithm" kms:"nonempty"`
+	sequenced
+	WrappingKeySpec string `json:"wrapping_key_spec" kms:"own"`
+}
+
+func (h *Handler) getParametersForImport(c *call, r *getParametersForImportRequest) (any, error) {
+	id, alg, spec := r.KeyID, r.WrappingAlgorithm, r.WrappingKeySpec
 	p, err := h.kms.GetParametersForImport(c.ctx, kms.ImportParametersInput{
 		ProjectID: c.project(), KeyID: id, WrappingAlgorithm: alg, WrappingKeySpec: spec,
 	})
@@ -46,33 +43,30 @@ func (h *Handler) getParametersForImport(c *call) (any, error) {
 	}, nil
 }
 
-func (h *Handler) importKeyMaterial(c *call) (any, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	in := kms.ImportMaterialInput{ProjectID: c.project(), KeyID: id}
-	if in.Token, err = requiredText(f, "import_token"); err != nil {
-		return nil, err
-	}
-	wrapped, err := requiredText(f, "encrypted_key_material")
-	if err != nil {
-		return nil, err
-	}
-	if in.EncryptedMaterial, err = base64.StdEncoding.DecodeString(wrapped); err != nil {
+// importKeyMaterialRequest is ImportKeyMaterialRequestBody;
+// expiration_time is a JSON integer of Unix seconds (int64 in the SDK).
+type importKeyMaterialRequest struct {
+	KeyID                string `json:"key_id" kms:"nonempty,key"`
+	ImportToken          string `json:"import_token" kms:"nonempty"`
+	EncryptedKeyMaterial string `json:"encrypted_key_material" kms:"nonempty"`
+	EncryptedPrivateKey  string `json:"encrypted_privatekey"`
+	ExpirationTime       *int64 `json:"expiration_time"`
+	sequenced
+}
+
+func (h *Handler) importKeyMaterial(c *call, r *importKeyMaterialRequest) (any, error) {
+	in := kms.ImportMaterialInput{ProjectID: c.project(), KeyID: r.KeyID, Token: r.ImportToken}
+	var err error
+	if in.EncryptedMaterial, err = base64.StdEncoding.DecodeString(r.EncryptedKeyMaterial); err != nil {
 		return nil, fmt.Errorf("%w: encrypted_key_material is not base64", kms.ErrInvalidParameter)
 	}
-	if priv, _, err := f.str("encrypted_privatekey", false); err != nil {
-		return nil, err
-	} else if priv != "" {
-		if in.EncryptedPrivateKey, err = base64.StdEncoding.DecodeString(priv); err != nil {
+	if r.EncryptedPrivateKey != "" {
+		if in.EncryptedPrivateKey, err = base64.StdEncoding.DecodeString(r.EncryptedPrivateKey); err != nil {
 			return nil, fmt.Errorf("%w: encrypted_privatekey is not base64", kms.ErrInvalidParameter)
 		}
 	}
-	if sec, ok, err := intMember(f, "expiration_time", false, 64, kms.ErrInvalidParameter); err != nil {
-		return nil, err
-	} else if ok {
-		in.ExpiresAt = time.Unix(sec, 0)
+	if r.ExpirationTime != nil {
+		in.ExpiresAt = time.Unix(*r.ExpirationTime, 0)
 	}
 	if _, err := h.kms.ImportKeyMaterial(c.ctx, in); err != nil {
 		return nil, err
@@ -80,12 +74,8 @@ func (h *Handler) importKeyMaterial(c *call) (any, error) {
 	return nil, nil // an empty 200, as the reference shows
 }
 
-func (h *Handler) deleteImportedKeyMaterial(c *call) (any, error) {
-	id, _, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := h.kms.DeleteImportedKeyMaterial(c.ctx, c.project(), id); err != nil {
+func (h *Handler) deleteImportedKeyMaterial(c *call, r *keyRequest) (any, error) {
+	if _, err := h.kms.DeleteImportedKeyMaterial(c.ctx, c.project(), r.KeyID); err != nil {
 		return nil, err
 	}
 	return nil, nil

@@ -75,11 +75,10 @@ func wireState(s kms.KeyState) string {
 }
 
 // keyStateFilter reads the optional key_state member of list-keys: one of
-// the wire digits, or absent or empty for every state.
-func keyStateFilter(f fields) (kms.KeyState, error) {
-	v, ok, err := f.str("key_state", false)
-	if err != nil || !ok || v == "" {
-		return 0, err
+// the wire digits, or empty for every state.
+func keyStateFilter(v string) (kms.KeyState, error) {
+	if v == "" {
+		return 0, nil
 	}
 	for s := kms.StatePendingCreation; s <= kms.StatePendingImport; s++ {
 		if wireState(s) == v {
@@ -89,23 +88,25 @@ func keyStateFilter(f fields) (kms.KeyState, error) {
 	return 0, fmt.Errorf("%w: key_state %q", kms.ErrInvalidParameter, v)
 }
 
-// keyID reads the required key_id member and checks its shape.
-func keyID(f fields) (string, error) {
-	id, _, err := f.str("key_id", true)
-	if err != nil {
-		return "", err
-	}
-	if id == "" {
-		return "", fmt.Errorf("%w: key_id", errMissingParameter)
-	}
-	return id, kms.ValidateKeyID(id)
+// sequenced is the optional 36-character request serial that most
+// bodies carry; requestPlan.decode checks it (KMS.0206).
+type sequenced struct {
+	Sequence string `json:"sequence"`
 }
 
-// enum reads an optional string member that must be one of values.
-func enum(f fields, name string, values ...string) (string, error) {
-	s, ok, err := f.str(name, false)
-	if err != nil || !ok || s == "" {
-		return "", err
+// keyRequest is the body of the operations that take only a key:
+// enable-key, disable-key, cancel-key-deletion, get-publickey, the
+// rotation switches and status, delete-imported-key-material.
+type keyRequest struct {
+	KeyID string `json:"key_id" kms:"nonempty,key"`
+	sequenced
+}
+
+// enum checks an optional string member that must be one of values; ""
+// is absent.
+func enum(name, s string, values ...string) (string, error) {
+	if s == "" {
+		return "", nil
 	}
 	for _, v := range values {
 		if s == v {
@@ -115,32 +116,29 @@ func enum(f fields, name string, values ...string) (string, error) {
 	return "", fmt.Errorf("%w: %s %q", kms.ErrInvalidParameter, name, s)
 }
 
-func (h *Handler) createKey(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
+// createKeyRequest is CreateKeyRequestBody (reference kms-api.md §5.B).
+type createKeyRequest struct {
+	KeyAlias            string `json:"key_alias" kms:"req"`
+	KeySpec             string `json:"key_spec"`
+	KeyUsage            string `json:"key_usage"`
+	KeyDescription      string `json:"key_description"`
+	Origin              string `json:"origin"`
+	EnterpriseProjectID string `json:"enterprise_project_id"`
+	sequenced
+	KeystoreID string `json:"keystore_id"`
+	VMID       string `json:"vm_id"`
+}
+
+func (h *Handler) createKey(c *call, r *createKeyRequest) (any, error) {
+	in := kms.CreateKeyInput{
+		ProjectID: c.project(), AccountID: c.principal.AccountID, Alias: r.KeyAlias, Spec: r.KeySpec,
+		Description: r.KeyDescription, EnterpriseProjectID: r.EnterpriseProjectID, KeystoreID: r.KeystoreID,
+	}
+	var err error
+	if in.Usage, err = enum("key_usage", r.KeyUsage, kms.UsageEncryptDecrypt, kms.UsageSignVerify, kms.UsageMAC, kms.UsageKeyAgreement); err != nil {
 		return nil, err
 	}
-	alias, _, err := f.str("key_alias", true)
-	if err != nil {
-		return nil, err
-	}
-	in := kms.CreateKeyInput{ProjectID: c.project(), AccountID: c.principal.AccountID, Alias: alias}
-	if in.Spec, _, err = f.str("key_spec", false); err != nil {
-		return nil, err
-	}
-	if in.Usage, err = enum(f, "key_usage", kms.UsageEncryptDecrypt, kms.UsageSignVerify, kms.UsageMAC, kms.UsageKeyAgreement); err != nil {
-		return nil, err
-	}
-	if in.Description, _, err = f.str("key_description", false); err != nil {
-		return nil, err
-	}
-	if in.Origin, err = enum(f, "origin", kms.OriginKMS, kms.OriginExternal); err != nil {
-		return nil, err
-	}
-	if in.EnterpriseProjectID, _, err = f.str("enterprise_project_id", false); err != nil {
-		return nil, err
-	}
-	if in.KeystoreID, _, err = f.str("keystore_id", false); err != nil {
+	if in.Origin, err = enum("origin", r.Origin, kms.OriginKMS, kms.OriginExternal); err != nil {
 		return nil, err
 	}
 	k, err := h.kms.CreateKey(c.ctx, in)
@@ -152,23 +150,15 @@ func (h *Handler) createKey(c *call) (any, error) {
 	return map[string]any{"key_info": map[string]string{"key_id": k.KeyID, "domain_id": k.AccountID, "region_id": h.kms.Region()}}, nil
 }
 
-// keyRequest decodes the call's body (see call.request) and reads its
-// required key_id.
-func keyRequest(c *call) (string, fields, error) {
-	f, err := c.request()
-	if err != nil {
-		return "", nil, err
-	}
-	id, err := keyID(f)
-	return id, f, err
+// describeKeyRequest is ListKeyDetailRequestBody; a describe-key grant
+// lets a grantee call it.
+type describeKeyRequest struct {
+	KeyID string `json:"key_id" kms:"nonempty,key=describe-key"`
+	sequenced
 }
 
-func (h *Handler) describeKey(c *call) (any, error) {
-	id, _, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	k, err := h.kms.DescribeKey(c.ctx, c.project(), id)
+func (h *Handler) describeKey(c *call, r *describeKeyRequest) (any, error) {
+	k, err := h.kms.DescribeKey(c.ctx, c.project(), r.KeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -179,36 +169,30 @@ func (h *Handler) describeKey(c *call) (any, error) {
 // size when the caller gives none.
 const maxListLimit = 1000
 
-func (h *Handler) listKeys(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	in := kms.ListKeysInput{ProjectID: c.project(), Limit: maxListLimit}
-	if n, ok, err := f.numericString("limit", false, kms.ErrInvalidLimit); err != nil {
-		return nil, err
-	} else if ok {
-		if n < 1 || n > maxListLimit {
+// listKeysRequest is ListKeysRequestBody.
+type listKeysRequest struct {
+	Limit               numeric `json:"limit"`
+	Marker              numeric `json:"marker"`
+	KeyState            string  `json:"key_state"`
+	KeySpec             string  `json:"key_spec"`
+	EnterpriseProjectID string  `json:"enterprise_project_id"`
+	sequenced
+}
+
+func (h *Handler) listKeys(c *call, r *listKeysRequest) (any, error) {
+	in := kms.ListKeysInput{ProjectID: c.project(), Limit: maxListLimit, Offset: r.Marker.N, EnterpriseProjectID: r.EnterpriseProjectID}
+	if r.Limit.Set {
+		if r.Limit.N < 1 || r.Limit.N > maxListLimit {
 			return nil, fmt.Errorf("%w: limit must be 1–%d", kms.ErrInvalidLimit, maxListLimit)
 		}
-		in.Limit = n
+		in.Limit = r.Limit.N
 	}
-	if n, ok, err := f.numericString("marker", false, kms.ErrInvalidMarker); err != nil {
-		return nil, err
-	} else if ok {
-		if n < 0 {
-			return nil, kms.ErrInvalidMarker
-		}
-		in.Offset = n
-	}
-	if in.State, err = keyStateFilter(f); err != nil {
+	var err error
+	if in.State, err = keyStateFilter(r.KeyState); err != nil {
 		return nil, err
 	}
 	specs := append(kms.KeySpecs(), "ALL")
-	if in.Spec, err = enum(f, "key_spec", specs...); err != nil {
-		return nil, err
-	}
-	if in.EnterpriseProjectID, _, err = f.str("enterprise_project_id", false); err != nil {
+	if in.Spec, err = enum("key_spec", r.KeySpec, specs...); err != nil {
 		return nil, err
 	}
 	keys, total, err := h.kms.ListKeys(c.ctx, in)
@@ -229,80 +213,71 @@ func (h *Handler) listKeys(c *call) (any, error) {
 }
 
 // stateChange serves the operations that answer {"key_info": KeyStatusInfo}.
-func (h *Handler) stateChange(c *call, fn func(projectID, keyID string) (kms.Key, error)) (any, error) {
-	id, _, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	k, err := fn(c.project(), id)
+func (h *Handler) stateChange(c *call, r *keyRequest, fn func(projectID, keyID string) (kms.Key, error)) (any, error) {
+	k, err := fn(c.project(), r.KeyID)
 	if err != nil {
 		return nil, err
 	}
 	return map[string]any{"key_info": keyStatusInfo{KeyID: k.KeyID, KeyState: wireState(k.State)}}, nil
 }
 
-func (h *Handler) enableKey(c *call) (any, error) {
-	return h.stateChange(c, func(p, id string) (kms.Key, error) { return h.kms.EnableKey(c.ctx, p, id) })
+func (h *Handler) enableKey(c *call, r *keyRequest) (any, error) {
+	return h.stateChange(c, r, func(p, id string) (kms.Key, error) { return h.kms.EnableKey(c.ctx, p, id) })
 }
 
-func (h *Handler) disableKey(c *call) (any, error) {
-	return h.stateChange(c, func(p, id string) (kms.Key, error) { return h.kms.DisableKey(c.ctx, p, id) })
+func (h *Handler) disableKey(c *call, r *keyRequest) (any, error) {
+	return h.stateChange(c, r, func(p, id string) (kms.Key, error) { return h.kms.DisableKey(c.ctx, p, id) })
 }
 
-func (h *Handler) scheduleKeyDeletion(c *call) (any, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	days, _, err := f.numericString("pending_days", true, kms.ErrInvalidPendingDays)
-	if err != nil {
-		return nil, err
-	}
-	k, err := h.kms.ScheduleKeyDeletion(c.ctx, c.project(), id, days)
+// scheduleKeyDeletionRequest is DeleteKeyRequestBody (the SDK's name for
+// schedule-key-deletion).
+type scheduleKeyDeletionRequest struct {
+	KeyID       string  `json:"key_id" kms:"nonempty,key"`
+	PendingDays numeric `json:"pending_days" kms:"req"`
+	sequenced
+}
+
+func (h *Handler) scheduleKeyDeletion(c *call, r *scheduleKeyDeletionRequest) (any, error) {
+	k, err := h.kms.ScheduleKeyDeletion(c.ctx, c.project(), r.KeyID, r.PendingDays.N)
 	if err != nil {
 		return nil, err
 	}
 	return keyStatusInfo{KeyID: k.KeyID, KeyState: wireState(k.State)}, nil
 }
 
-func (h *Handler) cancelKeyDeletion(c *call) (any, error) {
-	id, _, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	k, err := h.kms.CancelKeyDeletion(c.ctx, c.project(), id)
+func (h *Handler) cancelKeyDeletion(c *call, r *keyRequest) (any, error) {
+	k, err := h.kms.CancelKeyDeletion(c.ctx, c.project(), r.KeyID)
 	if err != nil {
 		return nil, err
 	}
 	return keyStatusInfo{KeyID: k.KeyID, KeyState: wireState(k.State)}, nil
 }
 
-func (h *Handler) updateKeyAlias(c *call) (any, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	alias, _, err := f.str("key_alias", true)
-	if err != nil {
-		return nil, err
-	}
-	k, err := h.kms.UpdateKeyAlias(c.ctx, c.project(), id, alias)
+// updateKeyAliasRequest is UpdateKeyAliasRequestBody.
+type updateKeyAliasRequest struct {
+	KeyID    string `json:"key_id" kms:"nonempty,key"`
+	KeyAlias string `json:"key_alias" kms:"req"`
+	sequenced
+}
+
+func (h *Handler) updateKeyAlias(c *call, r *updateKeyAliasRequest) (any, error) {
+	k, err := h.kms.UpdateKeyAlias(c.ctx, c.project(), r.KeyID, r.KeyAlias)
 	if err != nil {
 		return nil, err
 	}
 	return map[string]any{"key_info": map[string]string{"key_id": k.KeyID, "key_alias": k.Alias}}, nil
 }
 
-func (h *Handler) updateKeyDescription(c *call) (any, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	desc, _, err := f.str("key_description", true)
-	if err != nil {
-		return nil, err
-	}
-	k, err := h.kms.UpdateKeyDescription(c.ctx, c.project(), id, desc)
+// updateKeyDescriptionRequest is UpdateKeyDescriptionRequestBody; ""
+// clears the description.
+type updateKeyDescriptionRequest struct {
+	KeyID          string `json:"key_id" kms:"nonempty,key"`
+	KeyDescription string `json:"key_description" kms:"req"`
+	sequenced
+}
+
+func (h *Handler) updateKeyDescription(c *call, r *updateKeyDescriptionRequest) (any, error) {
+	k, err := h.kms.UpdateKeyDescription(c.ctx, c.project(), r.KeyID, r.KeyDescription)
 	if err != nil {
 		return nil, err
 	}

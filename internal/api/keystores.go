@@ -52,30 +52,22 @@ func keystoreWireState(s kms.KeystoreState) string {
 	return "2"
 }
 
-func (h *Handler) createKeyStore(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	in := kms.CreateKeystoreInput{ProjectID: c.project(), AccountID: c.principal.AccountID}
-	if in.Alias, _, err = f.str("keystore_alias", true); err != nil {
-		return nil, err
-	}
-	if in.HSMClusterID, _, err = f.str("hsm_cluster_id", false); err != nil {
-		return nil, err
-	}
-	if in.ClusterID, _, err = f.str("cluster_id", false); err != nil {
-		return nil, err
-	}
-	// hsm_ca_cert names the CA of a cloud DHSM cluster; kmsd reaches its
-	// tokens through the configured PKCS#11 module, so it is only typed.
-	if _, _, err = f.str("hsm_ca_cert", false); err != nil {
-		return nil, err
-	}
-	if in.Type, _, err = f.str("keystore_type", false); err != nil {
-		return nil, err
-	}
-	k, err := h.kms.CreateKeystore(c.ctx, in)
+// createKeyStoreRequest is CreateKeyStoreRequestBody. hsm_ca_cert names
+// the CA of a cloud DHSM cluster; kmsd reaches its tokens through the
+// configured PKCS#11 module, so it is only typed.
+type createKeyStoreRequest struct {
+	KeystoreAlias string `json:"keystore_alias" kms:"req"`
+	HSMClusterID  string `json:"hsm_cluster_id"`
+	HSMCACert     string `json:"hsm_ca_cert"`
+	ClusterID     string `json:"cluster_id"`
+	KeystoreType  string `json:"keystore_type"`
+}
+
+func (h *Handler) createKeyStore(c *call, r *createKeyStoreRequest) (any, error) {
+	k, err := h.kms.CreateKeystore(c.ctx, kms.CreateKeystoreInput{
+		ProjectID: c.project(), AccountID: c.principal.AccountID, Alias: r.KeystoreAlias,
+		Type: r.KeystoreType, HSMClusterID: r.HSMClusterID, ClusterID: r.ClusterID,
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -10,20 +10,25 @@ import (
 // This file serves the MAC operations of reference kms-api.md §5.F:
 // generate-mac and verify-mac.
 
-// macInput decodes the members generate-mac and verify-mac share.
-func macInput(c *call) (kms.MACInput, fields, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return kms.MACInput{}, nil, err
-	}
-	in := kms.MACInput{ProjectID: c.project(), KeyID: id}
-	if in.Algorithm, err = requiredText(f, "mac_algorithm"); err != nil {
-		return in, nil, err
-	}
-	if in.Message, err = requiredBase64(f, "message"); err != nil {
-		return in, nil, err
-	}
-	return in, f, nil
+// generateMACRequest is GenerateMacRequestBody.
+type generateMACRequest struct {
+	KeyID        string `json:"key_id" kms:"nonempty,key"`
+	MACAlgorithm string `json:"mac_algorithm" kms:"nonempty"`
+	Message      string `json:"message" kms:"nonempty"`
+}
+
+// verifyMACRequest is VerifyMacRequestBody: generateMACRequest and the mac.
+type verifyMACRequest struct {
+	generateMACRequest
+	MAC string `json:"mac" kms:"nonempty"`
+}
+
+// macInput is the input of generate-mac and verify-mac.
+func macInput(c *call, r *generateMACRequest) (kms.MACInput, error) {
+	in := kms.MACInput{ProjectID: c.project(), KeyID: r.KeyID, Algorithm: r.MACAlgorithm}
+	var err error
+	in.Message, err = decodeBase64("message", r.Message)
+	return in, err
 }
 
 type macResponse struct {
@@ -32,8 +37,8 @@ type macResponse struct {
 	MAC          string `json:"mac"`
 }
 
-func (h *Handler) generateMAC(c *call) (any, error) {
-	in, _, err := macInput(c)
+func (h *Handler) generateMAC(c *call, r *generateMACRequest) (any, error) {
+	in, err := macInput(c, r)
 	if err != nil {
 		return nil, err
 	}
@@ -52,16 +57,12 @@ type verifyMACResponse struct {
 	MACValid     bool   `json:"mac_valid"`
 }
 
-func (h *Handler) verifyMAC(c *call) (any, error) {
-	in, f, err := macInput(c)
+func (h *Handler) verifyMAC(c *call, r *verifyMACRequest) (any, error) {
+	in, err := macInput(c, &r.generateMACRequest)
 	if err != nil {
 		return nil, err
 	}
-	s, err := requiredText(f, "mac")
-	if err != nil {
-		return nil, err
-	}
-	mac, err := hex.DecodeString(s)
+	mac, err := hex.DecodeString(r.MAC)
 	if err != nil {
 		return nil, fmt.Errorf("%w: mac is not hex", kms.ErrInvalidParameter)
 	}

@@ -10,18 +10,18 @@ type createPinResponse struct {
 	Pin string `json:"pin"`
 }
 
+// createPinRequest is CreatePinRequestBody.
+type createPinRequest struct {
+	PinType    string `json:"pin_type"`
+	KeystoreID string `json:"keystore_id"`
+}
+
 // createPin serves create-pin (reference kms-api.md §5.D): a CipherText
 // PIN (the default) needs keystore_id.
-func (h *Handler) createPin(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
-	}
-	in := kms.CreatePinInput{ProjectID: c.project()}
-	if in.PinType, err = enum(f, "pin_type", kms.PinCipherText, kms.PinPlainText); err != nil {
-		return nil, err
-	}
-	if in.KeystoreID, _, err = f.str("keystore_id", false); err != nil {
+func (h *Handler) createPin(c *call, r *createPinRequest) (any, error) {
+	in := kms.CreatePinInput{ProjectID: c.project(), KeystoreID: r.KeystoreID}
+	var err error
+	if in.PinType, err = enum("pin_type", r.PinType, kms.PinCipherText, kms.PinPlainText); err != nil {
 		return nil, err
 	}
 	if in.PinType != kms.PinPlainText && in.KeystoreID == "" {

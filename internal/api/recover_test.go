@@ -19,11 +19,11 @@ func TestHandlerPanic(t *testing.T) {
 	var logs bytes.Buffer
 	h := &Handler{log: slog.New(slog.NewJSONHandler(&logs, nil)), ids: newRequestIDs()}
 	h.routes = []*route{
-		{op: "Panics", method: "GET", pattern: "/panics", auth: authNone, handler: func(*Handler, *call) (any, error) { panic("boom") }},
-		{op: "PanicsLate", method: "GET", pattern: "/late", auth: authNone, handler: func(_ *Handler, c *call) (any, error) {
+		{op: "Panics", method: "GET", pattern: "/panics", auth: authNone, handler: noBody(func(*Handler, *call) (any, error) { panic("boom") })},
+		{op: "PanicsLate", method: "GET", pattern: "/late", auth: authNone, handler: noBody(func(_ *Handler, c *call) (any, error) {
 			c.writeJSON(200, rawJSON(`{}`))
 			panic("late")
-		}},
+		})},
 	}
 	for _, rt := range h.routes {
 		rt.segs = splitPath(rt.pattern)

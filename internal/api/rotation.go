@@ -1,12 +1,5 @@
 package api
 
-import (
-	"fmt"
-	"strconv"
-
-	"github.com/kmsd/kmsd/internal/kms"
-)
-
 // rotationStatus is the answer of get-key-rotation-status (reference
 // kms-api.md §5.J). Unlike KeyDetails, key_rotation_enabled is a JSON
 // boolean here; last_rotation_time is Unix milliseconds as a string, ""
@@ -18,66 +11,31 @@ type rotationStatus struct {
 	NumberOfRotations  int    `json:"number_of_rotations"`
 }
 
-// intMember returns a member the reference types as a JSON integer (e.g.
-// "rotation_interval": 30, int32 in the SDK; "expiration_time", int64).
-// Absent or null is (0, false), and errMissingParameter when required; a
-// string, boolean or other JSON type is errMalformedJSON; a number that is
-// not an integer of bits bits (30.5, 1e2, 9999999999 for 32) is badValue.
-func intMember(f fields, name string, required bool, bits int, badValue error) (int64, bool, error) {
-	raw, ok := f[name]
-	if !ok || string(raw) == "null" {
-		if required {
-			return 0, false, fmt.Errorf("%w: %s", errMissingParameter, name)
-		}
-		return 0, false, nil
-	}
-	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
-		return 0, false, fmt.Errorf("%w: %s must be a JSON number", errMalformedJSON, name)
-	}
-	n, err := strconv.ParseInt(string(raw), 10, bits)
-	if err != nil {
-		return 0, false, fmt.Errorf("%w: %s is not a %d-bit integer", badValue, name, bits)
-	}
-	return n, true, nil
-}
-
-func (h *Handler) enableKeyRotation(c *call) (any, error) {
-	id, _, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	_, err = h.kms.EnableKeyRotation(c.ctx, c.project(), id)
+func (h *Handler) enableKeyRotation(c *call, r *keyRequest) (any, error) {
+	_, err := h.kms.EnableKeyRotation(c.ctx, c.project(), r.KeyID)
 	return nil, err
 }
 
-func (h *Handler) disableKeyRotation(c *call) (any, error) {
-	id, _, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	_, err = h.kms.DisableKeyRotation(c.ctx, c.project(), id)
+func (h *Handler) disableKeyRotation(c *call, r *keyRequest) (any, error) {
+	_, err := h.kms.DisableKeyRotation(c.ctx, c.project(), r.KeyID)
 	return nil, err
 }
 
-func (h *Handler) updateKeyRotationInterval(c *call) (any, error) {
-	id, f, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	days, _, err := intMember(f, "rotation_interval", true, 32, kms.ErrInvalidRotationInterval)
-	if err != nil {
-		return nil, err
-	}
-	_, err = h.kms.UpdateKeyRotationInterval(c.ctx, c.project(), id, int(days))
+// updateKeyRotationIntervalRequest is UpdateKeyRotationIntervalRequestBody:
+// rotation_interval is a JSON integer (int32 in the SDK).
+type updateKeyRotationIntervalRequest struct {
+	KeyID            string `json:"key_id" kms:"nonempty,key"`
+	RotationInterval *int32 `json:"rotation_interval" kms:"req"`
+	sequenced
+}
+
+func (h *Handler) updateKeyRotationInterval(c *call, r *updateKeyRotationIntervalRequest) (any, error) {
+	_, err := h.kms.UpdateKeyRotationInterval(c.ctx, c.project(), r.KeyID, int(*r.RotationInterval))
 	return nil, err
 }
 
-func (h *Handler) showKeyRotationStatus(c *call) (any, error) {
-	id, _, err := keyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	st, err := h.kms.KeyRotationStatus(c.ctx, c.project(), id)
+func (h *Handler) showKeyRotationStatus(c *call, r *keyRequest) (any, error) {
+	st, err := h.kms.KeyRotationStatus(c.ctx, c.project(), r.KeyID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/kmsd/kmsd/internal/kms"
@@ -37,106 +36,21 @@ const (
 	searchCount     = "count"
 )
 
-// objectMember decodes the member name of f as a JSON object. An absent or
-// null member is (nil, false); another JSON type is errMalformedJSON.
-func objectMember(f fields, name string) (fields, bool, error) {
-	raw, ok := f[name]
-	if !ok || string(raw) == "null" {
-		return nil, false, nil
-	}
-	var o fields
-	if raw[0] != '{' || json.Unmarshal(raw, &o) != nil {
-		return nil, false, fmt.Errorf("%w: %s must be a JSON object", errMalformedJSON, name)
-	}
-	return o, true, nil
+// tagItemRequest is a TagItem of a request: key is required by the
+// reference (the SDK always sends it, "" when unset), value optional.
+type tagItemRequest struct {
+	Key   string `json:"key" kms:"req"`
+	Value string `json:"value"`
 }
 
-// arrayMember decodes the member name of f as a JSON array. An absent
-// member is (nil, false); null is an empty array; another JSON type is
-// errMalformedJSON.
-func arrayMember(f fields, name string) ([]json.RawMessage, bool, error) {
-	raw, ok := f[name]
-	if !ok {
-		return nil, false, nil
-	}
-	if string(raw) == "null" {
-		return nil, true, nil
-	}
-	var a []json.RawMessage
-	if raw[0] != '[' || json.Unmarshal(raw, &a) != nil {
-		return nil, false, fmt.Errorf("%w: %s must be a JSON array", errMalformedJSON, name)
-	}
-	return a, true, nil
-}
+func (t tagItemRequest) tag() kms.Tag { return kms.Tag{Key: t.Key, Value: t.Value} }
 
-// objects decodes every element of a as a JSON object.
-func objects(a []json.RawMessage, name string) ([]fields, error) {
-	out := make([]fields, len(a))
-	for i, raw := range a {
-		o, ok, err := objectMember(fields{name: raw}, name)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, fmt.Errorf("%w: %s[%d] is null", errMalformedJSON, name, i)
-		}
-		out[i] = o
+func tagsOf(items []tagItemRequest) []kms.Tag {
+	tags := make([]kms.Tag, len(items))
+	for i, t := range items {
+		tags[i] = t.tag()
 	}
-	return out, nil
-}
-
-// stringsMember decodes a JSON array member of strings; absent and null
-// are empty.
-func stringsMember(f fields, name string) ([]string, error) {
-	a, _, err := arrayMember(f, name)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(a))
-	for i, raw := range a {
-		if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &out[i]) != nil {
-			return nil, fmt.Errorf("%w: %s[%d] must be a JSON string", errMalformedJSON, name, i)
-		}
-	}
-	return out, nil
-}
-
-// decodeTagItem reads a TagItem object: key (required by the reference;
-// the SDK always sends it, "" when unset) and value (optional, "" when
-// absent).
-func decodeTagItem(o fields) (kms.Tag, error) {
-	key, _, err := o.str("key", true)
-	if err != nil {
-		return kms.Tag{}, err
-	}
-	value, _, err := o.str("value", false)
-	if err != nil {
-		return kms.Tag{}, err
-	}
-	return kms.Tag{Key: key, Value: value}, nil
-}
-
-// tagItems reads the array member name of TagItem objects. An absent
-// member is errMissingParameter; null and [] are an empty list.
-func tagItems(f fields, name string) ([]kms.Tag, error) {
-	a, ok, err := arrayMember(f, name)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", errMissingParameter, name)
-	}
-	objs, err := objects(a, name)
-	if err != nil {
-		return nil, err
-	}
-	tags := make([]kms.Tag, len(objs))
-	for i, o := range objs {
-		if tags[i], err = decodeTagItem(o); err != nil {
-			return nil, err
-		}
-	}
-	return tags, nil
+	return tags
 }
 
 // pathKeyID returns the {key_id} path parameter, checked.
@@ -145,51 +59,35 @@ func pathKeyID(c *call) (string, error) {
 	return id, kms.ValidateKeyID(id)
 }
 
-// pathKeyRequest is keyRequest for the tag operations, whose key id is in
-// the path: the body is checked first, in the order of the operations
-// that carry key_id in the body.
-func pathKeyRequest(c *call) (string, fields, error) {
-	f, err := c.request()
-	if err != nil {
-		return "", nil, err
-	}
+// createKmsTagRequest is CreateKmsTagRequestBody.
+type createKmsTagRequest struct {
+	Tag *tagItemRequest `json:"tag" kms:"req"`
+	sequenced
+}
+
+func (h *Handler) createKmsTag(c *call, r *createKmsTagRequest) (any, error) {
 	id, err := pathKeyID(c)
-	return id, f, err
+	if err != nil {
+		return nil, err
+	}
+	return nil, h.kms.CreateTag(c.ctx, c.project(), id, r.Tag.tag())
 }
 
-func (h *Handler) createKmsTag(c *call) (any, error) {
-	id, f, err := pathKeyRequest(c)
-	if err != nil {
-		return nil, err
-	}
-	o, ok, err := objectMember(f, "tag")
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("%w: tag", errMissingParameter)
-	}
-	tag, err := decodeTagItem(o)
-	if err != nil {
-		return nil, err
-	}
-	return nil, h.kms.CreateTag(c.ctx, c.project(), id, tag)
+// batchCreateKmsTagsRequest is BatchCreateKmsTagsRequestBody: a null tags
+// is an empty list, which kms refuses (KMS.0401).
+type batchCreateKmsTagsRequest struct {
+	Tags   []tagItemRequest `json:"tags" kms:"req,nullok"`
+	Action string           `json:"action" kms:"req"`
+	sequenced
 }
 
-func (h *Handler) batchCreateKmsTags(c *call) (any, error) {
-	id, f, err := pathKeyRequest(c)
+func (h *Handler) batchCreateKmsTags(c *call, r *batchCreateKmsTagsRequest) (any, error) {
+	id, err := pathKeyID(c)
 	if err != nil {
 		return nil, err
 	}
-	action, _, err := f.str("action", true)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := tagItems(f, "tags")
-	if err != nil {
-		return nil, err
-	}
-	switch action {
+	tags := tagsOf(r.Tags)
+	switch r.Action {
 	case tagActionCreate:
 		return nil, h.kms.PutTags(c.ctx, c.project(), id, tags)
 	case tagActionDelete:
@@ -200,7 +98,7 @@ func (h *Handler) batchCreateKmsTags(c *call) (any, error) {
 		}
 		return nil, h.kms.DeleteTags(c.ctx, c.project(), id, keys)
 	}
-	return nil, fmt.Errorf("%w: %q, want %s or %s", kms.ErrInvalidAction, action, tagActionCreate, tagActionDelete)
+	return nil, fmt.Errorf("%w: %q, want %s or %s", kms.ErrInvalidAction, r.Action, tagActionCreate, tagActionDelete)
 }
 
 // deleteTag removes the tag key named by the path's {key}. The SDK does
@@ -251,61 +149,35 @@ func (h *Handler) listKmsTags(c *call) (any, error) {
 	return map[string]any{"tags": out}, nil
 }
 
-// tagQuery reads the tags (Tag objects) and matches (TagItem objects) of a
-// list-kms-by-tags body; both are optional.
-func tagQuery(f fields) (kms.TagQuery, error) {
-	var q kms.TagQuery
-	a, _, err := arrayMember(f, "tags")
-	if err != nil {
-		return q, err
-	}
-	objs, err := objects(a, "tags")
-	if err != nil {
-		return q, err
-	}
-	for _, o := range objs {
-		key, _, err := o.str("key", false)
-		if err != nil {
-			return q, err
-		}
-		values, err := stringsMember(o, "values")
-		if err != nil {
-			return q, err
-		}
-		q.Tags = append(q.Tags, kms.TagValues{Key: key, Values: values})
-	}
-	if a, _, err = arrayMember(f, "matches"); err != nil {
-		return q, err
-	}
-	if objs, err = objects(a, "matches"); err != nil {
-		return q, err
-	}
-	for _, o := range objs {
-		m, err := decodeTagItem(o)
-		if err != nil {
-			return q, err
-		}
-		q.Matches = append(q.Matches, m)
-	}
-	return q, nil
+// listKmsByTagsRequest is ListKmsByTagsRequestBody: tags are Tag
+// objects, matches TagItem objects, both optional.
+type listKmsByTagsRequest struct {
+	Limit  numeric `json:"limit"`
+	Offset numeric `json:"offset"`
+	Action string  `json:"action" kms:"req"`
+	Tags   []struct {
+		Key    string   `json:"key"`
+		Values []string `json:"values"`
+	} `json:"tags"`
+	Matches []tagItemRequest `json:"matches"`
+	sequenced
 }
 
-func (h *Handler) listKmsByTags(c *call) (any, error) {
-	f, err := c.request()
-	if err != nil {
-		return nil, err
+func (h *Handler) listKmsByTags(c *call, r *listKmsByTagsRequest) (any, error) {
+	var q kms.TagQuery
+	for _, t := range r.Tags {
+		values := t.Values
+		if values == nil {
+			values = []string{}
+		}
+		q.Tags = append(q.Tags, kms.TagValues{Key: t.Key, Values: values})
 	}
-	action, _, err := f.str("action", true)
-	if err != nil {
-		return nil, err
+	for _, m := range r.Matches {
+		q.Matches = append(q.Matches, m.tag())
 	}
-	q, err := tagQuery(f)
-	if err != nil {
-		return nil, err
-	}
-	// limit and offset are typed always (schema.go) and read only for
-	// filter (reference §5.I: ignored for count).
-	switch action {
+	// limit and offset are typed always and read only for filter
+	// (reference §5.I: ignored for count).
+	switch r.Action {
 	case searchCount:
 		n, err := h.kms.CountKeysByTags(c.ctx, c.project(), q)
 		if err != nil {
@@ -314,20 +186,13 @@ func (h *Handler) listKmsByTags(c *call) (any, error) {
 		return map[string]int{"total_count": n}, nil
 	case searchFilter:
 	default:
-		return nil, fmt.Errorf("%w: %q, want %s or %s", kms.ErrInvalidAction, action, searchFilter, searchCount)
+		return nil, fmt.Errorf("%w: %q, want %s or %s", kms.ErrInvalidAction, r.Action, searchFilter, searchCount)
 	}
-	limit, offset := kms.DefaultSearchLimit, 0
-	if n, ok, err := f.numericString("limit", false, kms.ErrInvalidLimit); err != nil {
-		return nil, err
-	} else if ok {
-		limit = n
+	limit := kms.DefaultSearchLimit
+	if r.Limit.Set {
+		limit = r.Limit.N
 	}
-	if n, ok, err := f.numericString("offset", false, kms.ErrInvalidOffset); err != nil {
-		return nil, err
-	} else if ok {
-		offset = n
-	}
-	keys, total, err := h.kms.FindKeysByTags(c.ctx, c.project(), q, offset, limit)
+	keys, total, err := h.kms.FindKeysByTags(c.ctx, c.project(), q, r.Offset.N, limit)
 	if err != nil {
 		return nil, err
 	}
