@@ -41,3 +41,8 @@ func KeyAttributes(t *Token, label string) (token, sensitive, extractable bool, 
 	b := func(i int) bool { return len(attrs[i].Value) == 1 && attrs[i].Value[0] == 1 }
 	return b(0), b(1), b(2), nil
 }
+
+// NewRootKeyWith is NewRootKey with the mechanism byte chosen.
+func NewRootKeyWith(t *Token, keyLabel string, mech byte) ([]byte, []byte, error) {
+	return newRootKey(t, keyLabel, mech)
+}

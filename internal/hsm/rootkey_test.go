@@ -45,7 +45,16 @@ func TestWrappedRootKeyFormat(t *testing.T) {
 	if !bytes.Equal(p.Marshal(), got) {
 		t.Errorf("round trip: got %x, want %x", p.Marshal(), got)
 	}
+	kwp := hsm.WrappedRootKey{Mechanism: 0x02, Ciphertext: seq(40)}.Marshal()
+	if want := "0102" + hex.EncodeToString(seq(40)); hex.EncodeToString(kwp) != want {
+		t.Errorf("Marshal key wrap: got %x, want %s", kwp, want)
+	}
+	if p, err := hsm.ParseWrappedRootKey(kwp); err != nil || !bytes.Equal(p.Marshal(), kwp) {
+		t.Errorf("key wrap round trip: %v", err)
+	}
 	bad := map[string][]byte{
+		"key wrap short":    kwp[:41],
+		"key wrap as GCM":   append([]byte{0x01, 0x01}, kwp[2:]...),
 		"empty":             nil,
 		"short":             got[:len(got)-1],
 		"long":              append(bytes.Clone(got), 0),
@@ -61,7 +70,8 @@ func TestWrappedRootKeyFormat(t *testing.T) {
 
 func FuzzParseWrappedRootKey(f *testing.F) {
 	kat, _ := hex.DecodeString(wrappedKAT)
-	for _, s := range [][]byte{kat, kat[:10], {}, {0x01, 0x01}} {
+	kwp := append([]byte{0x01, 0x02}, make([]byte, 40)...)
+	for _, s := range [][]byte{kat, kat[:10], {}, {0x01, 0x01}, kwp} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -296,3 +296,80 @@ func (t *Token) Random(n int) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// Mechanisms reports whether the token offers AES-GCM encryption and
+// decryption (CKM_AES_GCM) and AES key wrap with padding (RFC 5649,
+// CKM_AES_KEY_WRAP_PAD) for wrapping and unwrapping.
+func (t *Token) Mechanisms() (gcm, kwp bool, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return false, false, ErrClosed
+	}
+	has := func(m uint, flags uint) bool {
+		info, err := t.ctx.GetMechanismInfo(t.slot, []*pkcs11.Mechanism{pkcs11.NewMechanism(m, nil)})
+		return err == nil && info.Flags&flags == flags
+	}
+	return has(pkcs11.CKM_AES_GCM, pkcs11.CKF_ENCRYPT|pkcs11.CKF_DECRYPT),
+		has(pkcs11.CKM_AES_KEY_WRAP_PAD, pkcs11.CKF_WRAP|pkcs11.CKF_UNWRAP), nil
+}
+
+// WrapSecret wraps secret with the token's AES key labelled label by
+// CKM_AES_KEY_WRAP_PAD: secret becomes a short-lived session object, which
+// is destroyed again.
+func (t *Token) WrapSecret(label string, secret []byte) ([]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	kek, err := t.findKey(label)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := t.ctx.CreateObject(t.session, []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_GENERIC_SECRET),
+		pkcs11.NewAttribute(pkcs11.CKA_VALUE, secret),
+		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, false),
+		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("hsm: token %q: load the secret to wrap: %w", t.label, err)
+	}
+	defer t.ctx.DestroyObject(t.session, obj)
+	mech := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_KEY_WRAP_PAD, nil)}
+	w, err := t.ctx.WrapKey(t.session, mech, kek, obj)
+	if err != nil {
+		return nil, t.mechErr("AES key wrap", err)
+	}
+	return w, nil
+}
+
+// UnwrapSecret undoes [Token.WrapSecret]. A wrapped secret that another
+// key made, or that was changed, is [ErrDecrypt].
+func (t *Token) UnwrapSecret(label string, wrapped []byte) ([]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	kek, err := t.findKey(label)
+	if err != nil {
+		return nil, err
+	}
+	mech := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_KEY_WRAP_PAD, nil)}
+	obj, err := t.ctx.UnwrapKey(t.session, mech, kek, wrapped, []*pkcs11.Attribute{
+		pkcs11.NewAttribute(pkcs11.CKA_CLASS, pkcs11.CKO_SECRET_KEY),
+		pkcs11.NewAttribute(pkcs11.CKA_KEY_TYPE, pkcs11.CKK_GENERIC_SECRET),
+		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, false),
+		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, false),
+		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, true),
+	})
+	if err != nil {
+		if isCode(err, pkcs11.CKR_MECHANISM_INVALID) {
+			return nil, t.mechErr("AES key unwrap", err)
+		}
+		return nil, ErrDecrypt
+	}
+	defer t.ctx.DestroyObject(t.session, obj)
+	attrs, err := t.ctx.GetAttributeValue(t.session, obj, []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_VALUE, nil)})
+	if err != nil {
+		return nil, fmt.Errorf("hsm: token %q: read the unwrapped secret: %w", t.label, err)
+	}
+	return attrs[0].Value, nil
+}

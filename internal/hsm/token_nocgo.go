@@ -40,3 +40,14 @@ func (t *Token) OpenGCM(label string, nonce, ciphertext, aad []byte) ([]byte, er
 
 // Random fails with [ErrUnsupported].
 func (t *Token) Random(n int) ([]byte, error) { return nil, ErrUnsupported }
+
+// Mechanisms fails with [ErrUnsupported].
+func (t *Token) Mechanisms() (gcm, kwp bool, err error) { return false, false, ErrUnsupported }
+
+// WrapSecret fails with [ErrUnsupported].
+func (t *Token) WrapSecret(label string, secret []byte) ([]byte, error) { return nil, ErrUnsupported }
+
+// UnwrapSecret fails with [ErrUnsupported].
+func (t *Token) UnwrapSecret(label string, wrapped []byte) ([]byte, error) {
+	return nil, ErrUnsupported
+}
