@@ -290,6 +290,13 @@ type Tx interface {
 	// is id.
 	CountKeystoreKeys(id string) (int, error)
 
+	// Multi-region keys. GetKeyRegion is ErrNotFound for a single-region
+	// key; PutKeyRegion stores the state with its replicas replacing the
+	// stored ones (ErrNotFound when the key does not exist). Both go with
+	// the key when it is deleted.
+	GetKeyRegion(projectID, keyID string) (KeyRegion, error)
+	PutKeyRegion(r KeyRegion) error
+
 	// Meta holds small named values (format markers, bootstrap state).
 	GetMeta(name string) ([]byte, error)
 	PutMeta(name string, value []byte) error
@@ -479,6 +486,26 @@ type Keystore struct {
 	ClusterID    string
 	State        string // the service's state code
 	CreatedAt    time.Time
+}
+
+// KeyRegion is the multi-region state of a key (reference kms-api.md
+// §5.M).
+type KeyRegion struct {
+	ProjectID, KeyID string
+	// PrimaryRegion names the region whose copy of the key is the primary.
+	PrimaryRegion string
+	// MaterialProjectID is the project that the key's ciphertexts name:
+	// the project of the key it was first created as, in every region.
+	MaterialProjectID string
+	// Replicas are, on the primary, the regions and projects of its
+	// replicas, in region order.
+	Replicas []KeyReplica
+}
+
+// KeyReplica is where one replica of a multi-region key lives.
+type KeyReplica struct {
+	Region    string
+	ProjectID string
 }
 
 // Tag is one tag of a key (reference kms-api.md §4 TagItem).

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Policies", testPolicies},
 		{"Meta", testMeta},
 		{"Keystores", testKeystores},
+		{"KeyRegions", testKeyRegions},
 		{"Keys", testKeys},
 		{"KeyVersions", testKeyVersions},
 		{"ListKeys", testListKeys},
