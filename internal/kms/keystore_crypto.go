@@ -28,7 +28,7 @@ func sealInToken(h *handle, kind ciphertext.Kind, alg ciphertext.Algorithm, plai
 	}
 	b := ciphertext.Blob{
 		Kind: kind, Algorithm: alg, KeyVersion: uint32(h.PrimaryVersion),
-		KeyID: h.KeyID, ProjectID: h.ProjectID, Nonce: make([]byte, ciphertext.NonceSize),
+		KeyID: h.KeyID, ProjectID: h.ciphertextProject(), Nonce: make([]byte, ciphertext.NonceSize),
 	}
 	rand.Read(b.Nonce) // Never fails; see crypto/rand.Read.
 	sealed, err := h.token.SealGCM(string(label), b.Nonce, plaintext, b.AdditionalData(aad))

@@ -46,6 +46,9 @@ type Config struct {
 	// Tokens are the HSMs that dedicated keystores may use, by the name
 	// that create-keystore's hsm_cluster_id gives.
 	Tokens map[string]Token
+	// Peers reaches the other regions of multi-region keys; nil when
+	// none is configured.
+	Peers Peers
 }
 
 // Service implements the key lifecycle. It is safe for concurrent use.

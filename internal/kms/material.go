@@ -28,11 +28,25 @@ type handle struct {
 	// disabled, its HSM not configured).
 	token    Token
 	tokenErr error
+
+	// blobProject is the project the key's ciphertexts name: its own, or
+	// for a multi-region key the project of the key it was first created
+	// as (store.KeyRegion.MaterialProjectID).
+	blobProject string
 }
 
 type parsedKey struct {
 	version int
 	kind    string
+}
+
+// ciphertextProject is the project the key's ciphertexts name
+// (blobProject, which defaults to the key's own).
+func (h *handle) ciphertextProject() string {
+	if h.blobProject != "" {
+		return h.blobProject
+	}
+	return h.ProjectID
 }
 
 // Material returns the opened material of version v (the primary version
@@ -177,10 +191,16 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 	var k Key
 	var versions []store.KeyVersion
 	var ks store.Keystore
+	blobProject := projectID
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if k, err = getKey(tx, projectID, keyID); err != nil {
 			return err
+		}
+		if r, ok, err := keyRegion(tx, projectID, keyID); err != nil {
+			return err
+		} else if ok {
+			blobProject = r.MaterialProjectID
 		}
 		if k.dedicated() {
 			if ks, err = getKeystore(tx, projectID, k.KeystoreID); err != nil {
@@ -193,7 +213,7 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 	if err != nil {
 		return nil, mapNotFound(err)
 	}
-	h := &handle{Key: k, material: make(map[int][]byte, len(versions))}
+	h := &handle{Key: k, material: make(map[int][]byte, len(versions)), blobProject: blobProject}
 	if k.dedicated() {
 		h.token, h.tokenErr = s.keystoreToken(keystoreOf(ks))
 	}
