@@ -43,9 +43,9 @@ type Peers interface {
 // Errors of the multi-region operations.
 var (
 	ErrReplicaReadOnly     = errors.New("the key is a replica: only its primary region changes it") // KMS.0106
-	ErrMultiRegionRotation = errors.New("multi-region keys do not rotate")                         // KMS.0319
-	ErrRegion              = errors.New("invalid region")                                          // KMS.0308
-	ErrRegionUnavailable   = errors.New("the peer region cannot be reached")                       // KMSD.0504
+	ErrMultiRegionRotation = errors.New("multi-region keys do not rotate")                          // KMS.0319
+	ErrRegion              = errors.New("invalid region")                                           // KMS.0308
+	ErrRegionUnavailable   = errors.New("the peer region cannot be reached")                        // KMSD.0504
 )
 
 // transportLabel derives the region's transport key from the root key.
