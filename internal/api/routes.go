@@ -161,9 +161,9 @@ func routeTable() []*route {
 		{op: "DisableKeyStore", method: "POST", pattern: ks + "/{keystore_id}/disable", action: "kms:keystore:disable", handler: noBody((*Handler).disableKeyStore)},
 		{op: "DeleteKeyStore", method: "DELETE", pattern: ks + "/{keystore_id}", action: "kms:keystore:delete", handler: noBody((*Handler).deleteKeyStore)},
 		// M. Multi-region keys.
-		{op: "ReplicateKey", method: "POST", pattern: v2 + "keys/{key_id}/replicate", action: "kms:cmk:replicate", handler: unbuilt[replicateKeyRequest]()},
-		{op: "UpdatePrimaryRegion", method: "PUT", pattern: v2 + "keys/{key_id}/update-primary-region", action: "kms:cmk:updatePrimaryRegion", handler: unbuilt[updatePrimaryRegionRequest]()},
-		{op: "ListSupportRegions", method: "GET", pattern: v2 + "regions", action: "kms:cmk:listRegions"},
+		{op: "ReplicateKey", method: "POST", pattern: v2 + "keys/{key_id}/replicate", action: "kms:cmk:replicate", handler: body[replicateKeyRequest]((*Handler).replicateKey)},
+		{op: "UpdatePrimaryRegion", method: "PUT", pattern: v2 + "keys/{key_id}/update-primary-region", action: "kms:cmk:updatePrimaryRegion", handler: body[updatePrimaryRegionRequest]((*Handler).updatePrimaryRegion)},
+		{op: "ListSupportRegions", method: "GET", pattern: v2 + "regions", action: "kms:cmk:listRegions", handler: noBody((*Handler).listSupportRegions)},
 		// N. API versions.
 		{op: "ShowVersions", method: "GET", pattern: "/", auth: authNone, handler: noBody((*Handler).showVersions)},
 		{op: "ShowVersion", method: "GET", pattern: "/{version_id}", auth: authNone, handler: noBody((*Handler).showVersion)},

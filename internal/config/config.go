@@ -50,6 +50,32 @@ type Config struct {
 	// HSMClusters are the PKCS#11 tokens that dedicated keystores may
 	// use (create-keystore's hsm_cluster_id names one).
 	HSMClusters []HSMCluster `yaml:"hsm_clusters"`
+	// Regions connects this region's cluster to the clusters of other
+	// regions for multi-region keys.
+	Regions Regions `yaml:"regions"`
+}
+
+// Regions configures multi-region keys: this region's identity towards
+// its peers and where they are.
+type Regions struct {
+	// CertFile and KeyFile are this region's certificate (its common
+	// name or a DNS name is the region's name) and key, presented to
+	// peers as a client certificate.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// CAFile is the CA that signs every region's certificate.
+	CAFile string `yaml:"ca_file"`
+	// Peers are the other regions.
+	Peers []RegionPeer `yaml:"peers"`
+}
+
+// RegionPeer is another region's kmsd cluster.
+type RegionPeer struct {
+	// Region is the peer's region name, as replicate-key's
+	// replica_region names it.
+	Region string `yaml:"region"`
+	// Endpoint is the peer's KMS endpoint, https://host:port.
+	Endpoint string `yaml:"endpoint"`
 }
 
 // HSMCluster is a PKCS#11 token for dedicated keystores.
@@ -184,6 +210,11 @@ func Parse(r io.Reader, baseDir string) (Config, error) {
 			}
 		}
 	}
+	for _, p := range []*string{&c.Regions.CertFile, &c.Regions.KeyFile, &c.Regions.CAFile} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(baseDir, *p)
+		}
+	}
 	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.RootKey.Module, &c.RootKey.PinFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(baseDir, *p)
@@ -271,6 +302,24 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("hsm_clusters[%d]: id %q is listed twice", i, h.ID))
 		}
 		seen[h.ID] = true
+	}
+	if rg := c.Regions; len(rg.Peers) > 0 {
+		if rg.CertFile == "" || rg.KeyFile == "" || rg.CAFile == "" {
+			errs = append(errs, errors.New("regions: peers need cert_file, key_file and ca_file"))
+		}
+		if c.TLS.CertFile == "" {
+			errs = append(errs, errors.New("regions: peers need tls: they authenticate each other with certificates"))
+		}
+		names := map[string]bool{c.Region: true}
+		for i, p := range rg.Peers {
+			if p.Region == "" || !strings.HasPrefix(p.Endpoint, "https://") {
+				errs = append(errs, fmt.Errorf("regions.peers[%d]: region and an https:// endpoint are required", i))
+			}
+			if names[p.Region] {
+				errs = append(errs, fmt.Errorf("regions.peers[%d]: region %q is this region or listed twice", i, p.Region))
+			}
+			names[p.Region] = true
+		}
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls: cert_file and key_file go together"))

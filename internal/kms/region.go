@@ -281,7 +281,13 @@ func (s *Service) ReplicateKey(ctx context.Context, in ReplicateKeyInput) (Repli
 // version with this region's transport key, seals it under this region's
 // root key, and stores the key, counted in the project's quota, with its
 // multi-region state and tags in one transaction.
-func (s *Service) AcceptReplica(ctx context.Context, r Replica) (ReplicaResult, error) {
+//
+// from is the region that sent it, as its TLS identity names it: it must
+// be the source and the primary region of the replica.
+func (s *Service) AcceptReplica(ctx context.Context, from string, r Replica) (ReplicaResult, error) {
+	if r.SourceRegion != from || r.PrimaryRegion != from {
+		return ReplicaResult{}, fmt.Errorf("%w: region %s sent a replica of region %s", ErrRegion, from, r.PrimaryRegion)
+	}
 	if err := ValidateKeyID(r.KeyID); err != nil {
 		return ReplicaResult{}, err
 	}
@@ -357,16 +363,16 @@ func (s *Service) AcceptReplica(ctx context.Context, r Replica) (ReplicaResult, 
 	return ReplicaResult{KeyID: r.KeyID, DomainID: account}, nil
 }
 
-// DeleteReplica removes a replica (and only a replica) at once: the
-// source region undoes a replication whose home write failed.
-func (s *Service) DeleteReplica(ctx context.Context, projectID, keyID string) error {
+// DeleteReplica removes a replica (and only a replica of from's key) at
+// once: the source region undoes a replication whose home write failed.
+func (s *Service) DeleteReplica(ctx context.Context, from, projectID, keyID string) error {
 	err := s.update(ctx, func(tx store.Tx) error {
 		r, ok, err := keyRegion(tx, projectID, keyID)
 		if err != nil {
 			return err
 		}
-		if !ok || r.PrimaryRegion == s.cfg.Region {
-			return fmt.Errorf("%w: key %s is not a replica here", ErrKeyNotFound, keyID)
+		if !ok || r.PrimaryRegion == s.cfg.Region || r.PrimaryRegion != from {
+			return fmt.Errorf("%w: key %s is not a replica of %s here", ErrKeyNotFound, keyID, from)
 		}
 		return tx.DeleteKey(projectID, keyID)
 	})
@@ -374,9 +380,10 @@ func (s *Service) DeleteReplica(ctx context.Context, projectID, keyID string) er
 	return err
 }
 
-// SetPrimaryRegion records a key's new primary region, as its old primary
-// region tells it.
-func (s *Service) SetPrimaryRegion(ctx context.Context, p PrimaryUpdate) error {
+// SetPrimaryRegion records a key's new primary region, as its primary
+// region from tells it (or, undoing a move that failed at home, the
+// region it had just been moved to).
+func (s *Service) SetPrimaryRegion(ctx context.Context, from string, p PrimaryUpdate) error {
 	err := s.update(ctx, func(tx store.Tx) error {
 		r, ok, err := keyRegion(tx, p.ProjectID, p.KeyID)
 		if err != nil {
@@ -384,6 +391,9 @@ func (s *Service) SetPrimaryRegion(ctx context.Context, p PrimaryUpdate) error {
 		}
 		if !ok {
 			return fmt.Errorf("%w: key %s is not multi-region here", ErrKeyNotFound, p.KeyID)
+		}
+		if r.PrimaryRegion != from && !(p.PrimaryRegion == from && r.PrimaryRegion == s.cfg.Region) {
+			return fmt.Errorf("%w: %s is not the primary region of key %s", ErrReplicaReadOnly, from, p.KeyID)
 		}
 		r.PrimaryRegion, r.Replicas = p.PrimaryRegion, p.Replicas
 		return tx.PutKeyRegion(r)

@@ -24,6 +24,7 @@ import (
 	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/kms"
+	"github.com/kmsd/kmsd/internal/region"
 	"github.com/kmsd/kmsd/internal/store"
 	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
@@ -44,6 +45,9 @@ type Server struct {
 	authn   *auth.Authenticator
 	// tokens are the open HSMs of cfg.HSMClusters.
 	tokens []*hsm.Token
+	// peerHandler serves the peer protocol of multi-region keys; nil
+	// without peer regions.
+	peerHandler http.Handler
 }
 
 // Options are what New needs besides the configuration.
@@ -101,8 +105,20 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
+	kcfg := kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK, Tokens: hsms}
+	peers, err := s.regionPeers()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if peers != nil {
+		kcfg.Peers = peers
+	}
 	s.IAM = iam.New(st, kr, opt.Logger)
-	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK, Tokens: hsms}, opt.Logger)
+	s.KMS = kms.New(st, kr, kcfg, opt.Logger)
+	if peers != nil {
+		s.peerHandler = region.Handler(s.KMS, peers.Regions(), opt.Logger)
+	}
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
 	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration})
 	if cfg.Bootstrap != "" {
@@ -203,8 +219,18 @@ var tls12Suites = []uint16{
 // up to 10 seconds. Background jobs (key deletion and rotation) run
 // while it serves.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	var handler http.Handler = s.Handler
+	if s.peerHandler != nil {
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if region.IsPeerPath(r.URL.Path) {
+				s.peerHandler.ServeHTTP(w, r)
+				return
+			}
+			s.Handler.ServeHTTP(w, r)
+		})
+	}
 	hs := &http.Server{
-		Handler:           s.Handler,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
