@@ -101,6 +101,12 @@ type envOptions struct {
 	dir      string
 	// hsm lists the HSM clusters (PKCS#11 tokens) of dedicated keystores.
 	hsm []kmsdconfig.HSMCluster
+	// ln, when set, is the listener to serve on (bound by the caller, so
+	// that two servers can know each other's address first).
+	ln net.Listener
+	// configure changes the dev configuration before the server is built
+	// (TLS, region, peers); a server with TLS is reached over https.
+	configure func(*kmsdconfig.Config)
 }
 
 // start runs a dev server on 127.0.0.1:0 in-process, exactly as
@@ -119,6 +125,9 @@ func start(t *testing.T, opts ...envOptions) *env {
 	}
 	cfg := server.DevConfig(o.dir, "127.0.0.1:0", o.cmkQuota)
 	cfg.HSMClusters = o.hsm
+	if o.configure != nil {
+		o.configure(&cfg)
+	}
 	if _, err := server.InitDataDir(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -137,12 +146,18 @@ func start(t *testing.T, opts ...envOptions) *env {
 		cancel()
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
+	ln := o.ln
+	if ln == nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			cancel()
+			t.Fatal(err)
+		}
 	}
-	e := &env{t: t, url: "http://" + ln.Addr().String(), srv: srv, ids: ids, dir: o.dir, stop: cancel, done: make(chan error, 1)}
+	scheme := "http://"
+	if cfg.TLS.CertFile != "" {
+		scheme = "https://"
+	}
+	e := &env{t: t, url: scheme + ln.Addr().String(), srv: srv, ids: ids, dir: o.dir, stop: cancel, done: make(chan error, 1)}
 	go func() { e.done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(e.close)
 	return e
@@ -162,7 +177,12 @@ func (e *env) close() {
 
 // client returns an official SDK KMS client for ak/sk addressing project.
 func (e *env) client(ak, sk, project string) *kms.KmsClient {
-	return e.clientWith(ak, sk, project, config.DefaultHttpConfig())
+	hc := config.DefaultHttpConfig()
+	if strings.HasPrefix(e.url, "https://") {
+		// The tests' servers have certificates of a throwaway CA.
+		hc = hc.WithIgnoreSSLVerification(true)
+	}
+	return e.clientWith(ak, sk, project, hc)
 }
 
 // clientWith is client with an explicit HTTP configuration (for example
