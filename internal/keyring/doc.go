@@ -21,12 +21,14 @@
 //	"key-material"           project, key id, version         a key version's material (kms)
 //	"access-key-secret"      "", AK, 0                        an access key's SK (iam)
 //	"import-wrapping-key"    project, "KEYID/TOKENID", 0     an import token's wrapping private key (kms)
+//	"pin"                    project, keystore id, 0          a CipherText PIN of create-pin (kms)
 //
 //	derive label                     use
 //	"kmsd token signing v1"          HMAC key of IAM tokens (server)
 //	"kmsd import token v1"           HMAC key of import tokens (kms)
 //	"kmsd import fingerprint v1"     HMAC key of imported-material fingerprints (kms)
 //	"kmsd root key check v1"         the root key check value (server)
+//	"kmsd region transport v1"       the seed of the region's HPKE transport key (kms)
 //
 // Nothing below the root key is stored: a database dump holds only sealed
 // blobs, and a blob moved to another row fails to open.
