@@ -49,7 +49,7 @@ func cmdDevData(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: devdata DIR")
 	}
 	cfg := server.DevConfig(ts.MkAbs(args[0]), devListen, devCMKQuota)
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(context.Background(), cfg, noEnv); err != nil {
 		ts.Fatalf("%v", err)
 	}
 	srv, err := server.New(context.Background(), cfg, server.Options{})

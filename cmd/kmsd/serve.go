@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/kmsd/kmsd/internal/config"
-	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/server"
 )
 
@@ -71,7 +69,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("serve --dev --listen %s --cmk-quota %d: %w (dev mode takes a loopback address and a quota of at least 1; anything else needs kmsd serve --config FILE)", *listen, *cmkQuota, err)
 		}
-		if _, err := server.InitDataDir(cfg); err != nil {
+		if _, err := server.Init(ctx, cfg, getenv); err != nil {
 			return fmt.Errorf("data directory %s: %w; choose a directory this user can create and write with --data DIR", abs, err)
 		}
 	} else {
@@ -148,14 +146,13 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return err
-	}
 	if *createHSMKey && cfg.RootKey.Source != config.SourcePKCS11 {
 		return errors.New("init: --create-hsm-key needs root_key source pkcs11")
 	}
-	switch {
-	case cfg.RootKey.Source == config.SourcePKCS11:
+	if cfg.RootKey.Source == config.SourcePKCS11 {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return err
+		}
 		created, err := server.InitPKCS11RootKey(cfg, *createHSMKey)
 		if err != nil {
 			return err
@@ -165,52 +162,24 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 		} else {
 			fmt.Fprintf(stdout, "root key %s exists; kept\n", cfg.WrappedRootKeyPath())
 		}
-	case cfg.RootKey.File != "":
-		created, err := server.InitDataDir(cfg)
-		if err != nil {
-			return err
-		}
-		if created {
-			fmt.Fprintf(stdout, "created root key file %s (mode 0600); back it up: without it no key can be opened\n", cfg.RootKey.File)
-		} else {
-			fmt.Fprintf(stdout, "root key file %s exists; kept\n", cfg.RootKey.File)
-		}
-	default:
-		path := cfg.PassphraseParamsPath()
-		if _, err := os.Stat(path); err == nil {
-			fmt.Fprintf(stdout, "passphrase parameters %s exist; kept\n", path)
-			break
-		}
-		pass, err := server.LoadPassphrase(cfg, getenv)
-		if err != nil {
-			return err
-		}
-		params, root, err := keyring.NewPassphraseParams(pass)
-		clear(pass)
-		if err != nil {
-			return err
-		}
-		clear(root)
-		b, err := json.MarshalIndent(params, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "wrote passphrase parameters %s (Argon2id); keep the passphrase safe\n", path)
 	}
-	// Open the root key, create the database with its schema and store
-	// (or verify) the root key check value. Serving needs neither the
-	// TLS key nor the bootstrap's secrets.
-	cfg.Bootstrap = ""
-	cfg.TLS = config.TLS{}
-	srv, err := server.New(ctx, cfg, server.Options{Getenv: getenv})
+	res, err := server.Init(ctx, cfg, getenv)
+	switch {
+	case res.RootKeyPath == "", cfg.RootKey.Source == config.SourcePKCS11:
+	case res.Passphrase && res.Created:
+		fmt.Fprintf(stdout, "wrote passphrase parameters %s (Argon2id); keep the passphrase safe\n", res.RootKeyPath)
+	case res.Passphrase:
+		fmt.Fprintf(stdout, "passphrase parameters %s exist; kept\n", res.RootKeyPath)
+	case res.Created:
+		fmt.Fprintf(stdout, "created root key file %s (mode 0600); back it up: without it no key can be opened\n", res.RootKeyPath)
+	default:
+		fmt.Fprintf(stdout, "root key file %s exists; kept\n", res.RootKeyPath)
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database %s ready (root key check value stored)\n", cfg.Database.Path)
-	return srv.Close()
+	fmt.Fprintf(stdout, "database %s ready (root key check value stored)\n", res.Database)
+	return nil
 }
 
 // writePrivateFile writes b to path, readable and writable by the owner

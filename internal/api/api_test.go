@@ -28,7 +28,7 @@ type testServer struct {
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
 	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 1000)
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.New(t.Context(), cfg, server.Options{Getenv: func(string) string { return "" }})

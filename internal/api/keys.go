@@ -74,9 +74,9 @@ func wireState(s kms.KeyState) string {
 	return ""
 }
 
-// keyStateFilter reads the optional key_state member of list-keys: one of
-// the wire digits, or empty for every state.
-func keyStateFilter(v string) (kms.KeyState, error) {
+// keyStateOf reads a key_state member, the list-keys filter: one of the
+// wire digits, or "" for every state.
+func keyStateOf(v string) (kms.KeyState, error) {
 	if v == "" {
 		return 0, nil
 	}
@@ -188,7 +188,7 @@ func (h *Handler) listKeys(c *call, r *listKeysRequest) (any, error) {
 		in.Limit = r.Limit.N
 	}
 	var err error
-	if in.State, err = keyStateFilter(r.KeyState); err != nil {
+	if in.State, err = keyStateOf(r.KeyState); err != nil {
 		return nil, err
 	}
 	specs := append(kms.KeySpecs(), "ALL")

@@ -2,16 +2,12 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/iam"
-	"github.com/kmsd/kmsd/internal/keyring"
 )
 
 // DevIdentities are the documented identities of dev mode. Every value has
@@ -126,33 +122,6 @@ func DevConfig(dataDir, listen string, cmkQuota int) config.Config {
 	c.Database.Path = filepath.Join(dataDir, "kmsd.db")
 	c.RootKey.File = filepath.Join(dataDir, "root.key")
 	return c
-}
-
-// InitDataDir creates dataDir (mode 0700) and its root key file on first
-// use; later calls find them and change nothing. It refuses to create a
-// root key file beside an existing database.
-func InitDataDir(cfg config.Config) (created bool, err error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return false, err
-	}
-	if cfg.RootKey.File == "" {
-		return false, nil
-	}
-	if _, err := os.Stat(cfg.RootKey.File); err == nil {
-		return false, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return false, err
-	}
-	// A database without its root key must not get a new one: its keys
-	// would never open again, and new ones would be sealed under the
-	// wrong root.
-	if _, err := os.Stat(cfg.Database.Path); err == nil {
-		return false, fmt.Errorf("%w: the root key file %s is missing but the database %s exists; restore the root key file from its backup (a new one could not open the existing keys)", ErrWrongRootKey, cfg.RootKey.File, cfg.Database.Path)
-	}
-	if err := keyring.CreateRootKeyFile(cfg.RootKey.File); err != nil {
-		return false, err
-	}
-	return true, nil
 }
 
 // EnsureDevIdentities creates or refreshes the dev identities.

@@ -42,7 +42,7 @@ func wantWrongRoot(t *testing.T, err error, names string) {
 // start is refused, and the original key starts again.
 func TestRootKeyCheckFile(t *testing.T) {
 	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 10)
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := startStop(t, cfg, nil, nil); err != nil {
@@ -68,7 +68,7 @@ func TestRootKeyCheckFile(t *testing.T) {
 // refuses to make a new one beside the existing database.
 func TestRootKeyCheckDevMissingFile(t *testing.T) {
 	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 10)
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := startStop(t, cfg, nil, nil); err != nil {
@@ -77,12 +77,12 @@ func TestRootKeyCheckDevMissingFile(t *testing.T) {
 	if err := os.Remove(cfg.RootKey.File); err != nil {
 		t.Fatal(err)
 	}
-	_, err := server.InitDataDir(cfg)
+	_, err := server.Init(t.Context(), cfg, nil)
 	if !errors.Is(err, server.ErrWrongRootKey) || !strings.Contains(err.Error(), "restore the root key file") {
-		t.Fatalf("InitDataDir without the root key file: got %v, want a refusal", err)
+		t.Fatalf("Init without the root key file: got %v, want a refusal", err)
 	}
 	if _, err := os.Stat(cfg.RootKey.File); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("InitDataDir created a root key file beside the database (stat: %v)", err)
+		t.Errorf("Init created a root key file beside the database (stat: %v)", err)
 	}
 }
 
@@ -122,7 +122,7 @@ func TestRootKeyCheckPassphrase(t *testing.T) {
 // and a later start with another root key is refused.
 func TestRootKeyCheckWrittenOnce(t *testing.T) {
 	cfg := server.DevConfig(t.TempDir(), "127.0.0.1:0", 10)
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := startStop(t, cfg, nil, nil); err != nil {

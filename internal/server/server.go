@@ -26,7 +26,6 @@ import (
 	"github.com/kmsd/kmsd/internal/kms"
 	"github.com/kmsd/kmsd/internal/region"
 	"github.com/kmsd/kmsd/internal/store"
-	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
 
 // tokenKeyLabel derives the token-signing key from the root key, so every
@@ -86,7 +85,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, cfg.Database.Path)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

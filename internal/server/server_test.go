@@ -170,7 +170,7 @@ func TestDevRestartKeepsKeys(t *testing.T) {
 	ids := server.DefaultDevIdentities(func(string) string { return "" })
 	open := func() *server.Server {
 		cfg := server.DevConfig(dir, "127.0.0.1:0", 10)
-		if _, err := server.InitDataDir(cfg); err != nil {
+		if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 			t.Fatal(err)
 		}
 		srv, err := server.New(t.Context(), cfg, server.Options{})
@@ -219,7 +219,7 @@ func TestTLSSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	srv, err := server.New(t.Context(), cfg, server.Options{})
@@ -293,7 +293,7 @@ func TestNewRefusesBadTLS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := server.InitDataDir(cfg); err != nil {
+			if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 				t.Fatal(err)
 			}
 			srv, err := server.New(t.Context(), cfg, server.Options{})

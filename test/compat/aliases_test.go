@@ -3,7 +3,9 @@ package compat
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -346,5 +348,131 @@ func TestAliasErrors(t *testing.T) {
 	// Nothing was deleted.
 	if names, _ := listAliasPages(t, c, key, 10); !slices.Equal(names, []string{name}) {
 		t.Errorf("aliases after refused deletions: %v", names)
+	}
+}
+
+// TestAliasEdges checks alias rules the existing tests leave out: a
+// key may be given its own alias again; every character of the charset is
+// allowed; a destroyed key's alias is free again; and a key pending
+// deletion keeps its alias taken.
+func TestAliasEdges(t *testing.T) {
+	e := start(t)
+	c := e.admin()
+	alias := newAlias()
+	id := createKey(t, c, model.CreateKeyRequestBody{KeyAlias: alias})
+	if _, err := updateAlias(c, id, alias); err != nil {
+		t.Errorf("UpdateKeyAlias to the key's own alias: %v", err)
+	}
+	charset := "aZ09:/_-" + strconv.Itoa(int(aliasSeq.Add(1)))
+	if _, err := updateAlias(c, id, charset); err != nil {
+		t.Errorf("UpdateKeyAlias %q: %v", charset, err)
+	}
+	createKey(t, c, model.CreateKeyRequestBody{KeyAlias: "x/default/y" + charset})
+
+	doomed := newAlias()
+	did := createKey(t, c, model.CreateKeyRequestBody{KeyAlias: doomed})
+	if _, err := scheduleDeletion(c, did, "7"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.CreateKey(&model.CreateKeyRequest{Body: &model.CreateKeyRequestBody{KeyAlias: doomed}})
+	wantError(t, err, 400, "KMS.1104")
+	if n := destroyDueKeys(t, e); n != 1 {
+		t.Fatalf("destroyed %d keys, want 1", n)
+	}
+	createKey(t, c, model.CreateKeyRequestBody{KeyAlias: doomed})
+}
+
+// TestAliasRawRequests sends the alias requests the SDK cannot: wrong
+// JSON types, missing members and out-of-range values
+// (compatibility.md "Requests and errors").
+func TestAliasRawRequests(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	if _, err := createAlias(c, key, "raw-alias"); err != nil {
+		t.Fatal(err)
+	}
+	k := `"key_id":"` + key + `"`
+	p := e.projectPath
+	runRawCases(t, e, []rawCase{
+		{"create-alias alias number", "POST", p("aliases"), `{` + k + `,"alias":1}`, 400, "KMS.0202"},
+		{"create-alias no alias", "POST", p("aliases"), `{` + k + `}`, 400, "KMS.0204"},
+		{"create-alias no key", "POST", p("aliases"), `{"alias":"x-1"}`, 400, "KMS.0204"},
+		{"associate-alias no target", "POST", p("alias/associate"), `{"alias":"raw-alias"}`, 400, "KMS.0204"},
+		{"associate-alias target number", "POST", p("alias/associate"), `{"alias":"raw-alias","target_key_id":1}`, 400, "KMS.0202"},
+		{"associate-alias no alias", "POST", p("alias/associate"), `{"target_key_id":"` + key + `"}`, 400, "KMS.0204"},
+		{"delete-alias aliases string", "DELETE", p("aliases"), `{` + k + `,"aliases":"raw-alias"}`, 400, "KMS.0202"},
+		{"delete-alias aliases numbers", "DELETE", p("aliases"), `{` + k + `,"aliases":[1]}`, 400, "KMS.0202"},
+		{"delete-alias no aliases", "DELETE", p("aliases"), `{` + k + `}`, 400, "KMS.0204"},
+		{"delete-alias no key", "DELETE", p("aliases"), `{"aliases":["raw-alias"]}`, 400, "KMS.0204"},
+		{"delete-alias no body", "DELETE", p("aliases"), ``, 400, "KMS.0204"},
+		{"list-aliases limit 0", "GET", p("aliases") + "?limit=0", ``, 400, "KMS.1601"},
+		{"list-aliases limit 101", "GET", p("aliases") + "?limit=101", ``, 400, "KMS.1601"},
+		{"list-aliases limit text", "GET", p("aliases") + "?limit=ten", ``, 400, "KMS.1601"},
+		{"list-aliases malformed key", "GET", p("aliases") + "?key_id=nokey", ``, 400, "KMS.0205"},
+	})
+}
+
+// TestAliasIsolation calls the alias operations on one account's key as
+// the other account (404 KMS.0207, never data) and as the read-only user
+// (403 KMS.0307 for every change; reads allowed).
+func TestAliasIsolation(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	alias := "iso-alias"
+	if _, err := createAlias(c, key, alias); err != nil {
+		t.Fatal(err)
+	}
+	key2 := newKey(t, c)
+	checkIsolation(t, e, []isoOp{
+		{"CreateAlias", true, func(c *kms.KmsClient) error {
+			_, err := createAlias(c, key, "iso-other")
+			return err
+		}},
+		{"AssociateAlias", true, func(c *kms.KmsClient) error {
+			_, err := c.AssociateAlias(&model.AssociateAliasRequest{Body: &model.AssociateAliasRequestBody{Alias: alias, TargetKeyId: key2}})
+			return err
+		}},
+		{"DeleteAlias", true, func(c *kms.KmsClient) error { return deleteAliases(c, key, alias) }},
+		{"ListAliases", false, func(c *kms.KmsClient) error {
+			_, err := c.ListAliases(&model.ListAliasesRequest{KeyId: ptr(key)})
+			return err
+		}},
+	})
+	// Nothing changed.
+	if names, _ := listAliasPages(t, c, key, 10); len(names) != 1 || names[0] != alias {
+		t.Errorf("aliases %v", names)
+	}
+	// The other account's project-wide list holds nothing of ours.
+	if names, _ := listAliasPages(t, e.admin2(), "", 100); len(names) != 0 {
+		t.Errorf("other account's aliases %v", names)
+	}
+}
+
+// TestAliasWireBodies checks the exact JSON types of the success bodies
+// of the alias operations (reference kms-api.md §4, §5.H), and that
+// delete-alias answers 204 with no body.
+func TestAliasWireBodies(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	k := `"key_id":"` + key + `"`
+	aliasFields := map[string]string{"domain_id": "string", "key_id": "string", "alias": "string", "alias_urn": "string", "create_time": "string", "update_time": "string"}
+	body := rawStatus(t, e, "POST", "aliases", `{`+k+`,"alias":"wire-alias"}`, 201)
+	if got := jsonTypes(t, body); !reflect.DeepEqual(got, aliasFields) {
+		t.Errorf("create-alias members %v (%s)", got, body)
+	}
+	key2 := newKey(t, c)
+	body = rawStatus(t, e, "POST", "alias/associate", `{"alias":"wire-alias","target_key_id":"`+key2+`"}`, 200)
+	if got := jsonTypes(t, body); !reflect.DeepEqual(got, aliasFields) {
+		t.Errorf("associate-alias members %v (%s)", got, body)
+	}
+
+	if body := rawStatus(t, e, "DELETE", "aliases", `{"key_id":"`+key2+`","aliases":["wire-alias"]}`, 204); len(body) != 0 {
+		t.Errorf("DELETE aliases body %q", body)
 	}
 }

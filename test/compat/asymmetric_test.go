@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/ecdh"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -40,23 +41,6 @@ func sdkEnum[E any](t *testing.T, s string) E {
 		t.Fatal(err)
 	}
 	return v
-}
-
-// createKeyRaw creates a key with a raw signed create-key request, for the
-// specs and usages the SDK's CreateKey enums lack (HMAC_*, KEY_AGREEMENT).
-func createKeyRaw(t *testing.T, e *env, spec, usage string) string {
-	t.Helper()
-	body := `{"key_alias":"` + newAlias() + `","key_spec":"` + spec + `","key_usage":"` + usage + `"}` + "\n"
-	status, _, b := rawCall(t, e, "POST", e.projectPath("create-key"), []byte(body), e.ids.AdminAK, e.ids.AdminSK)
-	var v struct {
-		KeyInfo struct {
-			KeyID string `json:"key_id"`
-		} `json:"key_info"`
-	}
-	if err := json.Unmarshal(b, &v); status != 200 || err != nil || v.KeyInfo.KeyID == "" {
-		t.Fatalf("create-key %s %s: %d %s", spec, usage, status, b)
-	}
-	return v.KeyInfo.KeyID
 }
 
 // sdkKey creates a key of an SDK CreateKey spec and usage ("" default).
@@ -217,15 +201,18 @@ func validate(t *testing.T, c *kms.KmsClient, keyID, alg, messageType string, ms
 }
 
 // TestSignVerify signs through the SDK with every algorithm of every
-// asymmetric spec, in both message types, verifies each signature locally
-// with the public key from ShowPublicKey and through ValidateSignature,
-// and checks a changed signature or message is "false".
+// asymmetric spec (RSA in its three sizes, whose moduli it checks), in
+// every message type, verifies each signature locally with the public key
+// from ShowPublicKey (crypto/x509 for RSA and the NIST curves) and through
+// ValidateSignature, and checks a changed signature or message is "false".
 func TestSignVerify(t *testing.T) {
 	t.Parallel()
 	e := start(t)
 	c := e.admin()
 	algs := map[string][]string{
 		"RSA_2048":  {"RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512"},
+		"RSA_3072":  {"RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512"},
+		"RSA_4096":  {"RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512", "RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384", "RSASSA_PKCS1_V1_5_SHA_512"},
 		"EC_P256":   {"ECDSA_SHA_256", "ECDSA_SHA_384", "ECDSA_SHA_512"},
 		"EC_P384":   {"ECDSA_SHA_384", "ECDSA_SHA_256", "ECDSA_SHA_512"},
 		"SECP256K1": {"ECDSA_SHA_256", "ECDSA_SHA_512"},
@@ -236,8 +223,15 @@ func TestSignVerify(t *testing.T) {
 	for spec, list := range algs {
 		t.Run(spec, func(t *testing.T) {
 			t.Parallel()
-			id := sdkKey(t, c, spec, "")
+			// The larger RSA keys are created with their usage named,
+			// the others with the spec's default.
+			id := sdkKey(t, c, spec, map[string]string{"RSA_3072": "SIGN_VERIFY", "RSA_4096": "SIGN_VERIFY"}[spec])
 			pub := parseSPKI(t, publicKeyDER(t, c, id))
+			if bits := map[string]int{"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}[spec]; bits != 0 {
+				if p, ok := pub.(*rsa.PublicKey); !ok || p.N.BitLen() != bits {
+					t.Errorf("public key %T, want an RSA modulus of %d bits", pub, bits)
+				}
+			}
 			for _, alg := range list {
 				digest := digestFor(t, alg, pub, msg)
 				for _, mt := range []string{"", "DIGEST", "RAW"} {
@@ -744,4 +738,414 @@ func TestDataKeyPairErrors(t *testing.T) {
 	body := `{"key_id":"` + aes + `","key_spec":"SM2","with_plain_text":"false"}` + "\n"
 	status, h, b := rawCall(t, e, "POST", e.projectPath("create-ec-datakey-pair"), []byte(body), e.ids.AdminAK, e.ids.AdminSK)
 	wantRawError(t, status, h, b, 400, "KMS.0202")
+}
+
+// stdPublicKey parses get-publickey's PEM with the standard library only
+// (pem + crypto/x509), as a client without any SM library would.
+func stdPublicKey(t *testing.T, c *kms.KmsClient, keyID string) crypto.PublicKey {
+	t.Helper()
+	resp, err := c.ShowPublicKey(&model.ShowPublicKeyRequest{Body: &model.OperateKeyRequestBody{KeyId: keyID}})
+	if err != nil {
+		t.Fatalf("ShowPublicKey: %v", err)
+	}
+	block, _ := pem.Decode([]byte(val(resp.PublicKey)))
+	if block == nil || block.Type != "PUBLIC KEY" {
+		t.Fatalf("public_key %q is not PEM", val(resp.PublicKey))
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		t.Fatalf("crypto/x509 cannot parse the public key: %v", err)
+	}
+	return pub
+}
+
+// TestSignDigestLengths checks message_type DIGEST against each hash's
+// length: one byte short or long is KMS.0329, the exact length signs.
+func TestSignDigestLengths(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	keys := map[string]string{
+		"RSA": sdkKey(t, c, "RSA_2048", ""),
+		"EC":  sdkKey(t, c, "EC_P384", ""),
+		"SM2": sdkKey(t, c, "SM2", "SIGN_VERIFY"),
+	}
+	for _, tt := range []struct {
+		class, alg string
+		n          int
+	}{
+		{"RSA", "RSASSA_PSS_SHA_256", 32}, {"RSA", "RSASSA_PSS_SHA_384", 48}, {"RSA", "RSASSA_PSS_SHA_512", 64},
+		{"RSA", "RSASSA_PKCS1_V1_5_SHA_256", 32}, {"RSA", "RSASSA_PKCS1_V1_5_SHA_384", 48}, {"RSA", "RSASSA_PKCS1_V1_5_SHA_512", 64},
+		{"EC", "ECDSA_SHA_256", 32}, {"EC", "ECDSA_SHA_384", 48}, {"EC", "ECDSA_SHA_512", 64},
+		{"SM2", "SM2DSA_SM3", 32},
+	} {
+		t.Run(tt.alg, func(t *testing.T) {
+			id := keys[tt.class]
+			for _, n := range []int{tt.n - 1, tt.n + 1, 20} {
+				_, err := sign(t, c, id, tt.alg, "DIGEST", make([]byte, n))
+				wantError(t, err, 400, "KMS.0329")
+				_, err = validate(t, c, id, tt.alg, "DIGEST", make([]byte, n), make([]byte, 64))
+				wantError(t, err, 400, "KMS.0329")
+			}
+			d := make([]byte, tt.n)
+			rand.Read(d)
+			sig, err := sign(t, c, id, tt.alg, "DIGEST", d)
+			if err != nil {
+				t.Fatalf("digest of %d bytes: %v", tt.n, err)
+			}
+			if got, err := validate(t, c, id, tt.alg, "DIGEST", d, sig); err != nil || got != "true" {
+				t.Errorf("ValidateSignature %q %v", got, err)
+			}
+		})
+	}
+}
+
+// TestVerifyLocalSignatures signs locally with the key's private key
+// (opened from the dev server's data directory) and checks kmsd verifies:
+// RSA-PSS with the longest salt, PKCS #1 v1.5, ECDSA and SM2 (with the
+// default user id for RAW).
+func TestVerifyLocalSignatures(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	msg := []byte("audit: local signatures")
+	sum := func(h crypto.Hash) []byte { x := h.New(); x.Write(msg); return x.Sum(nil) }
+
+	rsaID := sdkKey(t, c, "RSA_2048", "")
+	rk := serverPrivateKey(t, e, rsaID).(*rsa.PrivateKey)
+	pss, err := rsa.SignPSS(rand.Reader, rk, crypto.SHA384, sum(crypto.SHA384), &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkcs, err := rsa.SignPKCS1v15(nil, rk, crypto.SHA512, sum(crypto.SHA512))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecID := sdkKey(t, c, "EC_P256", "")
+	ek := serverPrivateKey(t, e, ecID).(*ecdsa.PrivateKey)
+	ecSig, err := ecdsa.SignASN1(rand.Reader, ek, sum(crypto.SHA256))
+	if err != nil {
+		t.Fatal(err)
+	}
+	smID := sdkKey(t, c, "SM2", "SIGN_VERIFY")
+	sk := serverPrivateKey(t, e, smID).(*sm2.PrivateKey)
+	smSig, err := sm2.SignASN1(rand.Reader, sk, msg, sm2.DefaultSM2SignerOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	smDigest, err := sm2.CalculateSM2Hash(&sk.PublicKey, msg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, id, alg, mt string
+		in, sig           []byte
+	}{
+		{"PSS longest salt DIGEST", rsaID, "RSASSA_PSS_SHA_384", "DIGEST", sum(crypto.SHA384), pss},
+		{"PSS longest salt RAW", rsaID, "RSASSA_PSS_SHA_384", "RAW", msg, pss},
+		{"PKCS1 RAW", rsaID, "RSASSA_PKCS1_V1_5_SHA_512", "RAW", msg, pkcs},
+		{"ECDSA DIGEST", ecID, "ECDSA_SHA_256", "", sum(crypto.SHA256), ecSig},
+		{"SM2 RAW", smID, "SM2DSA_SM3", "RAW", msg, smSig},
+		{"SM2 DIGEST", smID, "SM2DSA_SM3", "DIGEST", smDigest, smSig},
+	} {
+		if got, err := validate(t, c, tt.id, tt.alg, tt.mt, tt.in, tt.sig); err != nil || got != "true" {
+			t.Errorf("%s: ValidateSignature %q %v, want \"true\"", tt.name, got, err)
+		}
+	}
+}
+
+// TestSignRawRequests sends what the SDK cannot: wrong JSON types, missing
+// members, values outside the enums, a bad sequence.
+func TestSignRawRequests(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	id := sdkKey(t, c, "EC_P256", "")
+	d := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	sigB := base64.StdEncoding.EncodeToString(make([]byte, 70))
+	for _, tt := range []struct {
+		name, op, body string
+		status         int
+		code           string
+	}{
+		{"key_id a number", "sign", `{"key_id":5,"message":"` + d + `","signing_algorithm":"ECDSA_SHA_256"}`, 400, "KMS.0202"},
+		{"message missing", "sign", `{"key_id":"` + id + `","signing_algorithm":"ECDSA_SHA_256"}`, 400, "KMS.0204"},
+		{"message null", "sign", `{"key_id":"` + id + `","message":null,"signing_algorithm":"ECDSA_SHA_256"}`, 400, "KMS.0204"},
+		{"message not base64", "sign", `{"key_id":"` + id + `","message":"*-*","signing_algorithm":"ECDSA_SHA_256"}`, 400, "KMS.0308"},
+		{"message a number", "sign", `{"key_id":"` + id + `","message":12,"signing_algorithm":"ECDSA_SHA_256"}`, 400, "KMS.0202"},
+		{"algorithm missing", "sign", `{"key_id":"` + id + `","message":"` + d + `"}`, 400, "KMS.0204"},
+		{"algorithm unknown", "sign", `{"key_id":"` + id + `","message":"` + d + `","signing_algorithm":"ECDSA_SHA_1"}`, 400, "KMS.0308"},
+		{"message_type unknown", "sign", `{"key_id":"` + id + `","message":"` + d + `","signing_algorithm":"ECDSA_SHA_256","message_type":"HASH"}`, 400, "KMS.0308"},
+		{"message_type a boolean", "sign", `{"key_id":"` + id + `","message":"` + d + `","signing_algorithm":"ECDSA_SHA_256","message_type":true}`, 400, "KMS.0202"},
+		{"bad sequence", "sign", `{"key_id":"` + id + `","message":"` + d + `","signing_algorithm":"ECDSA_SHA_256","sequence":"x"}`, 400, "KMS.0206"},
+		{"malformed key_id", "sign", `{"key_id":"alias/x","message":"` + d + `","signing_algorithm":"ECDSA_SHA_256"}`, 400, "KMS.0205"},
+		{"signature missing", "verify", `{"key_id":"` + id + `","message":"` + d + `","signing_algorithm":"ECDSA_SHA_256"}`, 400, "KMS.0204"},
+		{"signature not base64", "verify", `{"key_id":"` + id + `","message":"` + d + `","signature":"%%","signing_algorithm":"ECDSA_SHA_256"}`, 400, "KMS.0308"},
+		{"signature a number", "verify", `{"key_id":"` + id + `","message":"` + d + `","signature":1,"signing_algorithm":"ECDSA_SHA_256"}`, 400, "KMS.0202"},
+		{"verify algorithm unknown", "verify", `{"key_id":"` + id + `","message":"` + d + `","signature":"` + sigB + `","signing_algorithm":"X"}`, 400, "KMS.0308"},
+		{"publickey key_id missing", "get-publickey", `{}`, 400, "KMS.0204"},
+		{"publickey key_id empty", "get-publickey", `{"key_id":""}`, 400, "KMS.0204"},
+		{"publickey malformed JSON", "get-publickey", `{"key_id":`, 400, "KMS.0202"},
+		{"publickey unknown key", "get-publickey", `{"key_id":"` + unknownKeyID + `"}`, 404, "KMS.0207"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, h, b := rawCall(t, e, "POST", e.projectPath(tt.op), []byte(tt.body+"\n"), e.ids.AdminAK, e.ids.AdminSK)
+			wantRawError(t, status, h, b, tt.status, tt.code)
+		})
+	}
+}
+
+// TestPublicKeyWire checks get-publickey's raw answer for every
+// asymmetric spec and usage: key_id and public_key JSON strings, one CRLF
+// PEM block, a SubjectPublicKeyInfo crypto/x509 (or smx509 for SM2 and
+// secp256k1 through parseSPKI) parses.
+func TestPublicKeyWire(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	for _, k := range []struct{ spec, usage string }{
+		{"RSA_2048", "ENCRYPT_DECRYPT"}, {"RSA_3072", "SIGN_VERIFY"}, {"EC_P256", "KEY_AGREEMENT"},
+		{"EC_P384", "SIGN_VERIFY"}, {"SECP256K1", "SIGN_VERIFY"}, {"SM2", "ENCRYPT_DECRYPT"}, {"SM2", "KEY_AGREEMENT"},
+	} {
+		t.Run(k.spec+" "+k.usage, func(t *testing.T) {
+			id := createKeyRaw(t, e, k.spec, k.usage)
+			status, _, b := rawCall(t, e, "POST", e.projectPath("get-publickey"), []byte(`{"key_id":"`+id+`"}`+"\n"), e.ids.AdminAK, e.ids.AdminSK)
+			if status != 200 {
+				t.Fatalf("get-publickey: %d %s", status, b)
+			}
+			var v map[string]any
+			if err := json.Unmarshal(b, &v); err != nil {
+				t.Fatal(err)
+			}
+			p, ok := v["public_key"].(string)
+			if v["key_id"] != id || !ok {
+				t.Fatalf("got %s", b)
+			}
+			if !strings.HasSuffix(p, "-----END PUBLIC KEY-----\r\n") || strings.Contains(strings.ReplaceAll(p, "\r\n", ""), "\n") {
+				t.Errorf("public_key is not a CRLF PEM block: %q", p)
+			}
+			block, _ := pem.Decode([]byte(p))
+			if block == nil {
+				t.Fatal("no PEM block")
+			}
+			pub := parseSPKI(t, block.Bytes)
+			switch k.spec[:2] {
+			case "RS":
+				if _, ok := pub.(*rsa.PublicKey); !ok {
+					t.Errorf("got %T", pub)
+				}
+			default:
+				if _, ok := pub.(*ecdsa.PublicKey); !ok {
+					t.Errorf("got %T", pub)
+				}
+			}
+		})
+	}
+}
+
+// TestDeriveSharedSecretWire checks derive-shared-secret's raw refusals and its
+// answer's types, and the secret against crypto/ecdh.
+func TestDeriveSharedSecretWire(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	id := createKeyRaw(t, e, "EC_P384", "KEY_AGREEMENT")
+	priv, err := ecdh.P384().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(priv.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	peerB64 := base64.StdEncoding.EncodeToString(der)
+	body := `{"key_id":"` + id + `","key_agreement_algorithm":"ECDH","public_key":"` + peerB64 + `"}` + "\n"
+	status, _, b := rawCall(t, e, "POST", e.projectPath("derive-shared-secret"), []byte(body), e.ids.AdminAK, e.ids.AdminSK)
+	if status != 200 {
+		t.Fatalf("derive-shared-secret: %d %s", status, b)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := v["shared_secret"].(string)
+	addSecret(s)
+	if v["key_id"] != id || v["key_agreement_algorithm"] != "ECDH" {
+		t.Errorf("got key_id %v, key_agreement_algorithm %v", v["key_id"], v["key_agreement_algorithm"])
+	}
+	if _, ok := v["ciphertext_recipient"]; ok {
+		t.Error("ciphertext_recipient present without a recipient")
+	}
+	kpub, err := stdPublicKey(t, c, id).(*ecdsa.PublicKey).ECDH()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := priv.ECDH(kpub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := base64.StdEncoding.DecodeString(s); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("shared_secret differs from crypto/ecdh's (%d bytes vs %d)", len(got), len(want))
+	}
+
+	for _, tt := range []struct {
+		name, body string
+		status     int
+		code       string
+	}{
+		{"public_key missing", `{"key_id":"` + id + `","key_agreement_algorithm":"ECDH"}`, 400, "KMS.0204"},
+		{"algorithm missing", `{"key_id":"` + id + `","public_key":"` + peerB64 + `"}`, 400, "KMS.0204"},
+		{"algorithm unknown", `{"key_id":"` + id + `","key_agreement_algorithm":"ECDHE","public_key":"` + peerB64 + `"}`, 400, "KMS.0308"},
+		{"algorithm a number", `{"key_id":"` + id + `","key_agreement_algorithm":1,"public_key":"` + peerB64 + `"}`, 400, "KMS.0202"},
+		{"public_key not base64", `{"key_id":"` + id + `","key_agreement_algorithm":"ECDH","public_key":"!!"}`, 400, "KMS.0308"},
+		{"recipient a string", `{"key_id":"` + id + `","key_agreement_algorithm":"ECDH","public_key":"` + peerB64 + `","recipient":"x"}`, 400, "KMS.0202"},
+		{"key_id missing", `{"key_agreement_algorithm":"ECDH","public_key":"` + peerB64 + `"}`, 400, "KMS.0204"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, h, b := rawCall(t, e, "POST", e.projectPath("derive-shared-secret"), []byte(tt.body+"\n"), e.ids.AdminAK, e.ids.AdminSK)
+			wantRawError(t, status, h, b, tt.status, tt.code)
+		})
+	}
+	// Another project's key does not exist for the caller.
+	other := createKeyIn(t, e, e.ids.Admin2AK, e.ids.Admin2SK, e.ids.Project2ID, "EC_P384", "KEY_AGREEMENT")
+	_, err = derive(t, c, other, der, nil)
+	wantError(t, err, 404, "KMS.0207")
+}
+
+// TestSignSecp256k1AllHashes signs with every ECDSA hash on a
+// SECP256K1 key and checks each signature with decred and crypto/ecdsa.
+func TestSignSecp256k1AllHashes(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	id := sdkKey(t, c, "SECP256K1", "")
+	pub := parseSPKI(t, publicKeyDER(t, c, id))
+	msg := []byte("audit: secp256k1")
+	for _, alg := range []string{"ECDSA_SHA_256", "ECDSA_SHA_384", "ECDSA_SHA_512"} {
+		digest := digestFor(t, alg, pub, msg)
+		for _, mt := range []string{"DIGEST", "RAW"} {
+			in := digest
+			if mt == "RAW" {
+				in = msg
+			}
+			sig, err := sign(t, c, id, alg, mt, in)
+			if err != nil {
+				t.Fatalf("%s %s: %v", alg, mt, err)
+			}
+			if !verifyLocal(pub, alg, digest, sig) {
+				t.Errorf("%s %s: does not verify locally", alg, mt)
+			}
+		}
+	}
+}
+
+// TestAsymmetricOtherProject checks every §5.E and §5.F operation answers
+// 404 KMS.0207 for a key of another account's project, even when the
+// request is otherwise right.
+func TestAsymmetricOtherProject(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	ec := sdkKey(t, c, "EC_P256", "")
+	agree := createKeyRaw(t, e, "EC_P256", "KEY_AGREEMENT")
+	mac := createKeyRaw(t, e, "HMAC_256", "GENERATE_VERIFY_MAC")
+	d := make([]byte, 32)
+	sig, err := sign(t, c, ec, "ECDSA_SHA_256", "", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := generateMAC(t, c, mac, "HMAC_SHA_256", []byte("m"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPeer(t, "EC_P256")
+	o := e.admin2()
+	_, errPub := o.ShowPublicKey(&model.ShowPublicKeyRequest{Body: &model.OperateKeyRequestBody{KeyId: ec}})
+	_, errSign := sign(t, o, ec, "ECDSA_SHA_256", "", d)
+	_, errVerify := validate(t, o, ec, "ECDSA_SHA_256", "", d, sig)
+	_, errDerive := derive(t, o, agree, p.spki, nil)
+	_, errMAC := generateMAC(t, o, mac, "HMAC_SHA_256", []byte("m"))
+	_, errVerifyMAC := verifyMAC(t, o, mac, "HMAC_SHA_256", []byte("m"), m)
+	for name, err := range map[string]error{
+		"ShowPublicKey": errPub, "Sign": errSign, "ValidateSignature": errVerify,
+		"DeriveSharedSecret": errDerive, "GenerateMac": errMAC, "VerifyMac": errVerifyMAC,
+	} {
+		t.Run(name, func(t *testing.T) { wantError(t, err, 404, "KMS.0207") })
+	}
+}
+
+// TestDataKeyPairCrypto checks the data key pairs with Go's standard
+// library: the private key (PKCS #8) parses and matches the public key
+// (SubjectPublicKeyInfo); the private key ciphertext opens with
+// decrypt-data and the AAD, and not without it.
+func TestDataKeyPairCrypto(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	aes := sdkKey(t, c, "AES_256", "")
+	for _, tc := range []struct {
+		spec string
+		want func(any) bool
+	}{
+		{"RSA_2048", func(k any) bool { r, ok := k.(*rsa.PublicKey); return ok && r.N.BitLen() == 2048 }},
+		{"RSA_3072", func(k any) bool { r, ok := k.(*rsa.PublicKey); return ok && r.N.BitLen() == 3072 }},
+		{"ECC_NIST_P256", func(k any) bool { p, ok := k.(*ecdsa.PublicKey); return ok && p.Curve.Params().Name == "P-256" }},
+		{"ECC_NIST_P384", func(k any) bool { p, ok := k.(*ecdsa.PublicKey); return ok && p.Curve.Params().Name == "P-384" }},
+		{"ECC_NIST_P521", func(k any) bool { p, ok := k.(*ecdsa.PublicKey); return ok && p.Curve.Params().Name == "P-521" }},
+	} {
+		t.Run(tc.spec, func(t *testing.T) {
+			aad := "pair-aad-" + tc.spec
+			p, err := createPair(t, c, aes, tc.spec, ptr(true), &aad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.plain == nil {
+				t.Fatal("no private_key_plain_text")
+			}
+			addSecret(*p.plain)
+			pubDER, err := base64.StdEncoding.DecodeString(p.public)
+			if err != nil {
+				t.Fatalf("public_key: %v", err)
+			}
+			pub, err := x509.ParsePKIXPublicKey(pubDER)
+			if err != nil {
+				t.Fatalf("public_key is not a SubjectPublicKeyInfo crypto/x509 parses: %v", err)
+			}
+			if !tc.want(pub) {
+				t.Fatalf("public_key is a %T, not a %s key", pub, tc.spec)
+			}
+			privDER, err := base64.StdEncoding.DecodeString(*p.plain)
+			if err != nil {
+				t.Fatalf("private_key_plain_text: %v", err)
+			}
+			priv, err := x509.ParsePKCS8PrivateKey(privDER)
+			if err != nil {
+				t.Fatalf("private_key_plain_text is not PKCS #8 crypto/x509 parses: %v", err)
+			}
+			signer, ok := priv.(crypto.Signer)
+			if !ok || !signer.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(pub) {
+				t.Fatal("the private key does not match public_key")
+			}
+			switch k := priv.(type) {
+			case *rsa.PrivateKey:
+				if err := k.Validate(); err != nil {
+					t.Fatalf("RSA private key: %v", err)
+				}
+			case *ecdsa.PrivateKey:
+				if _, err := k.ECDH(); err != nil {
+					t.Fatalf("EC private key: %v", err)
+				}
+			case ed25519.PrivateKey, *ecdh.PrivateKey:
+				t.Fatalf("unexpected key type %T", k)
+			}
+			resp, err := c.DecryptData(&model.DecryptDataRequest{Body: &model.DecryptDataRequestBody{CipherText: p.cipher, AdditionalAuthenticatedData: &aad}})
+			if err != nil {
+				t.Fatalf("DecryptData of private_key_cipher_text: %v", err)
+			}
+			if val(resp.PlainTextBase64) != *p.plain || val(resp.KeyId) != aes {
+				t.Error("decrypt-data of private_key_cipher_text is not the private key")
+			}
+			_, err = c.DecryptData(&model.DecryptDataRequest{Body: &model.DecryptDataRequestBody{CipherText: p.cipher}})
+			wantError(t, err, 400, "KMS.0308")
+		})
+	}
 }

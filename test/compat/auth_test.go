@@ -3,11 +3,17 @@ package compat
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/signer/algorithm"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/region"
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/request"
+	kms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 
 	kmsdauth "github.com/kmsd/kmsd/internal/auth"
@@ -322,4 +328,110 @@ func TestSigningAlgorithms(t *testing.T) {
 			wantError(t, err, 401, "APIGW.0301")
 		})
 	}
+}
+
+// TestRegionClientFindsProject builds the KMS client as Huawei's samples
+// do, with a region and a credential without project id: the SDK then
+// asks IAM for the project named like the region (GET /v3/projects?name=,
+// reference auth.md §5) with a request signed over x-sdk-date alone, and
+// uses the one project it gets. kmsd is both the IAM and the KMS endpoint.
+func TestRegionClientFindsProject(t *testing.T) {
+	e := start(t)
+	// The SDK caches a project id by AK and region for the life of the
+	// process, so each algorithm (and each run, under -count) uses a fresh
+	// AK of its own.
+	user, err := e.srv.IAM.CreateUser(t.Context(), e.ids.AccountID, "region-client", "", "", []string{"KMS CMKReadOnlyAccess"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, alg := range []algorithm.SigningAlgorithm{algorithm.HmacSHA256, algorithm.HmacSM3} {
+		t.Run(string(alg), func(t *testing.T) {
+			ak, sk, err := e.srv.IAM.CreateAccessKey(t.Context(), user.ID, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addSecret(sk)
+			tt := struct {
+				alg    algorithm.SigningAlgorithm
+				ak, sk string
+			}{alg, ak, sk}
+			cred, err := basic.NewCredentialsBuilder().WithAk(tt.ak).WithSk(tt.sk).
+				WithIamEndpointOverride(e.url).SafeBuild()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &recorder{}
+			hc, err := kms.KmsClientBuilder().WithRegion(region.NewRegion(e.ids.ProjectName, e.url)).WithCredential(cred).
+				WithHttpConfig(config.DefaultHttpConfig().WithSigningAlgorithm(tt.alg).WithHttpRoundTripper(rec)).SafeBuild()
+			if err != nil {
+				t.Fatalf("building a region client: %v", err)
+			}
+			rec.mu.Lock()
+			sent := slices.Clone(rec.reqs)
+			rec.mu.Unlock()
+			if len(sent) != 1 || sent[0].URL.Path != "/v3/projects" || sent[0].URL.Query().Get("name") != e.ids.ProjectName {
+				t.Fatalf("the SDK sent %d requests, want one GET /v3/projects?name=%s", len(sent), e.ids.ProjectName)
+			}
+			if cred.ProjectId != e.ids.ProjectID {
+				t.Errorf("the SDK found project %q, want %q", cred.ProjectId, e.ids.ProjectID)
+			}
+			c := kms.NewKmsClient(hc)
+			if _, err := c.ShowUserInstances(&model.ShowUserInstancesRequest{}); err != nil {
+				t.Fatalf("ShowUserInstances: %v", err)
+			}
+			if got := rec.last(t).URL.Path; got != e.projectPath("user-instances") {
+				t.Errorf("the SDK called %s, want %s", got, e.projectPath("user-instances"))
+			}
+		})
+	}
+	t.Run("unknown region", func(t *testing.T) {
+		cred, err := basic.NewCredentialsBuilder().WithAk(e.ids.AdminAK).WithSk(e.ids.AdminSK).
+			WithIamEndpointOverride(e.url).SafeBuild()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = kms.KmsClientBuilder().WithRegion(region.NewRegion("xx-nowhere-1", e.url)).WithCredential(cred).SafeBuild()
+		if err == nil || !strings.Contains(err.Error(), "failed to get project id") {
+			t.Errorf("got %v, want the SDK's failure to find a project", err)
+		}
+	})
+}
+
+// TestDerivedSigning drives kmsd with the SDK's derived AK/SK signing
+// (V11-HMAC-SHA256, reference auth.md §3.6), which a client opts into with
+// a derived predicate, a region and a service name.
+func TestDerivedSigning(t *testing.T) {
+	e := start(t)
+	always := func(*request.DefaultHttpRequest) bool { return true }
+	newClient := func(sk string) *kms.KmsClient {
+		cred, err := basic.NewCredentialsBuilder().WithAk(e.ids.AdminAK).WithSk(sk).WithProjectId(e.ids.ProjectID).
+			WithDerivedPredicate(always).SafeBuild()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := &recorder{}
+		hc, err := kms.KmsClientBuilder().WithRegion(region.NewRegion(e.ids.ProjectName, e.url)).WithDerivedAuthServiceName("kms").
+			WithCredential(cred).WithHttpConfig(config.DefaultHttpConfig().WithHttpRoundTripper(rec)).SafeBuild()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if t.Failed() {
+				return
+			}
+			if got := rec.last(t).Header.Get("Authorization"); !strings.HasPrefix(got, "V11-HMAC-SHA256 Credential="+e.ids.AdminAK+"/") {
+				t.Errorf("the SDK sent Authorization %q, want V11-HMAC-SHA256", got)
+			}
+		})
+		return kms.NewKmsClient(hc)
+	}
+	c := newClient(e.ids.AdminSK)
+	id := newKey(t, c) // a body, so the payload hash counts
+	if got := val(describe(t, c, id).KeyId); got != id {
+		t.Errorf("got key_id %v, want %v", got, id)
+	}
+	wrongSK := "WrongSecretKey00000000000000000000000004"
+	addSecret(wrongSK)
+	_, err := newClient(wrongSK).ShowUserInstances(&model.ShowUserInstancesRequest{})
+	wantError(t, err, 401, "APIGW.0301")
 }

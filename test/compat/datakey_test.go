@@ -246,3 +246,43 @@ func TestDataKeyErrors(t *testing.T) {
 		t.Fatalf("DecryptDatakey of the intact ciphertext: %v", err)
 	}
 }
+
+// TestDataKeySizes runs every create-datakey key_spec and a range of
+// datakey_length values through the SDK and decrypts each DEK back; the
+// data key ciphertext is hex (§2.5).
+func TestDataKeySizes(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	aes := sdkKey(t, c, "AES_256", "")
+	for spec, bytes := range map[string]int{"AES_256": 32, "AES_128": 16, "SM4": 16, "HMAC_256": 32, "HMAC_384": 48, "HMAC_512": 64, "HMAC_SM3": 32} {
+		s := sdkEnum[model.CreateDatakeyRequestBodyKeySpec](t, spec)
+		resp, err := c.CreateDatakey(&model.CreateDatakeyRequest{Body: &model.CreateDatakeyRequestBody{KeyId: aes, KeySpec: &s}})
+		if err != nil {
+			t.Fatalf("%s: %v", spec, err)
+		}
+		addDEKSecret(text(resp.PlainText))
+		if len(text(resp.PlainText)) != 2*bytes {
+			t.Errorf("%s: %d hex digits, want %d", spec, len(text(resp.PlainText)), 2*bytes)
+		}
+		dec, err := decryptDatakey(c, aes, text(resp.CipherText), strconv.Itoa(bytes), nil)
+		if err != nil || text(dec.DataKey) != text(resp.PlainText) {
+			t.Errorf("%s: DecryptDatakey: %v", spec, err)
+		}
+	}
+	for _, bits := range []int{8, 128, 1024, 8192} {
+		l := strconv.Itoa(bits)
+		resp, err := c.CreateDatakeyWithoutPlaintext(&model.CreateDatakeyWithoutPlaintextRequest{Body: &model.CreateDatakeyRequestBody{KeyId: aes, DatakeyLength: &l}})
+		if err != nil {
+			t.Fatalf("%d bits: %v", bits, err)
+		}
+		dec, err := decryptDatakey(c, aes, text(resp.CipherText), strconv.Itoa(bits/8), nil)
+		if err != nil {
+			t.Fatalf("%d bits: DecryptDatakey: %v", bits, err)
+		}
+		addDEKSecret(text(dec.DataKey))
+		if len(text(dec.DataKey)) != bits/4 || text(dec.DatakeyLength) != strconv.Itoa(bits/8) {
+			t.Errorf("%d bits: data_key of %d hex digits, datakey_length %s", bits, len(text(dec.DataKey)), text(dec.DatakeyLength))
+		}
+	}
+}

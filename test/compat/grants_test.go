@@ -3,6 +3,7 @@ package compat
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -618,4 +619,185 @@ func TestGrantLogged(t *testing.T) {
 	if entry["by_grant"] != true || entry["user_id"] != e.ids.Admin2ID || entry["project_id"] != e.ids.ProjectID {
 		t.Errorf("log entry of request %s: %v, want by_grant, admin2's user id and the key's project", rid, entry)
 	}
+}
+
+// TestRetirableGrantPages pages through list-retirable-grants: the
+// grants on any key, in any account, whose retiring principal is the
+// caller, in creation order; and the caller retires one of another
+// account's keys' grants.
+func TestRetirableGrantPages(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c, other := e.admin(), e.admin2()
+	k1, k2 := newKey(t, c), newKey(t, c)
+	var want []string
+	for i := range 5 {
+		k := k1
+		if i%2 == 1 {
+			k = k2
+		}
+		body := grantBody(k, e.ids.ReaderID, "describe-key")
+		body.RetiringPrincipal = ptr(e.ids.Admin2ID)
+		want = append(want, createGrant(t, c, body))
+	}
+	// Not retirable by admin2: no retiring principal, or another one.
+	createGrant(t, c, grantBody(k1, e.ids.ReaderID, "encrypt-data"))
+	b := grantBody(k1, e.ids.ReaderID, "encrypt-data")
+	b.RetiringPrincipal = ptr(e.ids.AdminID)
+	createGrant(t, c, b)
+
+	var got []string
+	marker := ""
+	for pages := 1; ; pages++ {
+		body := &model.ListRetirableGrantsRequestBody{Limit: ptr("2")}
+		if marker != "" {
+			body.Marker = ptr(marker)
+		}
+		resp, err := other.ListRetirableGrants(&model.ListRetirableGrantsRequest{Body: body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Total == nil || *resp.Total != 5 || resp.Grants == nil {
+			t.Fatalf("page %d: total %v, grants %v", pages, resp.Total, resp.Grants)
+		}
+		for _, g := range *resp.Grants {
+			got = append(got, val(g.GrantId))
+			if val(g.RetiringPrincipal) != e.ids.Admin2ID {
+				t.Errorf("grant %s retiring principal %q", val(g.GrantId), val(g.RetiringPrincipal))
+			}
+		}
+		if enumValue(resp.Truncated) == "false" {
+			if val(resp.NextMarker) != "" || pages != 3 {
+				t.Errorf("last page %d, next_marker %q", pages, val(resp.NextMarker))
+			}
+			break
+		}
+		marker = val(resp.NextMarker)
+		if pages > 3 {
+			t.Fatal("list-retirable-grants does not end")
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("retirable grants %v, want %v (creation order)", got, want)
+	}
+	// admin2 retires a grant on the first account's key.
+	if err := retireGrant(other, k2, want[1]); err != nil {
+		t.Fatalf("retire as retiring principal: %v", err)
+	}
+	resp, err := other.ListRetirableGrants(&model.ListRetirableGrantsRequest{Body: &model.ListRetirableGrantsRequestBody{}})
+	if err != nil || resp.Total == nil || *resp.Total != 4 {
+		t.Errorf("after retiring: %v, %v", resp, err)
+	}
+	// The owner's list no longer holds it.
+	lg, err := c.ListGrants(&model.ListGrantsRequest{Body: &model.ListGrantsRequestBody{KeyId: k2}})
+	if err != nil || lg.Total == nil || *lg.Total != 1 {
+		t.Errorf("grants of k2 after retiring: %v, %v", lg, err)
+	}
+}
+
+// TestGrantRawRequests sends the grant requests the SDK cannot: wrong
+// JSON types, missing members and out-of-range values
+// (compatibility.md "Requests and errors").
+func TestGrantRawRequests(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	grantID := createGrant(t, c, grantBody(key, e.ids.ReaderID, "describe-key"))
+	k := `"key_id":"` + key + `"`
+	p := e.projectPath
+	seq := `"sequence":"short"`
+	runRawCases(t, e, []rawCase{
+		{"create-grant key_id number", "POST", p("create-grant"), `{"key_id":1,"grantee_principal":"` + e.ids.ReaderID + `","operations":["describe-key"]}`, 400, "KMS.0202"},
+		{"create-grant no key_id", "POST", p("create-grant"), `{"grantee_principal":"` + e.ids.ReaderID + `","operations":["describe-key"]}`, 400, "KMS.0204"},
+		{"create-grant no grantee", "POST", p("create-grant"), `{` + k + `,"operations":["describe-key"]}`, 400, "KMS.0204"},
+		{"create-grant grantee number", "POST", p("create-grant"), `{` + k + `,"grantee_principal":5,"operations":["describe-key"]}`, 400, "KMS.0202"},
+		{"create-grant operations string", "POST", p("create-grant"), `{` + k + `,"grantee_principal":"` + e.ids.ReaderID + `","operations":"describe-key"}`, 400, "KMS.0202"},
+		{"create-grant operations number items", "POST", p("create-grant"), `{` + k + `,"grantee_principal":"` + e.ids.ReaderID + `","operations":[1]}`, 400, "KMS.0202"},
+		{"create-grant type unknown", "POST", p("create-grant"), `{` + k + `,"grantee_principal":"` + e.ids.ReaderID + `","operations":["describe-key"],"grantee_principal_type":"group"}`, 400, "KMS.0308"},
+		{"create-grant type number", "POST", p("create-grant"), `{` + k + `,"grantee_principal":"` + e.ids.ReaderID + `","operations":["describe-key"],"grantee_principal_type":1}`, 400, "KMS.0202"},
+		{"create-grant name number", "POST", p("create-grant"), `{` + k + `,"grantee_principal":"` + e.ids.ReaderID + `","operations":["describe-key"],"name":1}`, 400, "KMS.0202"},
+		{"create-grant name 256", "POST", p("create-grant"), `{` + k + `,"grantee_principal":"` + e.ids.ReaderID + `","operations":["describe-key"],"name":"` + strings.Repeat("n", 256) + `"}`, 400, "KMS.1101"},
+		{"create-grant retiring number", "POST", p("create-grant"), `{` + k + `,"grantee_principal":"` + e.ids.ReaderID + `","operations":["describe-key"],"retiring_principal":1}`, 400, "KMS.0202"},
+		{"create-grant sequence", "POST", p("create-grant"), `{` + k + `,"grantee_principal":"` + e.ids.ReaderID + `","operations":["describe-key"],` + seq + `}`, 400, "KMS.0206"},
+		{"create-grant array body", "POST", p("create-grant"), `[]`, 400, "KMS.0202"},
+		{"list-grants no key_id", "POST", p("list-grants"), `{}`, 400, "KMS.0204"},
+		{"list-grants limit number", "POST", p("list-grants"), `{` + k + `,"limit":5}`, 400, "KMS.0202"},
+		{"list-grants marker number", "POST", p("list-grants"), `{` + k + `,"marker":0}`, 400, "KMS.0202"},
+		{"list-grants sequence", "POST", p("list-grants"), `{` + k + `,` + seq + `}`, 400, "KMS.0206"},
+		{"list-retirable-grants limit 0", "POST", p("list-retirable-grants"), `{"limit":"0"}`, 400, "KMS.1601"},
+		{"list-retirable-grants limit 1001", "POST", p("list-retirable-grants"), `{"limit":"1001"}`, 400, "KMS.1601"},
+		{"list-retirable-grants limit text", "POST", p("list-retirable-grants"), `{"limit":"x"}`, 400, "KMS.1601"},
+		{"list-retirable-grants marker -1", "POST", p("list-retirable-grants"), `{"marker":"-1"}`, 400, "KMS.1602"},
+		{"list-retirable-grants limit number", "POST", p("list-retirable-grants"), `{"limit":10}`, 400, "KMS.0202"},
+		{"list-retirable-grants sequence", "POST", p("list-retirable-grants"), `{` + seq + `}`, 400, "KMS.0206"},
+		{"revoke-grant no grant_id", "POST", p("revoke-grant"), `{` + k + `}`, 400, "KMS.0204"},
+		{"revoke-grant grant_id number", "POST", p("revoke-grant"), `{` + k + `,"grant_id":1}`, 400, "KMS.0202"},
+		{"revoke-grant no key_id", "POST", p("revoke-grant"), `{"grant_id":"` + grantID + `"}`, 400, "KMS.0204"},
+		{"revoke-grant sequence", "POST", p("revoke-grant"), `{` + k + `,"grant_id":"` + grantID + `",` + seq + `}`, 400, "KMS.0206"},
+		{"retire-grant no grant_id", "POST", p("retire-grant"), `{` + k + `}`, 400, "KMS.0204"},
+		{"retire-grant grant_id number", "POST", p("retire-grant"), `{` + k + `,"grant_id":1}`, 400, "KMS.0202"},
+		{"retire-grant malformed key", "POST", p("retire-grant"), `{"key_id":"x","grant_id":"` + grantID + `"}`, 400, "KMS.0205"},
+	})
+}
+
+// TestGrantIsolation calls the grant operations on one account's key as
+// the other account (404 KMS.0207, never data) and as the read-only user
+// (403 KMS.0307 for every change; reads allowed).
+func TestGrantIsolation(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	grantID := createGrant(t, c, grantBody(key, e.ids.ReaderID, "describe-key"))
+	checkIsolation(t, e, []isoOp{
+		{"CreateGrant", true, func(c *kms.KmsClient) error {
+			_, err := c.CreateGrant(&model.CreateGrantRequest{Body: grantBody(key, e.ids.ReaderID, "describe-key")})
+			return err
+		}},
+		{"ListGrants", false, func(c *kms.KmsClient) error {
+			_, err := c.ListGrants(&model.ListGrantsRequest{Body: &model.ListGrantsRequestBody{KeyId: key}})
+			return err
+		}},
+		{"CancelGrant", true, func(c *kms.KmsClient) error { return revokeGrant(c, key, grantID) }},
+	})
+	// Nothing changed.
+	resp, err := c.ListGrants(&model.ListGrantsRequest{Body: &model.ListGrantsRequestBody{KeyId: key}})
+	if err != nil || resp.Total == nil || *resp.Total != 1 {
+		t.Errorf("grants %v, %v", resp, err)
+	}
+}
+
+// TestGrantWireBodies checks the exact JSON types of the success bodies
+// of the grant operations (reference kms-api.md §4, §5.G).
+func TestGrantWireBodies(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	k := `"key_id":"` + key + `"`
+	grantFields := map[string]string{"key_id": "string", "grant_id": "string", "grantee_principal": "string", "grantee_principal_type": "string",
+		"operations": "array", "issuing_principal": "string", "creation_date": "string", "name": "string", "retiring_principal": "string"}
+
+	body := rawStatus(t, e, "POST", "create-grant", `{`+k+`,"grantee_principal":"`+e.ids.ReaderID+`","operations":["describe-key","encrypt-data"],"name":"g-1","retiring_principal":"`+e.ids.AdminID+`"}`, 200)
+	if got := jsonTypes(t, body); len(got) != 1 || got["grant_id"] != "string" {
+		t.Errorf("create-grant body %s", body)
+	}
+	for _, op := range []string{"list-grants", "list-retirable-grants"} {
+		body = rawStatus(t, e, "POST", op, `{`+k+`}`, 200)
+		want := map[string]string{"grants": "array", "next_marker": "string", "truncated": "string", "total": "number"}
+		if got := jsonTypes(t, body); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s members %v, want %v (%s)", op, got, want, body)
+		}
+		var page struct {
+			Grants []json.RawMessage `json:"grants"`
+		}
+		if err := json.Unmarshal(body, &page); err != nil || len(page.Grants) != 1 {
+			t.Fatalf("%s: %s", op, body)
+		}
+		if got := jsonTypes(t, page.Grants[0]); !reflect.DeepEqual(got, grantFields) {
+			t.Errorf("%s grant members %v, want %v", op, got, grantFields)
+		}
+	}
+
 }

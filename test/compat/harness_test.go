@@ -14,6 +14,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,7 +30,11 @@ import (
 
 	kmsdauth "github.com/kmsd/kmsd/internal/auth"
 	kmsdconfig "github.com/kmsd/kmsd/internal/config"
+	"github.com/kmsd/kmsd/internal/keyring"
+	kmsdkms "github.com/kmsd/kmsd/internal/kms"
 	"github.com/kmsd/kmsd/internal/server"
+	"github.com/kmsd/kmsd/internal/store"
+	"github.com/kmsd/kmsd/internal/store/sqlite"
 )
 
 // syncBuffer collects a server's log for the secret scan.
@@ -128,7 +134,7 @@ func start(t *testing.T, opts ...envOptions) *env {
 	if o.configure != nil {
 		o.configure(&cfg)
 	}
-	if _, err := server.InitDataDir(cfg); err != nil {
+	if _, err := server.Init(t.Context(), cfg, nil); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(allLogs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -201,9 +207,11 @@ func (e *env) clientWith(ak, sk, project string, httpConfig *config.HttpConfig) 
 }
 
 func (e *env) admin() *kms.KmsClient { return e.client(e.ids.AdminAK, e.ids.AdminSK, e.ids.ProjectID) }
+
 func (e *env) reader() *kms.KmsClient {
 	return e.client(e.ids.ReaderAK, e.ids.ReaderSK, e.ids.ProjectID)
 }
+
 func (e *env) admin2() *kms.KmsClient {
 	return e.client(e.ids.Admin2AK, e.ids.Admin2SK, e.ids.Project2ID)
 }
@@ -414,4 +422,266 @@ func enumValue[E interface{ Value() string }](p *E) string {
 		return "<absent>"
 	}
 	return (*p).Value()
+}
+
+// serverMaterial opens a key's raw version-1 material from the dev
+// server's data directory, as serverPrivateKey does for asymmetric keys.
+func serverMaterial(t *testing.T, e *env, keyID string) []byte {
+	t.Helper()
+	root, err := keyring.LoadRootKeyFile(filepath.Join(e.dir, "root.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := keyring.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(t.Context(), filepath.Join(e.dir, "kmsd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var v store.KeyVersion
+	err = st.View(t.Context(), func(tx store.Tx) error {
+		var err error
+		v, err = tx.GetKeyVersion(e.ids.ProjectID, keyID, 1)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := kr.Open(keyring.Binding{Purpose: kmsdkms.PurposeKeyMaterial, ProjectID: e.ids.ProjectID, KeyID: keyID, Version: 1}, v.Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// jsonInt is n as a JSON number.
+func jsonInt(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// rawAnswer sends a raw signed POST to the project's operation op as the
+// admin of the first account and checks the answer: a JSON object with
+// 200 when status is 200 (rawOK), else the error status and code
+// (rawErr).
+func rawAnswer(t *testing.T, e *env, op, body string, status int, code string) map[string]any {
+	t.Helper()
+	if status != 200 {
+		rawErr(t, e, op, body+"\n", status, code)
+		return nil
+	}
+	return rawOK(t, e, "POST", e.projectPath(op), body)
+}
+
+// jsonObj encodes members as a JSON object, in a stable order.
+func jsonObj(members ...any) string {
+	var sb strings.Builder
+	sb.WriteByte('{')
+	for i := 0; i+1 < len(members); i += 2 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		k, _ := json.Marshal(members[i])
+		v := members[i+1]
+		var vb []byte
+		if raw, ok := v.(json.RawMessage); ok {
+			vb = raw
+		} else {
+			vb, _ = json.Marshal(v)
+		}
+		sb.Write(k)
+		sb.WriteByte(':')
+		sb.Write(vb)
+	}
+	sb.WriteByte('}')
+	return sb.String()
+}
+
+// validSequence is a valid 36-character sequence.
+const validSequence = "919c82d4-8046-4722-9094-35c3c6524cff"
+
+// rawOK sends a signed raw request as the admin and returns the decoded
+// JSON object of a 200 answer.
+func rawOK(t *testing.T, e *env, method, path, body string) map[string]any {
+	t.Helper()
+	var b []byte
+	if body != "" {
+		b = []byte(body + "\n")
+	}
+	status, _, resp := rawCall(t, e, method, path, b, e.ids.AdminAK, e.ids.AdminSK)
+	if status != 200 {
+		t.Fatalf("%s %s %s: got %d %s, want 200", method, path, body, status, resp)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(resp, &m); err != nil {
+		t.Fatalf("%s %s: answer %q is not a JSON object: %v", method, path, resp, err)
+	}
+	return m
+}
+
+// rawErr sends a signed raw request as the admin and checks its error.
+func rawErr(t *testing.T, e *env, op, body string, status int, code string) {
+	t.Helper()
+	var b []byte
+	if body != "\x00" {
+		b = []byte(body)
+	}
+	st, h, resp := rawCall(t, e, "POST", e.projectPath(op), b, e.ids.AdminAK, e.ids.AdminSK)
+	wantRawError(t, st, h, resp, status, code)
+}
+
+// wantStrings checks that every named member of obj is a JSON string.
+func wantStrings(t *testing.T, what string, obj map[string]any, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		v, ok := obj[n]
+		if !ok {
+			t.Errorf("%s: member %s is missing", what, n)
+			continue
+		}
+		if _, ok := v.(string); !ok {
+			t.Errorf("%s: got %s = %#v, want a JSON string", what, n, v)
+		}
+	}
+}
+
+func ptrString(v any) *string {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	return &s
+}
+
+// val32 returns *p as text, or "<absent>".
+func val32(p *int32) string {
+	if p == nil {
+		return "<absent>"
+	}
+	return strconv.Itoa(int(*p))
+}
+
+// rawCase is one raw request and the error it must get.
+type rawCase struct {
+	name, method, path, body string
+	status                   int
+	code                     string
+}
+
+func runRawCases(t *testing.T, e *env, cases []rawCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var body []byte
+			if tc.body != "" {
+				body = []byte(tc.body + "\n")
+			}
+			status, h, b := rawCall(t, e, tc.method, tc.path, body, e.ids.AdminAK, e.ids.AdminSK)
+			wantRawError(t, status, h, b, tc.status, tc.code)
+		})
+	}
+}
+
+// jsonTypes returns the JSON type of each member of a JSON object body.
+func jsonTypes(t *testing.T, body []byte) map[string]string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("body %s is not a JSON object: %v", body, err)
+	}
+	out := map[string]string{}
+	for k, v := range m {
+		switch v[0] {
+		case '"':
+			out[k] = "string"
+		case 't', 'f':
+			out[k] = "boolean"
+		case '[':
+			out[k] = "array"
+		case '{':
+			out[k] = "object"
+		case 'n':
+			out[k] = "null"
+		default:
+			out[k] = "number"
+		}
+	}
+	return out
+}
+
+// createKeyIn creates a key of spec and usage ("" for the spec's default)
+// in project with a raw signed create-key request as ak/sk, for the specs
+// and usages the SDK's CreateKey enums lack (HMAC_*, KEY_AGREEMENT) and
+// for other accounts' projects.
+func createKeyIn(t *testing.T, e *env, ak, sk, project, spec, usage string) string {
+	t.Helper()
+	body := `{"key_alias":"` + newAlias() + `","key_spec":"` + spec + `"`
+	if usage != "" {
+		body += `,"key_usage":"` + usage + `"`
+	}
+	body += "}\n"
+	status, _, b := rawCall(t, e, "POST", "/v1.0/"+project+"/kms/create-key", []byte(body), ak, sk)
+	var v struct {
+		KeyInfo struct {
+			KeyID string `json:"key_id"`
+		} `json:"key_info"`
+	}
+	if err := json.Unmarshal(b, &v); status != 200 || err != nil || v.KeyInfo.KeyID == "" {
+		t.Fatalf("create-key %s %s: %d %s", spec, usage, status, b)
+	}
+	return v.KeyInfo.KeyID
+}
+
+// createKeyRaw is createKeyIn as the administrator of the first account.
+func createKeyRaw(t *testing.T, e *env, spec, usage string) string {
+	t.Helper()
+	return createKeyIn(t, e, e.ids.AdminAK, e.ids.AdminSK, e.ids.ProjectID, spec, usage)
+}
+
+// rawStatus sends a signed raw request as the admin of the first account
+// to the project's operation op, checks the answer's status and returns
+// its body.
+func rawStatus(t *testing.T, e *env, method, op, body string, wantStatus int) []byte {
+	t.Helper()
+	var b []byte
+	if body != "" {
+		b = []byte(body + "\n")
+	}
+	status, _, resp := rawCall(t, e, method, e.projectPath(op), b, e.ids.AdminAK, e.ids.AdminSK)
+	if status != wantStatus {
+		t.Fatalf("%s %s: %d %s, want %d", method, op, status, resp, wantStatus)
+	}
+	return resp
+}
+
+// isoOp is one operation on the first account's key, for checkIsolation.
+type isoOp struct {
+	name  string
+	write bool
+	call  func(c *kms.KmsClient) error
+}
+
+// checkIsolation calls each operation as the second account (404
+// KMS.0207, never data) and as the read-only user (403 KMS.0307 for every
+// change; reads allowed).
+func checkIsolation(t *testing.T, e *env, ops []isoOp) {
+	t.Helper()
+	for _, o := range ops {
+		t.Run("other account/"+o.name, func(t *testing.T) {
+			wantError(t, o.call(e.admin2()), 404, "KMS.0207")
+		})
+	}
+	for _, o := range ops {
+		t.Run("reader/"+o.name, func(t *testing.T) {
+			err := o.call(e.reader())
+			if o.write {
+				wantError(t, err, 403, "KMS.0307")
+			} else if err != nil {
+				t.Errorf("reader %s: %v", o.name, err)
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
@@ -8,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"hash"
 	"strconv"
 	"testing"
@@ -495,4 +497,89 @@ func TestImportExpiry(t *testing.T) {
 			t.Errorf("25 h later: removed %d tokens, %v; want 1", tokens, err)
 		}
 	})
+}
+
+// TestImportIsolation checks the import operations refuse another
+// project's key (404) and the read-only role (403), and their raw wire
+// refusals.
+func TestImportIsolation(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	specs := model.GetCreateKeyRequestBodyKeySpecEnum()
+	alg := "RSAES_OAEP_SHA_256"
+	id := importKey(t, c, specs.AES_256)
+	p := mustImportParams(t, c, id, alg)
+	material := newMaterial(t, 32)
+	wrapped := wrapKey(t, alg, p.public, material)
+
+	for name, cl := range map[string]*kms.KmsClient{"other project": e.admin2(), "read-only": e.reader()} {
+		t.Run(name, func(t *testing.T) {
+			status, code := 404, "KMS.0207"
+			if name == "read-only" {
+				status, code = 403, "KMS.0307"
+			}
+			_, err := getImportParams(cl, id, wrappingAlgorithm(t, alg))
+			wantError(t, err, status, code)
+			wantError(t, importMaterial(cl, id, p.token, wrapped, nil), status, code)
+			wantError(t, deleteMaterial(cl, id), status, code)
+		})
+	}
+	wantError(t, deleteMaterial(c, unknownKeyID), 404, "KMS.0207")
+	wantError(t, importMaterial(c, unknownKeyID, p.token, wrapped, nil), 404, "KMS.0207")
+
+	future := time.Now().Add(time.Hour).Unix()
+	for _, tt := range []struct {
+		name, op, body string
+		status         int
+		code           string
+	}{
+		{"wrapping_algorithm missing", "get-parameters-for-import", `{"key_id":"` + id + `"}`, 400, "KMS.0204"},
+		{"wrapping_algorithm a number", "get-parameters-for-import", `{"key_id":"` + id + `","wrapping_algorithm":1}`, 400, "KMS.0202"},
+		{"params key_id missing", "get-parameters-for-import", `{"wrapping_algorithm":"RSAES_OAEP_SHA_256"}`, 400, "KMS.0204"},
+		{"import_token missing", "import-key-material", `{"key_id":"` + id + `","encrypted_key_material":"` + wrapped + `"}`, 400, "KMS.0204"},
+		{"material missing", "import-key-material", `{"key_id":"` + id + `","import_token":"` + p.token + `"}`, 400, "KMS.0204"},
+		{"material not base64", "import-key-material", `{"key_id":"` + id + `","import_token":"` + p.token + `","encrypted_key_material":"@@"}`, 400, "KMS.0308"},
+		{"expiration_time a string", "import-key-material", `{"key_id":"` + id + `","import_token":"` + p.token + `","encrypted_key_material":"` + wrapped + `","expiration_time":"` + time.Now().Add(time.Hour).Format("20060102") + `"}`, 400, "KMS.0202"},
+		{"expiration_time a fraction", "import-key-material", `{"key_id":"` + id + `","import_token":"` + p.token + `","encrypted_key_material":"` + wrapped + `","expiration_time":1.5}`, 400, "KMS.0308"},
+		{"delete key_id missing", "delete-imported-key-material", `{}`, 400, "KMS.0204"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, h, b := rawCall(t, e, "POST", e.projectPath(tt.op), []byte(tt.body+"\n"), e.ids.AdminAK, e.ids.AdminSK)
+			wantRawError(t, status, h, b, tt.status, tt.code)
+		})
+	}
+	if got := val(describe(t, c, id).KeyState); got != statePendingImport {
+		t.Fatalf("refused imports left state %s", got)
+	}
+
+	// The answers: get-parameters-for-import's expiration_time a JSON
+	// integer, import-key-material and delete-imported-key-material a
+	// 200 the SDK accepts (empty or a JSON object).
+	status, _, b := rawCall(t, e, "POST", e.projectPath("get-parameters-for-import"), []byte(`{"key_id":"`+id+`","wrapping_algorithm":"RSAES_OAEP_SHA_256"}`+"\n"), e.ids.AdminAK, e.ids.AdminSK)
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); status != 200 || err != nil {
+		t.Fatalf("get-parameters-for-import: %d %s", status, b)
+	}
+	if _, ok := v["expiration_time"].(float64); !ok {
+		t.Errorf("expiration_time %v is not a JSON number", v["expiration_time"])
+	}
+	for _, f := range []string{"key_id", "import_token", "public_key"} {
+		if _, ok := v[f].(string); !ok {
+			t.Errorf("%s %v is not a JSON string", f, v[f])
+		}
+	}
+	addSecret(v["import_token"].(string))
+	body := `{"key_id":"` + id + `","import_token":"` + p.token + `","encrypted_key_material":"` + wrapped + `","expiration_time":` + jsonInt(future) + `}` + "\n"
+	status, _, b = rawCall(t, e, "POST", e.projectPath("import-key-material"), []byte(body), e.ids.AdminAK, e.ids.AdminSK)
+	if status != 200 || (len(bytes.TrimSpace(b)) != 0 && !json.Valid(b)) {
+		t.Fatalf("import-key-material: %d %q", status, b)
+	}
+	if got, want := val(describe(t, c, id).ExpirationTime), jsonInt(future*1000); got != want {
+		t.Errorf("expiration_time %s, want %s", got, want)
+	}
+	status, _, b = rawCall(t, e, "POST", e.projectPath("delete-imported-key-material"), []byte(`{"key_id":"`+id+`"}`+"\n"), e.ids.AdminAK, e.ids.AdminSK)
+	if status != 200 || (len(bytes.TrimSpace(b)) != 0 && !json.Valid(b)) {
+		t.Fatalf("delete-imported-key-material: %d %q", status, b)
+	}
 }

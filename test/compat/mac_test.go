@@ -1,12 +1,17 @@
 package compat
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
 	"strings"
 	"testing"
 
+	"github.com/emmansun/gmsm/sm3"
 	kms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 )
@@ -175,7 +180,7 @@ func TestMACErrors(t *testing.T) {
 	wantError(t, err, 400, "KMS.0308")
 
 	// Another account's key does not exist for the caller.
-	other := createKeyRawAs(t, e, e.ids.Admin2AK, e.ids.Admin2SK, e.ids.Project2ID, "HMAC_256")
+	other := createKeyIn(t, e, e.ids.Admin2AK, e.ids.Admin2SK, e.ids.Project2ID, "HMAC_256", "")
 	_, err = generateMAC(t, c, other, "HMAC_SHA_256", msg)
 	wantError(t, err, 404, "KMS.0207")
 
@@ -198,19 +203,67 @@ func TestMACErrors(t *testing.T) {
 	}
 }
 
-// createKeyRawAs creates an HMAC key in another account's project with a
-// raw signed request.
-func createKeyRawAs(t *testing.T, e *env, ak, sk, project, spec string) string {
-	t.Helper()
-	body := `{"key_alias":"` + newAlias() + `","key_spec":"` + spec + `"}` + "\n"
-	status, _, b := rawCall(t, e, "POST", "/v1.0/"+project+"/kms/create-key", []byte(body), ak, sk)
-	var v struct {
-		KeyInfo struct {
-			KeyID string `json:"key_id"`
-		} `json:"key_info"`
+// TestMACKnownAnswer checks generate-mac against crypto/hmac with the
+// key's own material, for every HMAC spec.
+func TestMACKnownAnswer(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	msg := []byte("audit: HMAC known answer")
+	for spec, tc := range map[string]struct {
+		alg string
+		h   func() hash.Hash
+	}{
+		"HMAC_256": {"HMAC_SHA_256", sha256.New}, "HMAC_384": {"HMAC_SHA_384", sha512.New384},
+		"HMAC_512": {"HMAC_SHA_512", sha512.New}, "HMAC_SM3": {"HMAC_SM3", sm3.New},
+	} {
+		t.Run(spec, func(t *testing.T) {
+			t.Parallel()
+			id := createKeyRaw(t, e, spec, "GENERATE_VERIFY_MAC")
+			got, err := generateMAC(t, c, id, tc.alg, msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := hmac.New(tc.h, serverMaterial(t, e, id))
+			m.Write(msg)
+			if want := hex.EncodeToString(m.Sum(nil)); got != want {
+				t.Errorf("mac %s, want crypto/hmac's %s", got, want)
+			}
+		})
 	}
+}
+
+// TestMACRawRequests sends the MAC requests the SDK cannot.
+func TestMACRawRequests(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	id := createKeyRaw(t, e, "HMAC_256", "GENERATE_VERIFY_MAC")
+	for _, tt := range []struct {
+		name, op, body string
+		status         int
+		code           string
+	}{
+		{"algorithm missing", "generate-mac", `{"key_id":"` + id + `","message":"bQ=="}`, 400, "KMS.0204"},
+		{"algorithm unknown", "generate-mac", `{"key_id":"` + id + `","mac_algorithm":"HMAC_MD5","message":"bQ=="}`, 400, "KMS.0308"},
+		{"message missing", "generate-mac", `{"key_id":"` + id + `","mac_algorithm":"HMAC_SHA_256"}`, 400, "KMS.0204"},
+		{"message not base64", "generate-mac", `{"key_id":"` + id + `","mac_algorithm":"HMAC_SHA_256","message":"m"}`, 400, "KMS.0308"},
+		{"message a number", "generate-mac", `{"key_id":"` + id + `","mac_algorithm":"HMAC_SHA_256","message":1}`, 400, "KMS.0202"},
+		{"key_id malformed", "generate-mac", `{"key_id":"k","mac_algorithm":"HMAC_SHA_256","message":"bQ=="}`, 400, "KMS.0205"},
+		{"mac missing", "verify-mac", `{"key_id":"` + id + `","mac_algorithm":"HMAC_SHA_256","message":"bQ=="}`, 400, "KMS.0204"},
+		{"mac a boolean", "verify-mac", `{"key_id":"` + id + `","mac_algorithm":"HMAC_SHA_256","message":"bQ==","mac":true}`, 400, "KMS.0202"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, h, b := rawCall(t, e, "POST", e.projectPath(tt.op), []byte(tt.body+"\n"), e.ids.AdminAK, e.ids.AdminSK)
+			wantRawError(t, status, h, b, tt.status, tt.code)
+		})
+	}
+	// generate-mac's answer: three JSON strings.
+	status, _, b := rawCall(t, e, "POST", e.projectPath("generate-mac"), []byte(`{"key_id":"`+id+`","mac_algorithm":"HMAC_SHA_256","message":"bQ=="}`+"\n"), e.ids.AdminAK, e.ids.AdminSK)
+	var v map[string]any
 	if err := json.Unmarshal(b, &v); status != 200 || err != nil {
-		t.Fatalf("create-key: %d %s", status, b)
+		t.Fatalf("generate-mac: %d %s", status, b)
 	}
-	return v.KeyInfo.KeyID
+	if mac, ok := v["mac"].(string); !ok || len(mac) != 64 || v["key_id"] != id || v["mac_algorithm"] != "HMAC_SHA_256" {
+		t.Errorf("got %s", b)
+	}
 }

@@ -1,8 +1,12 @@
 package compat
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -313,4 +317,108 @@ func TestRotationJobSDK(t *testing.T) {
 	if n, err := e.srv.KMS.RotateDueKeys(t.Context()); err != nil || n != 0 {
 		t.Errorf("server job now: rotated %d, %v; want 0", n, err)
 	}
+}
+
+// TestRotationRawRequests sends the rotation requests the SDK cannot:
+// wrong JSON types, missing members and out-of-range values
+// (compatibility.md "Requests and errors").
+func TestRotationRawRequests(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	if err := enableRotation(c, key); err != nil {
+		t.Fatal(err)
+	}
+	k := `"key_id":"` + key + `"`
+	p := e.projectPath
+	seq := `"sequence":"short"`
+	runRawCases(t, e, []rawCase{
+		{"enable-rotation no key", "POST", p("enable-key-rotation"), `{}`, 400, "KMS.0204"},
+		{"enable-rotation key number", "POST", p("enable-key-rotation"), `{"key_id":1}`, 400, "KMS.0202"},
+		{"enable-rotation sequence", "POST", p("enable-key-rotation"), `{` + k + `,` + seq + `}`, 400, "KMS.0206"},
+		{"disable-rotation no key", "POST", p("disable-key-rotation"), `{}`, 400, "KMS.0204"},
+		{"interval string", "POST", p("update-key-rotation-interval"), `{` + k + `,"rotation_interval":"90"}`, 400, "KMS.0202"},
+		{"interval missing", "POST", p("update-key-rotation-interval"), `{` + k + `}`, 400, "KMS.0204"},
+		{"interval null", "POST", p("update-key-rotation-interval"), `{` + k + `,"rotation_interval":null}`, 400, "KMS.0204"},
+		{"interval bool", "POST", p("update-key-rotation-interval"), `{` + k + `,"rotation_interval":true}`, 400, "KMS.0202"},
+		{"interval fraction", "POST", p("update-key-rotation-interval"), `{` + k + `,"rotation_interval":90.5}`, 400, "KMS.3001"},
+		{"interval huge", "POST", p("update-key-rotation-interval"), `{` + k + `,"rotation_interval":99999999999}`, 400, "KMS.3001"},
+		{"interval 29", "POST", p("update-key-rotation-interval"), `{` + k + `,"rotation_interval":29}`, 400, "KMS.3001"},
+		{"interval 366", "POST", p("update-key-rotation-interval"), `{` + k + `,"rotation_interval":366}`, 400, "KMS.3001"},
+		{"interval no key", "POST", p("update-key-rotation-interval"), `{"rotation_interval":90}`, 400, "KMS.0204"},
+		{"status no key", "POST", p("get-key-rotation-status"), `{}`, 400, "KMS.0204"},
+		{"status malformed key", "POST", p("get-key-rotation-status"), `{"key_id":"x"}`, 400, "KMS.0205"},
+	})
+}
+
+// TestRotationIsolation calls the rotation operations on one account's
+// key as the other account (404 KMS.0207, never data) and as the read-only
+// user (403 KMS.0307 for every change; reads allowed).
+func TestRotationIsolation(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	if err := enableRotation(c, key); err != nil {
+		t.Fatal(err)
+	}
+	checkIsolation(t, e, []isoOp{
+		{"EnableKeyRotation", true, func(c *kms.KmsClient) error { return enableRotation(c, key) }},
+		{"DisableKeyRotation", true, func(c *kms.KmsClient) error { return disableRotation(c, key) }},
+		{"UpdateKeyRotationInterval", true, func(c *kms.KmsClient) error { return rotationInterval(c, key, 90) }},
+		{"ShowKeyRotationStatus", false, func(c *kms.KmsClient) error {
+			_, err := c.ShowKeyRotationStatus(&model.ShowKeyRotationStatusRequest{Body: &model.OperateKeyRequestBody{KeyId: key}})
+			return err
+		}},
+	})
+	// Nothing changed.
+	if st := rotationStatus(t, c, key); !st.enabled || st.interval != 365 {
+		t.Errorf("rotation %+v", st)
+	}
+}
+
+// TestRotationWireBodies checks the exact JSON types of the success
+// bodies of the rotation operations (reference kms-api.md §5.J), and that
+// those without response fields answer no body.
+func TestRotationWireBodies(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	k := `"key_id":"` + key + `"`
+	for _, op := range []string{"enable-key-rotation", "disable-key-rotation"} {
+		if body := rawStatus(t, e, "POST", op, `{`+k+`}`, 200); len(bytes.TrimSpace(body)) != 0 && string(body) != "{}" {
+			t.Errorf("%s body %q", op, body)
+		}
+	}
+	rawStatus(t, e, "POST", "enable-key-rotation", `{`+k+`}`, 200)
+	if body := rawStatus(t, e, "POST", "update-key-rotation-interval", `{`+k+`,"rotation_interval":30}`, 200); len(bytes.TrimSpace(body)) != 0 && string(body) != "{}" {
+		t.Errorf("update-key-rotation-interval body %q", body)
+	}
+	body := rawStatus(t, e, "POST", "get-key-rotation-status", `{`+k+`}`, 200)
+	want := map[string]string{"key_rotation_enabled": "boolean", "rotation_interval": "number", "last_rotation_time": "string", "number_of_rotations": "number"}
+	if got := jsonTypes(t, body); !reflect.DeepEqual(got, want) {
+		t.Errorf("get-key-rotation-status members %v, want %v (%s)", got, want, body)
+	}
+	if !strings.Contains(string(body), `"rotation_interval":30`) || !strings.Contains(string(body), `"key_rotation_enabled":true`) {
+		t.Errorf("get-key-rotation-status %s", body)
+	}
+	// Rotated once, the time is Unix milliseconds as a string.
+	if _, err := e.srv.KMS.RotateKey(t.Context(), e.ids.ProjectID, key); err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Last  string `json:"last_rotation_time"`
+		Count int    `json:"number_of_rotations"`
+	}
+	before := time.Now().UnixMilli()
+	if err := json.Unmarshal(rawStatus(t, e, "POST", "get-key-rotation-status", `{`+k+`}`, 200), &st); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := strconv.ParseInt(st.Last, 10, 64)
+	if err != nil || st.Count != 1 || ms > before+1000 || ms < before-60000 {
+		t.Errorf("after a rotation: %+v", st)
+	}
+
 }

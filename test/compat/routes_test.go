@@ -1,7 +1,6 @@
 package compat
 
 import (
-	"bytes"
 	"encoding/json"
 	"go/ast"
 	"go/parser"
@@ -9,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -210,57 +210,6 @@ func TestNotImplementedRoutes(t *testing.T) {
 	t.Logf("%d routes are not implemented", n)
 }
 
-// TestWireHygiene checks the answers to malformed requests: bad JSON,
-// wrong JSON types, missing members, oversize bodies, unknown paths and
-// methods.
-func TestWireHygiene(t *testing.T) {
-	e := start(t)
-	describePath := e.projectPath("describe-key")
-	tests := []struct {
-		name         string
-		method, path string
-		body         []byte
-		status       int
-		code         string
-	}{
-		{"malformed JSON", "POST", describePath, []byte(`{"key_id":`), 400, "KMS.0202"},
-		{"not an object", "POST", describePath, []byte(`["key_id"]`), 400, "KMS.0202"},
-		{"null", "POST", describePath, []byte(`null`), 400, "KMS.0202"},
-		{"two objects", "POST", describePath, []byte(`{"key_id":"` + unknownKeyID + `"}{}`), 400, "KMS.0202"},
-		{"key_id a number", "POST", describePath, []byte(`{"key_id": 5}`), 400, "KMS.0202"},
-		{"key_id a boolean", "POST", describePath, []byte(`{"key_id": true}`), 400, "KMS.0202"},
-		{"pending_days a number", "POST", e.projectPath("schedule-key-deletion"), []byte(`{"key_id":"` + unknownKeyID + `","pending_days":7}`), 400, "KMS.0202"},
-		{"missing key_id", "POST", describePath, []byte(`{}`), 400, "KMS.0204"},
-		{"empty body", "POST", describePath, nil, 400, "KMS.0204"},
-		{"key_id null", "POST", describePath, []byte(`{"key_id":null}`), 400, "KMS.0204"},
-		{"missing key_alias", "POST", e.projectPath("create-key"), []byte(`{"key_spec":"AES_256"}`), 400, "KMS.0204"},
-		{"body over 64 KiB", "POST", describePath, append([]byte(`{"key_id":"`+unknownKeyID+`","sequence":"`), append(bytes.Repeat([]byte("a"), 64<<10), []byte(`"}`)...)...), 400, "KMS.0203"},
-		{"unknown path", "POST", e.projectPath("no-such-operation"), []byte(`{}`), 404, "APIGW.0101"},
-		{"unknown version", "GET", "/v9/" + e.ids.ProjectID + "/kms/user-instances", nil, 404, "APIGW.0101"},
-		{"known path, wrong method", "GET", describePath, nil, 404, "APIGW.0101"},
-		{"known path, PUT", "PUT", e.projectPath("user-instances"), []byte(`{}`), 404, "APIGW.0101"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			status, h, b := rawCall(t, e, tt.method, tt.path, tt.body, e.ids.AdminAK, e.ids.AdminSK)
-			wantRawError(t, status, h, b, tt.status, tt.code)
-		})
-	}
-	t.Run("unknown path without credentials", func(t *testing.T) {
-		status, h, b := send(t, newRawRequest(t, e, "GET", e.projectPath("no-such-operation"), nil))
-		wantRawError(t, status, h, b, 404, "APIGW.0101")
-	})
-	// A well-formed request still works, with the SDK's compact body and
-	// with extra whitespace.
-	id := newKey(t, e.admin())
-	for _, body := range []string{`{"key_id":"` + id + `"}` + "\n", " {\n \"key_id\" : \"" + id + "\" } "} {
-		status, _, b := rawCall(t, e, "POST", describePath, []byte(body), e.ids.AdminAK, e.ids.AdminSK)
-		if status != 200 {
-			t.Errorf("body %q: got %d %s, want 200", body, status, b)
-		}
-	}
-}
-
 // TestVersions checks the API version operations through the SDK
 // (reference kms-api.md §5.N).
 func TestVersions(t *testing.T) {
@@ -300,4 +249,68 @@ func deref[T any](p *[]T) []T {
 		return nil
 	}
 	return *p
+}
+
+// TestVersionsWire checks GET / and GET /{version_id} on the wire:
+// they answer without authentication, every ApiVersionDetail member is a
+// JSON string and links is an array of {href, rel}.
+func TestVersionsWire(t *testing.T) {
+	e := start(t)
+	check := func(t *testing.T, v map[string]any) {
+		t.Helper()
+		wantStrings(t, "version "+strings.TrimSpace(strconv.Quote(val(ptrString(v["id"])))), v, "id", "version", "status", "updated", "min_version")
+		links, ok := v["links"].([]any)
+		if !ok || len(links) == 0 {
+			t.Errorf("got links %#v, want a non-empty array", v["links"])
+			return
+		}
+		for _, l := range links {
+			lm, ok := l.(map[string]any)
+			if !ok {
+				t.Errorf("got link %#v, want an object", l)
+				continue
+			}
+			wantStrings(t, "link", lm, "href", "rel")
+		}
+	}
+	for _, path := range []string{"/", "/v1.0", "/v1.0/", "/v2"} {
+		t.Run(path, func(t *testing.T) {
+			r := newRawRequest(t, e, "GET", path, nil)
+			r.Header.Del("X-Project-Id")
+			status, h, b := send(t, r)
+			if status != 200 {
+				t.Fatalf("got %d %s, want 200", status, b)
+			}
+			if h.Get("X-Request-Id") == "" {
+				t.Error("no X-Request-Id")
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			if path == "/" {
+				vs, ok := m["versions"].([]any)
+				if !ok || len(vs) == 0 {
+					t.Fatalf("got %s, want versions", b)
+				}
+				for _, v := range vs {
+					check(t, v.(map[string]any))
+				}
+				return
+			}
+			v, ok := m["version"].(map[string]any)
+			if !ok {
+				t.Fatalf("got %s, want one version object", b)
+			}
+			check(t, v)
+			if want := strings.Trim(path, "/"); v["id"] != want {
+				t.Errorf("got id %v, want %s", v["id"], want)
+			}
+		})
+	}
+	for _, path := range []string{"/v3", "/v1", "/favicon.ico"} {
+		r := newRawRequest(t, e, "GET", path, nil)
+		status, h, b := send(t, r)
+		wantRawError(t, status, h, b, 404, "APIGW.0101")
+	}
 }

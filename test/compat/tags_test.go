@@ -3,6 +3,7 @@ package compat
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -502,4 +503,149 @@ func TestTagWireTypes(t *testing.T) {
 	// Routing: only the literal resource_instances segment searches.
 	status, h, body := rawCall(t, e, "POST", e.projectPath("resources/action"), []byte(`{"action":"count"}`+"\n"), e.ids.AdminAK, e.ids.AdminSK)
 	wantRawError(t, status, h, body, 404, "APIGW.0101")
+}
+
+// hasTag reports whether the key carries the tag key k.
+func hasTag(t *testing.T, tags []tag, k string) bool {
+	t.Helper()
+	for _, got := range tags {
+		if got.Key == k {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDeleteTagSlash deletes tag keys containing "/" (and spaces)
+// through the SDK's DeleteTag, which puts the tag key into the path
+// unescaped (reference kms-api.md §1), and through a raw request that
+// escapes it as %2F, as a client that escapes path parameters does.
+func TestDeleteTagSlash(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	id := newKey(t, c)
+	keys := []string{"team/app", "a b/c d", "/lead", "trail/", "a//b", "x/y/z/1/2/3/4/5/6/7/8/9"}
+	for _, k := range keys {
+		t.Run("sdk "+k, func(t *testing.T) {
+			// Tags that share a prefix with k must survive its deletion.
+			if err := batchTags(c, id, "create", tagItem(k, "v"), tagItem("team", "t"), tagItem("a", "a"), tagItem("trail", "t")); err != nil {
+				t.Fatal(err)
+			}
+			if err := deleteTag(c, id, k); err != nil {
+				t.Fatalf("DeleteTag %q: %v", k, err)
+			}
+			got := keyTags(t, c, id)
+			if hasTag(t, got, k) {
+				t.Errorf("tag %q survived DeleteTag", k)
+			}
+			for _, other := range []string{"team", "a", "trail"} {
+				if !hasTag(t, got, other) {
+					t.Errorf("DeleteTag %q removed tag %q", k, other)
+				}
+			}
+			wantError(t, deleteTag(c, id, k), 404, "KMS.0416")
+		})
+	}
+	t.Run("raw %2F", func(t *testing.T) {
+		k := "team/app x"
+		if err := createTag(c, id, tagItem(k, "v")); err != nil {
+			t.Fatal(err)
+		}
+		status, h, body := rawCall(t, e, "DELETE", e.projectPath(id+"/tags/"+url.PathEscape(k)), nil, e.ids.AdminAK, e.ids.AdminSK)
+		if status != 204 {
+			t.Fatalf("DELETE %%2F: %d %s %v", status, body, h)
+		}
+		if hasTag(t, keyTags(t, c, id), k) {
+			t.Errorf("tag %q survived", k)
+		}
+		status, h, body = rawCall(t, e, "DELETE", e.projectPath(id+"/tags/"+url.PathEscape(k)), nil, e.ids.AdminAK, e.ids.AdminSK)
+		wantRawError(t, status, h, body, 404, "KMS.0416")
+	})
+	t.Run("other routes refuse extra segments", func(t *testing.T) {
+		_, err := c.ShowKmsTags(&model.ShowKmsTagsRequest{KeyId: id + "/x"})
+		wantError(t, err, 404, "APIGW.0101")
+	})
+}
+
+// TestTagRawRequests sends the tag and resource-search requests the SDK
+// cannot: wrong JSON types, missing members and out-of-range values
+// (compatibility.md "Requests and errors").
+func TestTagRawRequests(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	key := newKey(t, e.admin())
+	p := e.projectPath
+	seq := `"sequence":"short"`
+	runRawCases(t, e, []rawCase{
+		{"create-tag tag string", "POST", p(key + "/tags"), `{"tag":"a"}`, 400, "KMS.0202"},
+		{"create-tag key number", "POST", p(key + "/tags"), `{"tag":{"key":1,"value":"v"}}`, 400, "KMS.0202"},
+		{"create-tag value number", "POST", p(key + "/tags"), `{"tag":{"key":"k","value":1}}`, 400, "KMS.0202"},
+		{"create-tag no key", "POST", p(key + "/tags"), `{"tag":{"value":"v"}}`, 400, "KMS.0204"},
+		{"create-tag sequence", "POST", p(key + "/tags"), `{"tag":{"key":"k"},` + seq + `}`, 400, "KMS.0206"},
+		{"create-tag malformed key id", "POST", p("nokey/tags"), `{"tag":{"key":"k"}}`, 400, "KMS.0205"},
+		{"batch tags not array", "POST", p(key + "/tags/action"), `{"action":"create","tags":{"key":"k"}}`, 400, "KMS.0202"},
+		{"batch no action", "POST", p(key + "/tags/action"), `{"tags":[{"key":"k"}]}`, 400, "KMS.0204"},
+		{"batch no tags", "POST", p(key + "/tags/action"), `{"action":"create"}`, 400, "KMS.0204"},
+		{"batch action number", "POST", p(key + "/tags/action"), `{"action":1,"tags":[{"key":"k"}]}`, 400, "KMS.0202"},
+		{"batch item string", "POST", p(key + "/tags/action"), `{"action":"create","tags":["k"]}`, 400, "KMS.0202"},
+		{"delete-tag malformed key id", "DELETE", p("nokey/tags/k"), ``, 400, "KMS.0205"},
+		{"show-tags malformed key id", "GET", p("nokey/tags"), ``, 400, "KMS.0205"},
+		{"search action number", "POST", p("resource_instances/action"), `{"action":1}`, 400, "KMS.0202"},
+		{"search limit number", "POST", p("resource_instances/action"), `{"action":"filter","limit":10}`, 400, "KMS.0202"},
+		{"search offset number", "POST", p("resource_instances/action"), `{"action":"filter","offset":0}`, 400, "KMS.0202"},
+		{"search offset text", "POST", p("resource_instances/action"), `{"action":"filter","offset":"x"}`, 400, "KMS.0417"},
+		{"search tags object", "POST", p("resource_instances/action"), `{"action":"filter","tags":{}}`, 400, "KMS.0202"},
+		{"search values string", "POST", p("resource_instances/action"), `{"action":"filter","tags":[{"key":"k","values":"v"}]}`, 400, "KMS.0202"},
+		{"search matches object", "POST", p("resource_instances/action"), `{"action":"filter","matches":{}}`, 400, "KMS.0202"},
+		{"search sequence", "POST", p("resource_instances/action"), `{"action":"count",` + seq + `}`, 400, "KMS.0206"},
+	})
+}
+
+// TestTagIsolation calls the tag operations on one account's key as the
+// other account (404 KMS.0207, never data) and as the read-only user (403
+// KMS.0307 for every change; reads allowed).
+func TestTagIsolation(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	c := e.admin()
+	key := newKey(t, c)
+	if err := createTag(c, key, tagItem("env", "prod")); err != nil {
+		t.Fatal(err)
+	}
+	checkIsolation(t, e, []isoOp{
+		{"CreateKmsTag", true, func(c *kms.KmsClient) error { return createTag(c, key, tagItem("a", "b")) }},
+		{"BatchCreateKmsTags create", true, func(c *kms.KmsClient) error { return batchTags(c, key, "create", tagItem("a", "b")) }},
+		{"BatchCreateKmsTags delete", true, func(c *kms.KmsClient) error { return batchTags(c, key, "delete", tagItem("env", "")) }},
+		{"DeleteTag", true, func(c *kms.KmsClient) error { return deleteTag(c, key, "env") }},
+		{"ShowKmsTags", false, func(c *kms.KmsClient) error {
+			_, err := c.ShowKmsTags(&model.ShowKmsTagsRequest{KeyId: key})
+			return err
+		}},
+	})
+	// Nothing changed.
+	if got := keyTags(t, c, key); len(got) != 1 || got[0] != (tag{"env", "prod"}) {
+		t.Errorf("tags %v", got)
+	}
+	// The other account's project-wide list holds nothing of ours.
+	if tags, err := e.admin2().ListKmsTags(&model.ListKmsTagsRequest{}); err != nil || tags.Tags == nil || len(*tags.Tags) != 0 {
+		t.Errorf("other account's ListKmsTags: %v, %v", tags, err)
+	}
+}
+
+// TestTagWireBodies checks that the tag operations answer 204 with no
+// body (reference kms-api.md §5.I).
+func TestTagWireBodies(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	key := newKey(t, e.admin())
+	for _, tc := range []struct{ method, op, body string }{
+		{"POST", key + "/tags", `{"tag":{"key":"k","value":"v"}}`},
+		{"POST", key + "/tags/action", `{"action":"create","tags":[{"key":"k2","value":"v"}]}`},
+		{"DELETE", key + "/tags/k", ``},
+	} {
+		if body := rawStatus(t, e, tc.method, tc.op, tc.body, 204); len(body) != 0 {
+			t.Errorf("%s %s body %q", tc.method, tc.op, body)
+		}
+	}
 }

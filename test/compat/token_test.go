@@ -1,8 +1,10 @@
 package compat
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -321,6 +323,47 @@ func TestBadTokens(t *testing.T) {
 			r.Header.Set("X-Auth-Token", tt.token)
 			status, h, b := send(t, r)
 			wantRawError(t, status, h, b, tt.status, "APIGW.0301")
+		})
+	}
+}
+
+// TestTokenRequestErrors checks the IAM token endpoint's answers to
+// requests it cannot use: Keystone's error shape (reference errors.md
+// §1), 400 "Bad Request" for a malformed request and 401 for wrong
+// credentials, each with an X-Request-Id.
+func TestTokenRequestErrors(t *testing.T) {
+	e := start(t)
+	addSecret("wrong-password")
+	for _, tt := range []struct {
+		name, body string
+		status     int
+	}{
+		{"malformed JSON", `{"auth":`, 400},
+		{"not an object", `[]`, 400},
+		{"methods a string", `{"auth":{"identity":{"methods":"password"}}}`, 400},
+		{"no password method", `{"auth":{"identity":{"methods":["token"]}}}`, 400},
+		{"empty body", ``, 400},
+		{"wrong password", `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"` + e.ids.AdminName + `","password":"wrong-password","domain":{"name":"` + e.ids.AccountName + `"}}}}}}`, 401},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRawRequest(t, e, "POST", "/v3/auth/tokens", []byte(tt.body))
+			status, h, b := send(t, r)
+			var v struct {
+				Error struct {
+					Code    int    `json:"code"`
+					Message string `json:"message"`
+					Title   string `json:"title"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal(b, &v); err != nil || status != tt.status || v.Error.Code != tt.status || v.Error.Title != http.StatusText(tt.status) || v.Error.Message == "" {
+				t.Fatalf("got %d %s, want %d with a Keystone error body", status, b, tt.status)
+			}
+			if tt.status == 400 && strings.Contains(v.Error.Message, "authentication") {
+				t.Errorf("a malformed request answered %q, Keystone's message for a missing authentication", v.Error.Message)
+			}
+			if h.Get("X-Request-Id") == "" || h.Get("X-Subject-Token") != "" {
+				t.Errorf("got X-Request-Id %q and X-Subject-Token %q, want a request id and no token", h.Get("X-Request-Id"), h.Get("X-Subject-Token"))
+			}
 		})
 	}
 }

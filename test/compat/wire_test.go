@@ -16,13 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/basic"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/auth/signer/algorithm"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/config"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/def"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/region"
-	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/request"
-	kms "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 
 	"github.com/kmsd/kmsd/internal/api"
@@ -638,73 +632,6 @@ func TestWireCheckOrder(t *testing.T) {
 	}
 }
 
-// TestRegionClientFindsProject builds the KMS client as Huawei's samples
-// do, with a region and a credential without project id: the SDK then
-// asks IAM for the project named like the region (GET /v3/projects?name=,
-// reference auth.md §5) with a request signed over x-sdk-date alone, and
-// uses the one project it gets. kmsd is both the IAM and the KMS endpoint.
-func TestRegionClientFindsProject(t *testing.T) {
-	e := start(t)
-	// The SDK caches a project id by AK and region for the life of the
-	// process, so each algorithm (and each run, under -count) uses a fresh
-	// AK of its own.
-	user, err := e.srv.IAM.CreateUser(t.Context(), e.ids.AccountID, "region-client", "", "", []string{"KMS CMKReadOnlyAccess"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, alg := range []algorithm.SigningAlgorithm{algorithm.HmacSHA256, algorithm.HmacSM3} {
-		t.Run(string(alg), func(t *testing.T) {
-			ak, sk, err := e.srv.IAM.CreateAccessKey(t.Context(), user.ID, "", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addSecret(sk)
-			tt := struct {
-				alg    algorithm.SigningAlgorithm
-				ak, sk string
-			}{alg, ak, sk}
-			cred, err := basic.NewCredentialsBuilder().WithAk(tt.ak).WithSk(tt.sk).
-				WithIamEndpointOverride(e.url).SafeBuild()
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec := &recorder{}
-			hc, err := kms.KmsClientBuilder().WithRegion(region.NewRegion(e.ids.ProjectName, e.url)).WithCredential(cred).
-				WithHttpConfig(config.DefaultHttpConfig().WithSigningAlgorithm(tt.alg).WithHttpRoundTripper(rec)).SafeBuild()
-			if err != nil {
-				t.Fatalf("building a region client: %v", err)
-			}
-			rec.mu.Lock()
-			sent := slices.Clone(rec.reqs)
-			rec.mu.Unlock()
-			if len(sent) != 1 || sent[0].URL.Path != "/v3/projects" || sent[0].URL.Query().Get("name") != e.ids.ProjectName {
-				t.Fatalf("the SDK sent %d requests, want one GET /v3/projects?name=%s", len(sent), e.ids.ProjectName)
-			}
-			if cred.ProjectId != e.ids.ProjectID {
-				t.Errorf("the SDK found project %q, want %q", cred.ProjectId, e.ids.ProjectID)
-			}
-			c := kms.NewKmsClient(hc)
-			if _, err := c.ShowUserInstances(&model.ShowUserInstancesRequest{}); err != nil {
-				t.Fatalf("ShowUserInstances: %v", err)
-			}
-			if got := rec.last(t).URL.Path; got != e.projectPath("user-instances") {
-				t.Errorf("the SDK called %s, want %s", got, e.projectPath("user-instances"))
-			}
-		})
-	}
-	t.Run("unknown region", func(t *testing.T) {
-		cred, err := basic.NewCredentialsBuilder().WithAk(e.ids.AdminAK).WithSk(e.ids.AdminSK).
-			WithIamEndpointOverride(e.url).SafeBuild()
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = kms.KmsClientBuilder().WithRegion(region.NewRegion("xx-nowhere-1", e.url)).WithCredential(cred).SafeBuild()
-		if err == nil || !strings.Contains(err.Error(), "failed to get project id") {
-			t.Errorf("got %v, want the SDK's failure to find a project", err)
-		}
-	})
-}
-
 // TestWireConventions checks the HTTP conventions around the JSON bodies
 // (reference kms-api.md §1): what requests may look like besides the
 // SDK's exact form, and that every answer — success, 204, gateway and
@@ -873,86 +800,6 @@ func TestWireTolerance(t *testing.T) {
 	})
 }
 
-// TestDerivedSigning drives kmsd with the SDK's derived AK/SK signing
-// (V11-HMAC-SHA256, reference auth.md §3.6), which a client opts into with
-// a derived predicate, a region and a service name.
-func TestDerivedSigning(t *testing.T) {
-	e := start(t)
-	always := func(*request.DefaultHttpRequest) bool { return true }
-	newClient := func(sk string) *kms.KmsClient {
-		cred, err := basic.NewCredentialsBuilder().WithAk(e.ids.AdminAK).WithSk(sk).WithProjectId(e.ids.ProjectID).
-			WithDerivedPredicate(always).SafeBuild()
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec := &recorder{}
-		hc, err := kms.KmsClientBuilder().WithRegion(region.NewRegion(e.ids.ProjectName, e.url)).WithDerivedAuthServiceName("kms").
-			WithCredential(cred).WithHttpConfig(config.DefaultHttpConfig().WithHttpRoundTripper(rec)).SafeBuild()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if t.Failed() {
-				return
-			}
-			if got := rec.last(t).Header.Get("Authorization"); !strings.HasPrefix(got, "V11-HMAC-SHA256 Credential="+e.ids.AdminAK+"/") {
-				t.Errorf("the SDK sent Authorization %q, want V11-HMAC-SHA256", got)
-			}
-		})
-		return kms.NewKmsClient(hc)
-	}
-	c := newClient(e.ids.AdminSK)
-	id := newKey(t, c) // a body, so the payload hash counts
-	if got := val(describe(t, c, id).KeyId); got != id {
-		t.Errorf("got key_id %v, want %v", got, id)
-	}
-	wrongSK := "WrongSecretKey00000000000000000000000004"
-	addSecret(wrongSK)
-	_, err := newClient(wrongSK).ShowUserInstances(&model.ShowUserInstancesRequest{})
-	wantError(t, err, 401, "APIGW.0301")
-}
-
-// TestTokenRequestErrors checks the IAM token endpoint's answers to
-// requests it cannot use: Keystone's error shape (reference errors.md
-// §1), 400 "Bad Request" for a malformed request and 401 for wrong
-// credentials, each with an X-Request-Id.
-func TestTokenRequestErrors(t *testing.T) {
-	e := start(t)
-	addSecret("wrong-password")
-	for _, tt := range []struct {
-		name, body string
-		status     int
-	}{
-		{"malformed JSON", `{"auth":`, 400},
-		{"not an object", `[]`, 400},
-		{"methods a string", `{"auth":{"identity":{"methods":"password"}}}`, 400},
-		{"no password method", `{"auth":{"identity":{"methods":["token"]}}}`, 400},
-		{"empty body", ``, 400},
-		{"wrong password", `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"` + e.ids.AdminName + `","password":"wrong-password","domain":{"name":"` + e.ids.AccountName + `"}}}}}}`, 401},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			r := newRawRequest(t, e, "POST", "/v3/auth/tokens", []byte(tt.body))
-			status, h, b := send(t, r)
-			var v struct {
-				Error struct {
-					Code    int    `json:"code"`
-					Message string `json:"message"`
-					Title   string `json:"title"`
-				} `json:"error"`
-			}
-			if err := json.Unmarshal(b, &v); err != nil || status != tt.status || v.Error.Code != tt.status || v.Error.Title != http.StatusText(tt.status) || v.Error.Message == "" {
-				t.Fatalf("got %d %s, want %d with a Keystone error body", status, b, tt.status)
-			}
-			if tt.status == 400 && strings.Contains(v.Error.Message, "authentication") {
-				t.Errorf("a malformed request answered %q, Keystone's message for a missing authentication", v.Error.Message)
-			}
-			if h.Get("X-Request-Id") == "" || h.Get("X-Subject-Token") != "" {
-				t.Errorf("got X-Request-Id %q and X-Subject-Token %q, want a request id and no token", h.Get("X-Request-Id"), h.Get("X-Subject-Token"))
-			}
-		})
-	}
-}
-
 // TestLargestValidBodies sends the largest requests the limits of the
 // reference allow, which must not meet kmsd's own body limit (KMS.0203):
 // a resource search with 20 tag keys of 36 characters, each with 20
@@ -979,6 +826,57 @@ func TestLargestValidBodies(t *testing.T) {
 		status, _, resp := rawCall(t, e, "POST", path, b, e.ids.AdminAK, e.ids.AdminSK)
 		if status != 200 {
 			t.Errorf("%d-byte body (escaped %v): got %d %.200s, want 200", len(b), escaped, status, resp)
+		}
+	}
+}
+
+// TestWireHygiene checks the answers to malformed requests: bad JSON,
+// wrong JSON types, missing members, oversize bodies, unknown paths and
+// methods.
+func TestWireHygiene(t *testing.T) {
+	e := start(t)
+	describePath := e.projectPath("describe-key")
+	tests := []struct {
+		name         string
+		method, path string
+		body         []byte
+		status       int
+		code         string
+	}{
+		{"malformed JSON", "POST", describePath, []byte(`{"key_id":`), 400, "KMS.0202"},
+		{"not an object", "POST", describePath, []byte(`["key_id"]`), 400, "KMS.0202"},
+		{"null", "POST", describePath, []byte(`null`), 400, "KMS.0202"},
+		{"two objects", "POST", describePath, []byte(`{"key_id":"` + unknownKeyID + `"}{}`), 400, "KMS.0202"},
+		{"key_id a number", "POST", describePath, []byte(`{"key_id": 5}`), 400, "KMS.0202"},
+		{"key_id a boolean", "POST", describePath, []byte(`{"key_id": true}`), 400, "KMS.0202"},
+		{"pending_days a number", "POST", e.projectPath("schedule-key-deletion"), []byte(`{"key_id":"` + unknownKeyID + `","pending_days":7}`), 400, "KMS.0202"},
+		{"missing key_id", "POST", describePath, []byte(`{}`), 400, "KMS.0204"},
+		{"empty body", "POST", describePath, nil, 400, "KMS.0204"},
+		{"key_id null", "POST", describePath, []byte(`{"key_id":null}`), 400, "KMS.0204"},
+		{"missing key_alias", "POST", e.projectPath("create-key"), []byte(`{"key_spec":"AES_256"}`), 400, "KMS.0204"},
+		{"body over 64 KiB", "POST", describePath, append([]byte(`{"key_id":"`+unknownKeyID+`","sequence":"`), append(bytes.Repeat([]byte("a"), 64<<10), []byte(`"}`)...)...), 400, "KMS.0203"},
+		{"unknown path", "POST", e.projectPath("no-such-operation"), []byte(`{}`), 404, "APIGW.0101"},
+		{"unknown version", "GET", "/v9/" + e.ids.ProjectID + "/kms/user-instances", nil, 404, "APIGW.0101"},
+		{"known path, wrong method", "GET", describePath, nil, 404, "APIGW.0101"},
+		{"known path, PUT", "PUT", e.projectPath("user-instances"), []byte(`{}`), 404, "APIGW.0101"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, h, b := rawCall(t, e, tt.method, tt.path, tt.body, e.ids.AdminAK, e.ids.AdminSK)
+			wantRawError(t, status, h, b, tt.status, tt.code)
+		})
+	}
+	t.Run("unknown path without credentials", func(t *testing.T) {
+		status, h, b := send(t, newRawRequest(t, e, "GET", e.projectPath("no-such-operation"), nil))
+		wantRawError(t, status, h, b, 404, "APIGW.0101")
+	})
+	// A well-formed request still works, with the SDK's compact body and
+	// with extra whitespace.
+	id := newKey(t, e.admin())
+	for _, body := range []string{`{"key_id":"` + id + `"}` + "\n", " {\n \"key_id\" : \"" + id + "\" } "} {
+		status, _, b := rawCall(t, e, "POST", describePath, []byte(body), e.ids.AdminAK, e.ids.AdminSK)
+		if status != 200 {
+			t.Errorf("body %q: got %d %s, want 200", body, status, b)
 		}
 	}
 }
