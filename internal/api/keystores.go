@@ -79,22 +79,33 @@ type listKeystoresResponse struct {
 	Keystores []keystoreDetails `json:"keystores"`
 }
 
-func (h *Handler) listKeyStores(c *call) (any, error) {
+// pageQuery reads the limit and offset query parameters of
+// list-keystores and list-support-regions: limit 1–max (def when absent,
+// else KMS.1601), offset ≥ 0 (KMS.0417).
+func pageQuery(c *call, def, max int) (limit, offset int, err error) {
 	q := c.r.URL.Query()
-	limit, offset := defaultKeystoreLimit, 0
+	limit = def
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxKeystoreLimit {
-			return nil, fmt.Errorf("%w: limit %q, want 1–%d", kms.ErrInvalidLimit, s, maxKeystoreLimit)
+		if err != nil || n < 1 || n > max {
+			return 0, 0, fmt.Errorf("%w: limit %q, want 1–%d", kms.ErrInvalidLimit, s, max)
 		}
 		limit = n
 	}
 	if s := q.Get("offset"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("%w: offset %q", kms.ErrInvalidOffset, s)
+			return 0, 0, fmt.Errorf("%w: offset %q", kms.ErrInvalidOffset, s)
 		}
 		offset = n
+	}
+	return limit, offset, nil
+}
+
+func (h *Handler) listKeyStores(c *call) (any, error) {
+	limit, offset, err := pageQuery(c, defaultKeystoreLimit, maxKeystoreLimit)
+	if err != nil {
+		return nil, err
 	}
 	ks, total, err := h.kms.ListKeystores(c.ctx, c.project(), offset, limit)
 	if err != nil {

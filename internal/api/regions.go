@@ -2,7 +2,6 @@ package api
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/kmsd/kmsd/internal/kms"
 )
@@ -86,21 +85,9 @@ const (
 )
 
 func (h *Handler) listSupportRegions(c *call) (any, error) {
-	q := c.r.URL.Query()
-	limit, offset := defaultRegionLimit, 0
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxRegionLimit {
-			return nil, fmt.Errorf("%w: limit %q, want 1–%d", kms.ErrInvalidLimit, s, maxRegionLimit)
-		}
-		limit = n
-	}
-	if s := q.Get("offset"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("%w: offset %q", kms.ErrInvalidOffset, s)
-		}
-		offset = n
+	limit, offset, err := pageQuery(c, defaultRegionLimit, maxRegionLimit)
+	if err != nil {
+		return nil, err
 	}
 	regions := h.kms.Regions()
 	regions = regions[min(offset, len(regions)):]

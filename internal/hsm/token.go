@@ -231,28 +231,17 @@ func (t *Token) DestroyKey(label string) error {
 // nonce and additional data. It returns the ciphertext followed by the
 // tag.
 func (t *Token) SealGCM(label string, nonce, plaintext, aad []byte) ([]byte, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	h, err := t.findKey(label)
-	if err != nil {
-		return nil, err
-	}
-	params := pkcs11.NewGCMParams(nonce, aad, 128)
-	defer params.Free()
-	mech := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, params)}
-	if err := t.ctx.EncryptInit(t.session, mech, h); err != nil {
-		return nil, t.mechErr("AES-GCM encryption", err)
-	}
-	ct, err := t.ctx.Encrypt(t.session, plaintext)
-	if err != nil {
-		return nil, fmt.Errorf("hsm: AES-GCM encryption on token %q: %w", t.label, err)
-	}
-	return ct, nil
+	return t.gcm(label, nonce, plaintext, aad, true)
 }
 
 // OpenGCM decrypts and authenticates what [Token.SealGCM] returned. Any
 // authentication failure is [ErrDecrypt].
 func (t *Token) OpenGCM(label string, nonce, ciphertext, aad []byte) ([]byte, error) {
+	return t.gcm(label, nonce, ciphertext, aad, false)
+}
+
+// gcm runs one AES-GCM encryption (seal) or decryption in the token.
+func (t *Token) gcm(label string, nonce, in, aad []byte, seal bool) ([]byte, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	h, err := t.findKey(label)
@@ -262,18 +251,22 @@ func (t *Token) OpenGCM(label string, nonce, ciphertext, aad []byte) ([]byte, er
 	params := pkcs11.NewGCMParams(nonce, aad, 128)
 	defer params.Free()
 	mech := []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_GCM, params)}
-	if err := t.ctx.DecryptInit(t.session, mech, h); err != nil {
-		return nil, t.mechErr("AES-GCM decryption", err)
+	init, run, what := t.ctx.DecryptInit, t.ctx.Decrypt, "AES-GCM decryption"
+	if seal {
+		init, run, what = t.ctx.EncryptInit, t.ctx.Encrypt, "AES-GCM encryption"
 	}
-	pt, err := t.ctx.Decrypt(t.session, ciphertext)
-	if err != nil {
-		// SoftHSM2 reports a GCM tag mismatch as CKR_GENERAL_ERROR.
-		if isCode(err, pkcs11.CKR_ENCRYPTED_DATA_INVALID) || isCode(err, pkcs11.CKR_ENCRYPTED_DATA_LEN_RANGE) || isCode(err, pkcs11.CKR_GENERAL_ERROR) {
-			return nil, ErrDecrypt
-		}
-		return nil, fmt.Errorf("hsm: AES-GCM decryption on token %q: %w", t.label, err)
+	if err := init(t.session, mech, h); err != nil {
+		return nil, t.mechErr(what, err)
 	}
-	return pt, nil
+	out, err := run(t.session, in)
+	if err == nil {
+		return out, nil
+	}
+	// SoftHSM2 reports a GCM tag mismatch as CKR_GENERAL_ERROR.
+	if !seal && (isCode(err, pkcs11.CKR_ENCRYPTED_DATA_INVALID) || isCode(err, pkcs11.CKR_ENCRYPTED_DATA_LEN_RANGE) || isCode(err, pkcs11.CKR_GENERAL_ERROR)) {
+		return nil, ErrDecrypt
+	}
+	return nil, fmt.Errorf("hsm: %s on token %q: %w", what, t.label, err)
 }
 
 func (t *Token) mechErr(what string, err error) error {
