@@ -191,6 +191,11 @@ func (s *Service) ReplicateKey(ctx context.Context, in ReplicateKeyInput) (Repli
 	if !validProjectID(in.ReplicaProjectID) {
 		return ReplicaResult{}, fmt.Errorf("%w: replica_project_id %q", ErrInvalidParameter, in.ReplicaProjectID)
 	}
+	if len(in.Tags) > 0 {
+		if err := checkTagList(len(in.Tags), func(i int) string { return in.Tags[i].Key }); err != nil {
+			return ReplicaResult{}, err
+		}
+	}
 	for _, t := range in.Tags {
 		if err := ValidateTagKey(t.Key); err != nil {
 			return ReplicaResult{}, err
