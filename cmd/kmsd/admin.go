@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/kmsd/kmsd/internal/config"
@@ -16,8 +17,10 @@ import (
 )
 
 // The iam and key commands work on the data directory directly (the store
-// allows a running server beside them). A running server sees identity
-// changes within a few seconds (its identity cache lifetime).
+// allows a running server beside them). When a kmsd serves the directory
+// (its kmsd.lock is held), a command that changed something signals it
+// (SIGHUP) and waits until it has dropped its key and identity caches, so
+// the change is in effect when the command returns.
 
 const keyUsage = `Usage: kmsd key [--config FILE | --data DIR] COMMAND ARGS
 
@@ -26,6 +29,10 @@ const keyUsage = `Usage: kmsd key [--config FILE | --data DIR] COMMAND ARGS
                                            create a key of any spec (also HMAC_*)
   rotate KEY_ID --project ID               rotate an AES_256 or SM4 key now: a new
                                            primary version; old ones still decrypt
+
+These commands change the data directory directly; a kmsd serving it is told
+at once (SIGHUP) and sees the change before the command returns. kmsd kms is
+the client of a running server's API.
 `
 
 // adminFlags parses the data-directory flags shared by iam and key and
@@ -36,7 +43,7 @@ func openAdmin(ctx context.Context, name string, args []string, stderr io.Writer
 	fs.Usage = func() { fmt.Fprint(stderr, usageText) }
 	cfgPath := fs.String("config", "", "configuration file")
 	data := fs.String("data", "", "dev data directory")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(hoistFlags(args, "config", "data")); err != nil {
 		return nil, nil, err
 	}
 	if fs.NArg() == 0 || fs.Arg(0) == "help" {
@@ -71,6 +78,31 @@ func openAdmin(ctx context.Context, name string, args []string, stderr io.Writer
 		return nil, nil, err
 	}
 	return srv, fs.Args(), nil
+}
+
+// hoistFlags moves the flags named (as -name V, --name V or --name=V)
+// to the front of args, so that they may come before or after the
+// sub-command and its arguments. "--" ends the flags.
+func hoistFlags(args []string, names ...string) []string {
+	var front, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || !slices.Contains(names, name) {
+			rest = append(rest, a)
+			continue
+		}
+		front = append(front, a)
+		if !hasValue && i+1 < len(args) {
+			i++
+			front = append(front, args[i])
+		}
+	}
+	return append(front, rest...)
 }
 
 // subFlags parses the flags of one subcommand, which may come after its

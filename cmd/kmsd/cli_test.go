@@ -44,6 +44,7 @@ func TestServeRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustKmsd(t, nil, "init", "--config", cfgPath)
+	existing := newDevDataDir(t)
 	tests := []struct {
 		name string
 		args []string
@@ -66,11 +67,15 @@ func TestServeRefuses(t *testing.T) {
 			[]string{"--cmk-quota"}},
 		{"bad log level", []string{"serve", "--dev", "--data", filepath.Join(dir, "dev2"), "--log-level", "loud"}, nil,
 			[]string{"--log-level"}},
-		// The data directory "dev" holds the default dev identities,
-		// made by the first case before it failed to listen.
-		{"dev project id changed", []string{"serve", "--dev", "--data", filepath.Join(dir, "dev"), "--listen", taken.Addr().String()},
+		// An existing data directory holds the default dev identities.
+		{"dev project id changed", []string{"serve", "--dev", "--data", existing, "--listen", "127.0.0.1:0"},
 			map[string]string{"KMSD_DEV_PROJECT_ID": "11112222333344445555666677778888"},
-			[]string{"0123456789abcdef0123456789abcdef", "11112222333344445555666677778888", "KMSD_DEV_", "--data DIR"}},
+			[]string{"0123456789abcdef0123456789abcdef", "11112222333344445555666677778888", "KMSD_DEV_", "--data DIR", "cannot change in an existing"}},
+		{"dev project id malformed", []string{"serve", "--dev", "--data", filepath.Join(dir, "dev3"), "--listen", "127.0.0.1:0"},
+			map[string]string{"KMSD_DEV_PROJECT_ID": "my-project"},
+			[]string{"KMSD_DEV_PROJECT_ID", "my-project", "32 hex digits"}},
+		{"unexpected argument", []string{"serve", "--dev", "--data", filepath.Join(dir, "dev3"), "extra"}, nil,
+			[]string{"unexpected argument"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +88,19 @@ func TestServeRefuses(t *testing.T) {
 					t.Errorf("got error %q, want it to contain %q", err, w)
 				}
 			}
+			if tt.name != "dev project id changed" && strings.Contains(err.Error(), "cannot change in an existing") {
+				t.Errorf("error %q speaks of an existing data directory", err)
+			}
 		})
+	}
+	// A start that failed left no new files behind.
+	for _, d := range []string{"dev", "dev2", "dev3"} {
+		if _, err := os.Stat(filepath.Join(dir, d)); !os.IsNotExist(err) {
+			t.Errorf("a failed start left %s behind (%v)", d, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", lockName)); !os.IsNotExist(err) {
+		t.Errorf("a failed production start left its lock file (%v)", err)
 	}
 }
 

@@ -37,11 +37,11 @@ func buildKmsd(t *testing.T) string {
 	return bin
 }
 
-// startKmsd starts `kmsd serve --dev` on 127.0.0.1:0 and waits for the
-// line that announces its endpoint.
-func startKmsd(t *testing.T, bin, dataDir string) *proc {
+// startKmsd starts `kmsd serve --dev` on 127.0.0.1:0, with extra
+// arguments, and waits for the line that announces its endpoint.
+func startKmsd(t *testing.T, bin, dataDir string, extra ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--dev", "--data", dataDir, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"serve", "--dev", "--data", dataDir, "--listen", "127.0.0.1:0"}, extra...)...)
 	cmd.Stderr = io.Discard
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/kmsd/kmsd/internal/iam"
+	"github.com/kmsd/kmsd/internal/kms"
 )
 
 // iamCommand is one command of kmsd iam. iamCommands is the only list of
@@ -26,6 +27,9 @@ type iamCommand struct {
 	flags string
 	// note is shown after the usage in the help.
 	note string
+	// done, when set, is printed after the command succeeded: what it
+	// changed, a format whose operands are the positional arguments.
+	done string
 	// run does the command with the positional arguments p.
 	run func(c *iamCall, p []string) error
 }
@@ -35,26 +39,26 @@ func iamCommands() []iamCommand {
 	return []iamCommand{
 		{name: "account create", args: []string{"NAME"}, flags: "[--id ID]", run: (*iamCall).accountCreate},
 		{name: "account list", run: (*iamCall).accountList},
-		{name: "account delete", args: []string{"NAME"}, run: (*iamCall).accountDelete},
+		{name: "account delete", args: []string{"NAME"}, done: "deleted account %s", run: (*iamCall).accountDelete},
 		{name: "project create", args: []string{"ACCOUNT", "NAME"}, flags: "[--id ID]", run: (*iamCall).projectCreate},
 		{name: "project list", args: []string{"ACCOUNT"}, run: (*iamCall).projectList},
-		{name: "project delete", args: []string{"ID"}, run: (*iamCall).projectDelete},
+		{name: "project delete", args: []string{"ID"}, done: "deleted project %s", run: (*iamCall).projectDelete},
 		{name: "project quota", args: []string{"ID"}, flags: "[--cmk N] [--grants N]", note: "sets the quotas given, keeps the other", run: (*iamCall).projectQuota},
 		{name: "user create", args: []string{"ACCOUNT", "NAME"}, flags: "[--password-env VAR] [--policy P]... [--id ID]", run: (*iamCall).userCreate},
 		{name: "user list", args: []string{"ACCOUNT"}, run: (*iamCall).userList},
-		{name: "user delete", args: []string{"ACCOUNT", "NAME"}, run: (*iamCall).userDelete},
-		{name: "user passwd", args: []string{"ACCOUNT", "NAME"}, flags: "--password-env VAR", run: (*iamCall).userPasswd},
-		{name: "user disable", args: []string{"ACCOUNT", "NAME"}, run: (*iamCall).userDisable},
-		{name: "user enable", args: []string{"ACCOUNT", "NAME"}, run: (*iamCall).userEnable},
+		{name: "user delete", args: []string{"ACCOUNT", "NAME"}, done: "deleted user %s/%s", run: (*iamCall).userDelete},
+		{name: "user passwd", args: []string{"ACCOUNT", "NAME"}, flags: "--password-env VAR", done: "set the password of user %s/%s", run: (*iamCall).userPasswd},
+		{name: "user disable", args: []string{"ACCOUNT", "NAME"}, done: "disabled user %s/%s", run: (*iamCall).userDisable},
+		{name: "user enable", args: []string{"ACCOUNT", "NAME"}, done: "enabled user %s/%s", run: (*iamCall).userEnable},
 		{name: "accesskey create", args: []string{"ACCOUNT", "USER"}, note: "prints the SK once", run: (*iamCall).accessKeyCreate},
 		{name: "accesskey list", args: []string{"ACCOUNT", "USER"}, run: (*iamCall).accessKeyList},
-		{name: "accesskey delete", args: []string{"AK"}, run: (*iamCall).accessKeyDelete},
-		{name: "accesskey disable", args: []string{"AK"}, run: (*iamCall).accessKeyDisable},
-		{name: "accesskey enable", args: []string{"AK"}, run: (*iamCall).accessKeyEnable},
-		{name: "policy put", args: []string{"ACCOUNT", "NAME", "FILE"}, run: (*iamCall).policyPut},
+		{name: "accesskey delete", args: []string{"AK"}, done: "deleted access key %s", run: (*iamCall).accessKeyDelete},
+		{name: "accesskey disable", args: []string{"AK"}, done: "disabled access key %s", run: (*iamCall).accessKeyDisable},
+		{name: "accesskey enable", args: []string{"AK"}, done: "enabled access key %s", run: (*iamCall).accessKeyEnable},
+		{name: "policy put", args: []string{"ACCOUNT", "NAME", "FILE"}, done: "stored policy %[2]s of account %[1]s from %[3]s", run: (*iamCall).policyPut},
 		{name: "policy list", args: []string{"ACCOUNT"}, run: (*iamCall).policyList},
-		{name: "policy attach", args: []string{"ACCOUNT", "USER", "POLICY"}, run: (*iamCall).policyAttach},
-		{name: "policy detach", args: []string{"ACCOUNT", "USER", "POLICY"}, run: (*iamCall).policyDetach},
+		{name: "policy attach", args: []string{"ACCOUNT", "USER", "POLICY"}, done: "attached policy %[3]s to user %[1]s/%[2]s", run: (*iamCall).policyAttach},
+		{name: "policy detach", args: []string{"ACCOUNT", "USER", "POLICY"}, done: "detached policy %[3]s from user %[1]s/%[2]s", run: (*iamCall).policyDetach},
 	}
 }
 
@@ -75,6 +79,8 @@ var iamUsage = func() string {
 	b.WriteString(`
 System roles: "KMS Administrator", "KMS CMKFullAccess", "KMS CMKReadOnlyAccess".
 Without --config or --data the dev data directory ./.kmsd-dev is used.
+These commands change the data directory directly; a kmsd serving it is told
+at once (SIGHUP) and sees the change before the command returns.
 `)
 	return b.String()
 }()
@@ -84,6 +90,7 @@ Without --config or --data the dev data directory ./.kmsd-dev is used.
 type iamCall struct {
 	ctx    context.Context
 	s      *iam.Service
+	kms    *kms.Service
 	out    *tabwriter.Writer
 	getenv func(string) string
 	fs     *flag.FlagSet
@@ -116,7 +123,7 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 		fmt.Fprint(stderr, iamUsage)
 		return fmt.Errorf("unknown iam command %q", name)
 	}
-	c := &iamCall{ctx: ctx, s: srv.IAM, out: tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0), getenv: getenv}
+	c := &iamCall{ctx: ctx, s: srv.IAM, kms: srv.KMS, out: tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0), getenv: getenv}
 	defer c.out.Flush()
 	c.fs = flag.NewFlagSet("iam", flag.ContinueOnError)
 	c.fs.SetOutput(stderr)
@@ -131,7 +138,17 @@ func cmdIAM(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			return err
 		}
 	}
-	return cmd.run(c, p)
+	if err := cmd.run(c, p); err != nil {
+		return err
+	}
+	if cmd.done != "" {
+		args := make([]any, len(p))
+		for i, a := range p {
+			args[i] = a
+		}
+		fmt.Fprintf(c.out, cmd.done+"\n", args...)
+	}
+	return nil
 }
 
 // password returns the password named by --password-env, or "" without it.
@@ -213,9 +230,21 @@ func (c *iamCall) projectList(p []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(c.out, "NAME\tID\tCMK_QUOTA\tGRANT_QUOTA")
+	// The quotas in effect: the project's own, or the server's default
+	// where the project sets none (0).
+	fmt.Fprintln(c.out, "NAME\tID\tKEYS\tCMK_QUOTA\tGRANT_QUOTA")
 	for _, pr := range ps {
-		fmt.Fprintf(c.out, "%s\t%s\t%d\t%d\n", pr.Name, pr.ID, pr.CMKQuota, pr.GrantQuota)
+		qs, err := c.kms.Quotas(c.ctx, pr.ID)
+		if err != nil || len(qs) != 2 {
+			return fmt.Errorf("quotas of project %s: %v", pr.ID, err)
+		}
+		eff := func(own int, q kms.Quota) string {
+			if own == 0 {
+				return fmt.Sprintf("%d (default)", q.Quota)
+			}
+			return fmt.Sprint(q.Quota)
+		}
+		fmt.Fprintf(c.out, "%s\t%s\t%d\t%s\t%s\n", pr.Name, pr.ID, qs[0].Used, eff(pr.CMKQuota, qs[0]), eff(pr.GrantQuota, qs[1]))
 	}
 	return nil
 }
@@ -240,7 +269,11 @@ func (c *iamCall) projectQuota(p []string) error {
 	if !set["grants"] {
 		c.grants = cur.GrantQuota
 	}
-	return c.s.SetProjectQuotas(c.ctx, p[0], c.cmk, c.grants)
+	if err := c.s.SetProjectQuotas(c.ctx, p[0], c.cmk, c.grants); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.out, "project %s: cmk quota %d, grant quota %d (0: the server's default)\n", p[0], c.cmk, c.grants)
+	return nil
 }
 
 func (c *iamCall) userCreate(p []string) error {

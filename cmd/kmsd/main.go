@@ -6,6 +6,7 @@
 //	kmsd serve --config FILE         run a production server
 //	kmsd iam …                       manage accounts, projects, users, access keys, policies
 //	kmsd key …                       create default keys and keys of any spec
+//	kmsd kms …                       a client of the KMS API, any KMS endpoint
 package main
 
 import (
@@ -38,6 +39,10 @@ func exitCode(err error, args []string) int {
 	if err == nil {
 		return 0
 	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		for _, a := range args {
 			if a == "-h" || a == "-help" || a == "--help" || a == "help" {
@@ -51,11 +56,13 @@ func exitCode(err error, args []string) int {
 const usage = `kmsd — a key management service that speaks the Huawei Cloud KMS API
 
 Usage:
-  kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L]
+  kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L] [--seed FILE]
   kmsd serve --config FILE [--listen ADDR] [--log-level L]
   kmsd init --config FILE [--create-hsm-key]
   kmsd iam SUBCOMMAND ...   (kmsd iam help)
   kmsd key SUBCOMMAND ...   (kmsd key help)
+  kmsd kms COMMAND ...      a client of the KMS API (kmsd kms help)
+  kmsd seed export ...      write the data directory's keys as a seed file (kmsd seed help)
   kmsd version
 `
 
@@ -70,12 +77,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdServe(ctx, args[1:], stdout, stderr, getenv)
 	case "init":
 		return cmdInit(ctx, args[1:], stdout, stderr, getenv)
-	case "iam":
-		return cmdIAM(ctx, args[1:], stdout, stderr, getenv)
-	case "key":
-		return cmdKey(ctx, args[1:], stdout, stderr, getenv)
+	case "iam", "key":
+		cmd := cmdIAM
+		if args[0] == "key" {
+			cmd = cmdKey
+		}
+		err := cmd(ctx, args[1:], stdout, stderr, getenv)
+		if err == nil && changesStore(args) {
+			notifyServer(ctx, adminDataDir(args[1:]), stderr)
+		}
+		return err
+	case "seed":
+		return cmdSeed(ctx, args[1:], stdout, stderr, getenv)
+	case "kms":
+		return cmdKMS(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
-		fmt.Fprintln(stdout, "kmsd", version)
+		fmt.Fprintln(stdout, buildInfo())
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -25,6 +25,10 @@ func TestMain(m *testing.M) {
 //	grab VAR REGEXP            set VAR to REGEXP's first group in the last stdout
 //	describekey DIR PROJECT ID print a stored key's primary_version,
 //	                           number_of_rotations and last_rotation (set/unset)
+//	waitserve DIR              wait for the kmsd serving DIR (started with &)
+//	                           and set the variables of its dev.env
+//	flipbyte FILE OFFSET       flip the bits of one byte of FILE (negative
+//	                           OFFSET: from the end)
 //
 // Run with -testwork to keep the work directories, and with
 // -run TestScript/NAME for one scenario.
@@ -35,6 +39,8 @@ func TestScript(t *testing.T) {
 			"devdata":     cmdDevData,
 			"grab":        cmdGrab,
 			"describekey": cmdDescribeKey,
+			"waitserve":   cmdWaitServe,
+			"flipbyte":    cmdFlipByte,
 		},
 		RequireUniqueNames: true,
 	})

@@ -8,10 +8,13 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/kmsd/kmsd/internal/config"
+	"github.com/kmsd/kmsd/internal/seed"
 	"github.com/kmsd/kmsd/internal/server"
 )
 
@@ -31,8 +34,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	data := fs.String("data", "", "data directory (dev default ./"+devDataDir+")")
 	cmkQuota := fs.Int("cmk-quota", devCMKQuota, "dev mode: custom keys allowed per project")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (dev default debug: every request is logged)")
+	seedPath := fs.String("seed", "", "dev mode: apply this seed file at start (keys with fixed ids and material; docs/seed.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
 	if *dev == (*cfgPath != "") {
 		return errors.New("serve: give exactly one of --dev and --config FILE")
@@ -40,12 +47,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if !*dev {
 		var devOnly []string
 		fs.Visit(func(f *flag.Flag) {
-			if f.Name == "data" || f.Name == "cmk-quota" {
+			if f.Name == "data" || f.Name == "cmk-quota" || f.Name == "seed" {
 				devOnly = append(devOnly, "--"+f.Name)
 			}
 		})
 		if len(devOnly) > 0 {
-			return fmt.Errorf("serve: %s only apply to --dev; with --config set data_dir and quotas.cmk in %s", strings.Join(devOnly, " and "), *cfgPath)
+			return fmt.Errorf("serve: %s only apply to --dev; with --config set data_dir, quotas.cmk and seed in %s", strings.Join(devOnly, ", "), *cfgPath)
 		}
 	}
 	// What to change when the address is unusable.
@@ -69,8 +76,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("serve --dev --listen %s --cmk-quota %d: %w (dev mode takes a loopback address and a quota of at least 1; anything else needs kmsd serve --config FILE)", *listen, *cmkQuota, err)
 		}
-		if _, err := server.Init(ctx, cfg, getenv); err != nil {
-			return fmt.Errorf("data directory %s: %w; choose a directory this user can create and write with --data DIR", abs, err)
+		if err := checkDevIDs(getenv); err != nil {
+			return err
+		}
+		if *seedPath != "" {
+			if cfg.Seed, err = filepath.Abs(*seedPath); err != nil {
+				return err
+			}
 		}
 	} else {
 		var err error
@@ -93,6 +105,42 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return fmt.Errorf("--log-level %s: %w", *logLevel, err)
 		}
 	}
+	var sd *seed.File
+	if cfg.Seed != "" {
+		var err error
+		if sd, err = seed.Load(cfg.Seed); err != nil {
+			return err
+		}
+	}
+	// Bind the port before anything is created, so that a start that
+	// fails on it leaves no files behind.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w; stop what uses it, or choose another address with %s", cfg.Listen, err, listenHint)
+	}
+	defer ln.Close()
+	// cleanup removes the data directory a failed first start created.
+	cleanup := func() {}
+	existed := true
+	if *dev {
+		if _, err := os.Stat(cfg.DataDir); errors.Is(err, os.ErrNotExist) {
+			existed = false
+			cleanup = func() { os.RemoveAll(cfg.DataDir) }
+		}
+	}
+	lock, err := openDataDir(ctx, cfg, *dev, getenv)
+	if err != nil {
+		cleanup()
+		return err
+	}
+	defer lock.release()
+	ok := false
+	defer func() {
+		if !ok {
+			lock.release()
+			cleanup()
+		}
+	}()
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	srv, err := server.New(ctx, cfg, server.Options{Logger: log, Getenv: getenv})
 	if err != nil {
@@ -104,23 +152,36 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *dev {
 		ids = server.DefaultDevIdentities(getenv)
 		if err := srv.EnsureDevIdentities(ctx, ids); err != nil {
-			return fmt.Errorf("dev identities: %w; ids cannot change in an existing data directory: unset the KMSD_DEV_* variables that differ from its first start, or start afresh with another --data DIR", err)
+			if existed {
+				return fmt.Errorf("dev identities: %w; ids cannot change in an existing data directory: unset the KMSD_DEV_* variables that differ from its first start, or start afresh with another --data DIR", err)
+			}
+			return fmt.Errorf("dev identities: %w", err)
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w; stop what uses it, or choose another address with %s", cfg.Listen, err, listenHint)
+	if sd != nil {
+		rep, err := seed.Apply(ctx, seed.Services{KMS: srv.KMS, IAM: srv.IAM}, sd, getenv)
+		if err != nil {
+			return fmt.Errorf("seed %s: %w", cfg.Seed, err)
+		}
+		log.Info("seed applied", "file", cfg.Seed, "keys", rep.Keys, "changes", len(rep.Changes))
+		for _, c := range rep.Changes {
+			log.Info("seed change", "change", c)
+		}
 	}
+	ok = true
 	scheme := "http"
 	if cfg.TLS.CertFile != "" {
 		scheme = "https"
 	}
 	endpoint := scheme + "://" + ln.Addr().String()
+	lock.info.Endpoint = endpoint
+	if err := lock.publish(); err != nil {
+		return err
+	}
 	if *dev {
 		env := server.DevEnv(ids, endpoint)
 		envFile := filepath.Join(cfg.DataDir, "dev.env")
 		if err := writePrivateFile(envFile, []byte(env)); err != nil {
-			ln.Close()
 			return err
 		}
 		fmt.Fprintf(stdout, "kmsd dev server listening on %s (data in %s)\n", endpoint, cfg.DataDir)
@@ -128,7 +189,68 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	} else {
 		log.Info("kmsd listening", "endpoint", endpoint, "data_dir", cfg.DataDir)
 	}
+	// SIGHUP: an admin command changed the store; drop the caches now.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer func() {
+		signal.Stop(hup) // no delivery after it returns
+		close(hup)
+	}()
+	go func() {
+		for range hup {
+			srv.FlushCaches()
+			lock.info.Flushes++
+			if err := lock.publish(); err != nil {
+				log.Warn("cannot record the cache flush in the lock file", "err", err.Error())
+			}
+		}
+	}()
 	return srv.Serve(ctx, ln)
+}
+
+// openDataDir creates the data directory in dev mode and takes its lock.
+func openDataDir(ctx context.Context, cfg config.Config, dev bool, getenv func(string) string) (*dataLock, error) {
+	if dev {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory %s: %w; choose a directory this user can create and write with --data DIR", cfg.DataDir, err)
+		}
+	}
+	lock, err := lockDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if dev {
+		if _, err := server.Init(ctx, cfg, getenv); err != nil {
+			lock.release()
+			return nil, fmt.Errorf("data directory %s: %w; choose a directory this user can create and write with --data DIR", cfg.DataDir, err)
+		}
+	}
+	return lock, nil
+}
+
+// devIDVars are the dev identity variables that hold ids.
+var devIDVars = []string{"KMSD_DEV_ACCOUNT_ID", "KMSD_DEV_PROJECT_ID", "KMSD_DEV2_ACCOUNT_ID", "KMSD_DEV2_PROJECT_ID"}
+
+// checkDevIDs checks the id overrides before anything is created.
+func checkDevIDs(getenv func(string) string) error {
+	for _, k := range devIDVars {
+		if v := getenv(k); v != "" && !isHexID(v) {
+			return fmt.Errorf("%s=%q: an id must be 32 hex digits (0-9, a-f), such as 0123456789abcdef0123456789abcdef", k, v)
+		}
+	}
+	return nil
+}
+
+func isHexID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {

@@ -62,9 +62,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status, code, err := h.serveRecovering(c)
 	// Successful requests log at debug level (an access log costs a write
 	// per request on the hot path); refused ones at info, failures at error.
+	// A 501 (an operation kmsd does not build yet) is the client's call,
+	// not a failure of the server: info.
 	level := slog.LevelDebug
 	switch {
-	case status >= 500:
+	case status >= 500 && status != http.StatusNotImplemented:
 		level = slog.LevelError
 	case status >= 400:
 		level = slog.LevelInfo
@@ -131,6 +133,8 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		return h.writeError(c, err)
 	}
 	c.route, c.pathProject, c.params = rt, project, params
+	// The service's log lines of key changes name the request.
+	c.ctx = kms.WithRequestID(c.ctx, c.requestID)
 	if err := h.readBody(c); err != nil {
 		return h.writeError(c, err)
 	}

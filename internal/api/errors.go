@@ -21,6 +21,7 @@ var (
 	errNotImplemented   = errors.New("operation not implemented")
 	errWrongPassword    = errors.New("wrong credentials")
 	errBadTokenRequest  = errors.New("bad token request")
+	errUnknownScope     = errors.New("token scope names no project of the account")
 )
 
 // wireError is how one error kind travels: its HTTP status, code and the
@@ -47,6 +48,9 @@ var errorTable = []wireError{
 	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
 	// IAM token endpoint.
 	{kind: errWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
+	// Keystone's answer to a scope the user cannot have (a project that is
+	// not in the account), distinct from a wrong password.
+	{kind: errUnknownScope, status: 401, code: "401", msg: "The request you have made requires authentication.", keystone: true},
 	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", keystone: true},
 	// KMS service: request shape.
 	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},

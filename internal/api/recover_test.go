@@ -59,3 +59,28 @@ func TestHandlerPanic(t *testing.T) {
 		t.Errorf("got %d %s, want the answer written before the panic", resp.StatusCode, b)
 	}
 }
+
+// TestNotImplementedLogLevel checks that a 501 (an operation kmsd does not
+// build yet) is logged at INFO, as any refused request, not at ERROR.
+func TestNotImplementedLogLevel(t *testing.T) {
+	var logs bytes.Buffer
+	h := &Handler{log: slog.New(slog.NewJSONHandler(&logs, nil)), ids: newRequestIDs()}
+	h.routes = []*route{{op: "Unbuilt", method: "GET", pattern: "/unbuilt", auth: authNone}}
+	for _, rt := range h.routes {
+		rt.segs = splitPath(rt.pattern)
+	}
+	h.index = indexRoutes(h.routes)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/unbuilt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 501 {
+		t.Fatalf("got %d, want 501", resp.StatusCode)
+	}
+	if !strings.Contains(logs.String(), `"level":"INFO"`) || strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Errorf("log %s: want the 501 at INFO", logs.String())
+	}
+}

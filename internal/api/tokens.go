@@ -118,7 +118,7 @@ func (h *Handler) createToken(c *call) (any, error) {
 			}
 		}
 		if claims.ProjectID == "" {
-			return nil, fmt.Errorf("%w: no such project in the account", errWrongPassword)
+			return nil, fmt.Errorf("%w: project %q (id %q) is not in account %s", errUnknownScope, sp.Name, sp.ID, ident.AccountName)
 		}
 	}
 	now := h.Now().UTC()

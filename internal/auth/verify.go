@@ -122,7 +122,11 @@ func (v *verifier) prepare(r *http.Request, body []byte, now time.Time) error {
 		return authErrorf("malformed X-Sdk-Date %q", date)
 	}
 	if skew := now.Sub(t); skew > MaxClockSkew || skew < -MaxClockSkew {
-		return authErrorf("X-Sdk-Date %s is %v from the server clock", date, skew.Round(time.Second))
+		side := "behind"
+		if skew < 0 {
+			side, skew = "ahead of", -skew
+		}
+		return authErrorf("X-Sdk-Date %s is %v %s the server clock (at most %v either way); set the client's clock right", date, skew.Round(time.Second), side, MaxClockSkew)
 	}
 	if a.alg.kind == kindDerived && !strings.HasPrefix(a.scope, date[:len(derivedDateLayout)]+"/") {
 		return authErrorf("credential scope %q is not for the day of X-Sdk-Date %s", a.scope, date)

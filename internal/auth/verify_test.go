@@ -551,6 +551,14 @@ func TestClockSkew(t *testing.T) {
 				if !tt.ok && !errors.Is(err, ErrUnauthenticated) {
 					t.Errorf("VerifyRequest = %v, want ErrUnauthenticated", err)
 				}
+				// The log reason says which way the client's clock is off.
+				side := "behind the server clock"
+				if tt.offset < 0 {
+					side = "ahead of the server clock"
+				}
+				if !tt.ok && !strings.Contains(err.Error(), side) {
+					t.Errorf("VerifyRequest = %v, want it to say %q", err, side)
+				}
 			})
 		}
 	}

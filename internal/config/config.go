@@ -42,6 +42,9 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// Bootstrap names a declarative identity file applied at start.
 	Bootstrap string `yaml:"bootstrap"`
+	// Seed names a seed file (keys with fixed ids and material, for test
+	// environments) applied at start; see docs/seed.md.
+	Seed string `yaml:"seed"`
 	// DeletionCheckInterval is how often due key deletions run.
 	DeletionCheckInterval Duration `yaml:"deletion_check_interval"`
 	// RotationCheckInterval is how often keys due for automatic rotation
@@ -215,7 +218,7 @@ func Parse(r io.Reader, baseDir string) (Config, error) {
 			*p = filepath.Join(baseDir, *p)
 		}
 	}
-	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.RootKey.Module, &c.RootKey.PinFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap} {
+	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.RootKey.Module, &c.RootKey.PinFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap, &c.Seed} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(baseDir, *p)
 		}

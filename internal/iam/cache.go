@@ -40,6 +40,10 @@ func (s *Service) invalidate() {
 	s.mu.Unlock()
 }
 
+// Invalidate drops every cached identity, for changes made to the store
+// by another process.
+func (s *Service) Invalidate() { s.invalidate() }
+
 func (s *Service) cached(k cacheKey) (cacheEntry, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -103,7 +103,7 @@ func (s *Service) CreateAlias(ctx context.Context, projectID, keyID, alias strin
 	if err != nil {
 		return Alias{}, err
 	}
-	s.log.InfoContext(ctx, "alias created", "project_id", projectID, "key_id", keyID, "alias", alias)
+	s.log.InfoContext(ctx, "alias created", "request_id", RequestID(ctx), "project_id", projectID, "key_id", keyID, "alias", alias)
 	return a, nil
 }
 
@@ -156,7 +156,7 @@ func (s *Service) AssociateAlias(ctx context.Context, projectID, alias, targetKe
 	if err != nil {
 		return Alias{}, err
 	}
-	s.log.InfoContext(ctx, "alias associated", "project_id", projectID, "key_id", targetKeyID, "alias", alias)
+	s.log.InfoContext(ctx, "alias associated", "request_id", RequestID(ctx), "project_id", projectID, "key_id", targetKeyID, "alias", alias)
 	return a, nil
 }
 
@@ -194,7 +194,7 @@ func (s *Service) DeleteAliases(ctx context.Context, projectID, keyID string, al
 		return nil
 	})
 	if err == nil {
-		s.log.InfoContext(ctx, "aliases deleted", "project_id", projectID, "key_id", keyID, "count", len(names))
+		s.log.InfoContext(ctx, "aliases deleted", "request_id", RequestID(ctx), "project_id", projectID, "key_id", keyID, "count", len(names))
 	}
 	return err
 }

@@ -205,7 +205,7 @@ func (s *Service) CreateGrant(ctx context.Context, in CreateGrantInput) (Grant, 
 	if err != nil {
 		return Grant{}, err
 	}
-	s.log.InfoContext(ctx, "grant created", "project_id", g.ProjectID, "key_id", g.KeyID, "grant_id", g.GrantID,
+	s.log.InfoContext(ctx, "grant created", "request_id", RequestID(ctx), "project_id", g.ProjectID, "key_id", g.KeyID, "grant_id", g.GrantID,
 		"grantee", g.GranteePrincipal, "grantee_type", g.GranteePrincipalType)
 	return g, nil
 }
@@ -340,7 +340,7 @@ func (s *Service) RevokeGrant(ctx context.Context, projectID, keyID, grantID str
 		return tx.DeleteGrant(projectID, keyID, grantID)
 	})
 	if err == nil {
-		s.log.InfoContext(ctx, "grant revoked", "project_id", projectID, "key_id", keyID, "grant_id", grantID)
+		s.log.InfoContext(ctx, "grant revoked", "request_id", RequestID(ctx), "project_id", projectID, "key_id", keyID, "grant_id", grantID)
 	}
 	return err
 }
@@ -380,7 +380,7 @@ func (s *Service) RetireGrant(ctx context.Context, caller Caller, keyID, grantID
 		return tx.DeleteGrant(g.ProjectID, g.KeyID, g.GrantID)
 	})
 	if err == nil {
-		s.log.InfoContext(ctx, "grant retired", "project_id", g.ProjectID, "key_id", keyID, "grant_id", grantID, "user_id", caller.UserID)
+		s.log.InfoContext(ctx, "grant retired", "request_id", RequestID(ctx), "project_id", g.ProjectID, "key_id", keyID, "grant_id", grantID, "user_id", caller.UserID)
 	}
 	return err
 }

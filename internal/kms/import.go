@@ -196,7 +196,7 @@ func (s *Service) GetParametersForImport(ctx context.Context, in ImportParameter
 		id: id, expires: expires.Unix(), projectID: in.ProjectID, keyID: in.KeyID,
 		algorithm: in.WrappingAlgorithm, keySpec: in.WrappingKeySpec,
 	})
-	s.log.InfoContext(ctx, "import parameters issued", "project_id", in.ProjectID, "key_id", in.KeyID,
+	s.log.InfoContext(ctx, "import parameters issued", "request_id", RequestID(ctx), "project_id", in.ProjectID, "key_id", in.KeyID,
 		"wrapping_algorithm", in.WrappingAlgorithm, "wrapping_key_spec", in.WrappingKeySpec, "expires_at", expires)
 	return ImportParameters{KeyID: in.KeyID, Token: token, ExpiresAt: expires, PublicKey: public}, nil
 }
@@ -392,7 +392,7 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in ImportMaterialInput)
 	if err != nil {
 		return Key{}, err
 	}
-	s.log.InfoContext(ctx, "key material imported", "project_id", in.ProjectID, "key_id", in.KeyID,
+	s.log.InfoContext(ctx, "key material imported", "request_id", RequestID(ctx), "project_id", in.ProjectID, "key_id", in.KeyID,
 		"material_expires_at", out.MaterialExpiresAt)
 	return out, nil
 }
@@ -486,7 +486,7 @@ func (s *Service) DeleteImportedKeyMaterial(ctx context.Context, projectID, keyI
 	if err != nil {
 		return Key{}, err
 	}
-	s.log.InfoContext(ctx, "imported key material deleted", "project_id", projectID, "key_id", keyID)
+	s.log.InfoContext(ctx, "imported key material deleted", "request_id", RequestID(ctx), "project_id", projectID, "key_id", keyID)
 	return out, nil
 }
 
@@ -531,7 +531,7 @@ func (s *Service) ExpireImportedMaterial(ctx context.Context) (keys, tokens int,
 				return keys, 0, err
 			}
 			if err == nil && expired {
-				s.log.InfoContext(ctx, "imported key material expired", "project_id", k.ProjectID, "key_id", k.KeyID)
+				s.log.InfoContext(ctx, "imported key material expired", "request_id", RequestID(ctx), "project_id", k.ProjectID, "key_id", k.KeyID)
 				keys++
 			}
 		}

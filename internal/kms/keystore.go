@@ -232,7 +232,7 @@ func (s *Service) DeleteKeystore(ctx context.Context, projectID, id string) erro
 // token is configured, and the key is an AES_256 key of origin kms (what
 // kmsd runs in a token).
 func (s *Service) keystoreForKey(ctx context.Context, in CreateKeyInput) (Token, error) {
-	if in.Origin == OriginExternal {
+	if in.Origin == OriginExternal || in.Material != nil {
 		return nil, ErrKeystoreImport
 	}
 	if in.Spec != "AES_256" {

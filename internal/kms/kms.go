@@ -5,6 +5,7 @@
 package kms
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -90,6 +91,17 @@ type CreateKeyInput struct {
 	Origin              string // "" means kms
 	EnterpriseProjectID string
 	KeystoreID          string
+	// KeyID, when set, is the new key's id instead of a random one (a
+	// seed file's fixed id); it must be a valid key id not in use in the
+	// project.
+	KeyID string
+	// Material, when set, is the key's material instead of generated
+	// material (a seed file's fixed material), in the encoding of specs:
+	// raw bytes for symmetric and HMAC keys, PKCS#8 DER for RSA, NIST EC
+	// and SM2 keys, the 32-byte scalar for SECP256K1. With origin kms it
+	// is version 1 of a key that may rotate; with origin external the key
+	// is as if the material had been imported without expiry.
+	Material []byte
 }
 
 // ValidateAlias checks a custom key alias: the reference charset and
@@ -184,9 +196,18 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 			return Key{}, err
 		}
 	}
-	id, err := newKeyID()
-	if err != nil {
+	id := in.KeyID
+	if id == "" {
+		if id, err = newKeyID(); err != nil {
+			return Key{}, err
+		}
+	} else if err := ValidateKeyID(id); err != nil {
 		return Key{}, err
+	}
+	if in.Material != nil {
+		if err := checkMaterial(in.Spec, in.Material); err != nil {
+			return Key{}, err
+		}
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	k := Key{
@@ -198,7 +219,7 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 		CreatedAt: now,
 	}
 	var version store.KeyVersion
-	if in.Origin == OriginExternal {
+	if in.Origin == OriginExternal && in.Material == nil {
 		k.State = StatePendingImport
 	} else {
 		// Generate and seal outside the transaction: RSA generation can
@@ -206,7 +227,6 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 		// keystore's key is generated in its token, and its "material" is
 		// the token object's label.
 		var material []byte
-		var err error
 		if tok != nil {
 			label := tokenLabel(k.KeyID, 1)
 			if err := tok.GenerateAESKey(label); err != nil {
@@ -218,8 +238,13 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 				}
 			}()
 			material = []byte(label)
-		} else if material, err = sp.generate(); err != nil {
-			return Key{}, fmt.Errorf("generate %s material: %w", in.Spec, err)
+		} else if material = bytes.Clone(in.Material); material == nil {
+			if material, err = sp.generate(); err != nil {
+				return Key{}, fmt.Errorf("generate %s material: %w", in.Spec, err)
+			}
+		}
+		if in.Origin == OriginExternal {
+			k.fingerprint = s.materialFingerprint(k.ProjectID, k.KeyID, material)
 		}
 		sealed, err := s.keyring.Seal(materialBinding(k.ProjectID, k.KeyID, 1), material)
 		clear(material)
@@ -233,6 +258,13 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 		p, err := tx.GetProject(k.ProjectID)
 		if err != nil {
 			return err
+		}
+		if in.KeyID != "" {
+			if _, err := tx.GetKey(k.ProjectID, k.KeyID); err == nil {
+				return fmt.Errorf("%w: key id %s is in use", ErrInvalidParameter, k.KeyID)
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
 		}
 		if !isDefault {
 			counts, err := tx.KeyCounts(k.ProjectID)
@@ -257,7 +289,7 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 	if err != nil {
 		return Key{}, err
 	}
-	s.log.InfoContext(ctx, "key created", "project_id", k.ProjectID, "key_id", k.KeyID, "key_spec", k.Spec, "default", isDefault)
+	s.log.InfoContext(ctx, "key created", "request_id", RequestID(ctx), "project_id", k.ProjectID, "key_id", k.KeyID, "key_spec", k.Spec, "default", isDefault)
 	return k, nil
 }
 
@@ -428,9 +460,13 @@ func (s *Service) modifyKey(ctx context.Context, projectID, keyID string, fn fun
 // told of a change.
 func (s *Service) InvalidateKey(projectID, keyID string) { s.cache.invalidate(projectID, keyID) }
 
+// InvalidateAll drops every key from this node's cache of opened keys, for
+// changes made to the store by another process.
+func (s *Service) InvalidateAll() { s.cache.invalidateAll() }
+
 // EnableKey moves a disabled key to enabled (KMS.1201 otherwise).
 func (s *Service) EnableKey(ctx context.Context, projectID, keyID string) (Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		switch k.State {
 		case StateDisabled:
 			k.State = StateEnabled
@@ -440,11 +476,12 @@ func (s *Service) EnableKey(ctx context.Context, projectID, keyID string) (Key, 
 		}
 		return ErrKeyNotDisabled
 	})
+	return s.logChange(ctx, "key enabled", k, err)
 }
 
 // DisableKey moves an enabled key to disabled (KMS.1301 otherwise).
 func (s *Service) DisableKey(ctx context.Context, projectID, keyID string) (Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if k.Default {
 			return ErrDefaultKey
 		}
@@ -456,6 +493,7 @@ func (s *Service) DisableKey(ctx context.Context, projectID, keyID string) (Key,
 		k.State = StateDisabled
 		return nil
 	})
+	return s.logChange(ctx, "key disabled", k, err)
 }
 
 // ScheduleKeyDeletion puts a key in pending deletion for days days.
@@ -463,7 +501,7 @@ func (s *Service) ScheduleKeyDeletion(ctx context.Context, projectID, keyID stri
 	if days < MinPendingDays || days > MaxPendingDays {
 		return Key{}, ErrInvalidPendingDays
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if k.Default {
 			return ErrDefaultKey
 		}
@@ -474,13 +512,14 @@ func (s *Service) ScheduleKeyDeletion(ctx context.Context, projectID, keyID stri
 		k.DeletionDate = s.Now().UTC().Truncate(time.Millisecond).Add(time.Duration(days) * 24 * time.Hour)
 		return nil
 	})
+	return s.logChange(ctx, "key deletion scheduled", k, err, "pending_days", days)
 }
 
 // CancelKeyDeletion returns a key pending deletion to disabled, as the
 // reference's example shows; a key that never had material returns to
 // pending import.
 func (s *Service) CancelKeyDeletion(ctx context.Context, projectID, keyID string) (Key, error) {
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if k.State != StatePendingDeletion {
 			return ErrNotPendingDeletion
 		}
@@ -491,6 +530,7 @@ func (s *Service) CancelKeyDeletion(ctx context.Context, projectID, keyID string
 		k.DeletionDate = time.Time{}
 		return nil
 	})
+	return s.logChange(ctx, "key deletion cancelled", k, err)
 }
 
 // UpdateKeyAlias changes a custom key's alias.
@@ -498,13 +538,14 @@ func (s *Service) UpdateKeyAlias(ctx context.Context, projectID, keyID, alias st
 	if err := ValidateAlias(alias); err != nil {
 		return Key{}, err
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := updatable(k); err != nil {
 			return err
 		}
 		k.Alias = alias
 		return nil
 	})
+	return s.logChange(ctx, "key alias updated", k, err)
 }
 
 // UpdateKeyDescription changes a custom key's description.
@@ -512,13 +553,14 @@ func (s *Service) UpdateKeyDescription(ctx context.Context, projectID, keyID, de
 	if err := validateDescription(desc); err != nil {
 		return Key{}, err
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := updatable(k); err != nil {
 			return err
 		}
 		k.Description = desc
 		return nil
 	})
+	return s.logChange(ctx, "key description updated", k, err)
 }
 
 func updatable(k *Key) error {
@@ -618,7 +660,7 @@ func (s *Service) DestroyDueKeys(ctx context.Context) (int, error) {
 				return n, err
 			}
 			if destroyed && err == nil {
-				s.log.InfoContext(ctx, "key destroyed", "project_id", k.ProjectID, "key_id", k.KeyID)
+				s.log.InfoContext(ctx, "key destroyed", "request_id", RequestID(ctx), "project_id", k.ProjectID, "key_id", k.KeyID)
 				n++
 			}
 		}

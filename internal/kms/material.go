@@ -162,7 +162,7 @@ func (c *keyCache) put(h *handle, gen uint64, now time.Time) {
 	c.entries[keyRef{h.ProjectID, h.KeyID}] = cacheEntry{h: h, expires: now.Add(c.ttl)}
 }
 
-// invalidateAll empties the cache.
+// invalidateAll drops every key.
 func (c *keyCache) invalidateAll() {
 	c.mu.Lock()
 	clear(c.entries)

@@ -78,7 +78,7 @@ func (s *Service) EnableKeyRotation(ctx context.Context, projectID, keyID string
 	if err := s.regionWritable(ctx, projectID, keyID, true); err != nil {
 		return Key{}, err
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := rotationSettable(k); err != nil {
 			return err
 		}
@@ -91,6 +91,7 @@ func (s *Service) EnableKeyRotation(ctx context.Context, projectID, keyID string
 		}
 		return nil
 	})
+	return s.logChange(ctx, "key rotation enabled", k, err)
 }
 
 // DisableKeyRotation turns off automatic rotation (KMS.0313 when it is
@@ -99,7 +100,7 @@ func (s *Service) DisableKeyRotation(ctx context.Context, projectID, keyID strin
 	if err := s.regionWritable(ctx, projectID, keyID, false); err != nil {
 		return Key{}, err
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := rotationSettable(k); err != nil {
 			return err
 		}
@@ -109,6 +110,7 @@ func (s *Service) DisableKeyRotation(ctx context.Context, projectID, keyID strin
 		k.RotationEnabled = false
 		return nil
 	})
+	return s.logChange(ctx, "key rotation disabled", k, err)
 }
 
 // UpdateKeyRotationInterval sets the rotation period of a key whose
@@ -120,7 +122,7 @@ func (s *Service) UpdateKeyRotationInterval(ctx context.Context, projectID, keyI
 	if days < MinRotationInterval || days > MaxRotationInterval {
 		return Key{}, fmt.Errorf("%w: %d days, want %d–%d", ErrInvalidRotationInterval, days, MinRotationInterval, MaxRotationInterval)
 	}
-	return s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
+	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := rotationSettable(k); err != nil {
 			return err
 		}
@@ -130,6 +132,7 @@ func (s *Service) UpdateKeyRotationInterval(ctx context.Context, projectID, keyI
 		k.RotationInterval = days
 		return nil
 	})
+	return s.logChange(ctx, "key rotation interval updated", k, err, "rotation_interval", days)
 }
 
 // KeyRotationStatus reports a key's rotation settings and history. It
@@ -186,7 +189,7 @@ func (s *Service) RotateKey(ctx context.Context, projectID, keyID string) (Key, 
 	if err != nil {
 		return Key{}, err
 	}
-	s.log.InfoContext(ctx, "key rotated", "project_id", projectID, "key_id", keyID, "version", out.PrimaryVersion, "manual", true)
+	s.log.InfoContext(ctx, "key rotated", "request_id", RequestID(ctx), "project_id", projectID, "key_id", keyID, "version", out.PrimaryVersion, "manual", true)
 	return out, nil
 }
 
@@ -264,7 +267,7 @@ func (s *Service) RotateDueKeys(ctx context.Context) (int, error) {
 			progress = true
 			if rotated {
 				n++
-				s.log.InfoContext(ctx, "key rotated", "project_id", d.ProjectID, "key_id", d.KeyID, "version", version)
+				s.log.InfoContext(ctx, "key rotated", "request_id", RequestID(ctx), "project_id", d.ProjectID, "key_id", d.KeyID, "version", version)
 			}
 		}
 		// A short batch was the last one; a full batch without progress

@@ -139,7 +139,7 @@ func (s *Service) PutTags(ctx context.Context, projectID, keyID string, tags []T
 	if err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "key tags set", "project_id", projectID, "key_id", keyID, "tags", len(tags))
+	s.log.InfoContext(ctx, "key tags set", "request_id", RequestID(ctx), "project_id", projectID, "key_id", keyID, "tags", len(tags))
 	return nil
 }
 
@@ -177,7 +177,7 @@ func (s *Service) DeleteTags(ctx context.Context, projectID, keyID string, keys 
 	if err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "key tags deleted", "project_id", projectID, "key_id", keyID, "tags", len(keys))
+	s.log.InfoContext(ctx, "key tags deleted", "request_id", RequestID(ctx), "project_id", projectID, "key_id", keyID, "tags", len(keys))
 	return nil
 }
 
@@ -200,7 +200,7 @@ func (s *Service) DeleteTag(ctx context.Context, projectID, keyID, key string) e
 	if err != nil {
 		return err
 	}
-	s.log.InfoContext(ctx, "key tag deleted", "project_id", projectID, "key_id", keyID)
+	s.log.InfoContext(ctx, "key tag deleted", "request_id", RequestID(ctx), "project_id", projectID, "key_id", keyID)
 	return nil
 }
 

@@ -274,6 +274,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// FlushCaches drops the server's caches of keys and identities, so that
+// it sees at once what another process (kmsd iam, kmsd key) changed in
+// its store.
+func (s *Server) FlushCaches() {
+	s.KMS.InvalidateAll()
+	s.IAM.Invalidate()
+	s.log.Info("caches flushed: the store was changed by an admin command")
+}
+
 // Close releases the HSMs and the store.
 func (s *Server) Close() error {
 	for _, t := range s.tokens {

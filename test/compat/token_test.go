@@ -191,6 +191,12 @@ func TestIssueToken(t *testing.T) {
 				t.Errorf("%s/%s: got %d %q, want 401 %q", who[0], who[1], se.StatusCode, se.ErrorMessage, wrong.ErrorMessage)
 			}
 		}
+		// A right password scoped to a project the account lacks is not
+		// a wrong password: Keystone's "requires authentication".
+		_, err = passwordLogin(c, e.ids.AccountName, e.ids.AdminName, e.ids.AdminPassword, "no-such-region")
+		if se := sdkError(t, err); se.StatusCode != 401 || se.ErrorMessage == wrong.ErrorMessage || !strings.Contains(se.ErrorMessage, "requires authentication") {
+			t.Errorf("unknown project scope: got %d %q, want 401 with Keystone's requires-authentication message", se.StatusCode, se.ErrorMessage)
+		}
 		// The read-only user has no password.
 		_, err = passwordLogin(c, e.ids.AccountName, e.ids.ReaderName, "", e.ids.ProjectName)
 		if se := sdkError(t, err); se.StatusCode < 400 || se.StatusCode >= 500 {
