@@ -21,17 +21,19 @@ var rules = []struct {
 	notDirect []string // kmsd packages it may reach only through another
 }{
 	{pkg: "internal/keyring", external: []string{"golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
-	{pkg: "internal/region", kmsd: []string{"internal/kms", "internal/keyring", "internal/store", "internal/ciphertext"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"database/sql"}},
+	{pkg: "internal/region", kmsd: []string{"internal/kms", "internal/keyring", "internal/store", "internal/ciphertext", "internal/capsule"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"database/sql"}},
 	{pkg: "internal/hsm", external: []string{"github.com/miekg/pkcs11"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/ciphertext", external: []string{"github.com/emmansun/gmsm"}, forbidden: []string{"net/http", "database/sql"}},
+	{pkg: "internal/capsule", forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/store", forbidden: []string{"net/http"}},
 	{pkg: "internal/auth", external: []string{"github.com/emmansun/gmsm", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"database/sql"}},
-	{pkg: "internal/kms", kmsd: []string{"internal/keyring", "internal/store", "internal/ciphertext"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
+	{pkg: "internal/kms", kmsd: []string{"internal/keyring", "internal/store", "internal/ciphertext", "internal/capsule"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/iam", kmsd: []string{"internal/auth", "internal/keyring", "internal/store"}, external: []string{"github.com/emmansun/gmsm", "golang.org/x/crypto/", "golang.org/x/sys/", "go.yaml.in/yaml/v3"}, forbidden: []string{"database/sql"}},
+	{pkg: "internal/api", notDirect: []string{"internal/store"}, kmsd: []string{"internal/auth", "internal/iam", "internal/kms", "internal/keyring", "internal/store", "internal/ciphertext", "internal/capsule"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/", "go.yaml.in/yaml/v3"}, forbidden: []string{"database/sql"}},
 	{pkg: "internal/envelope", external: []string{"github.com/emmansun/gmsm", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
-	{pkg: "internal/seed", kmsd: []string{"internal/auth", "internal/iam", "internal/kms", "internal/keyring", "internal/store", "internal/ciphertext"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/", "go.yaml.in/yaml/v3"}, forbidden: []string{"database/sql"}},
+	{pkg: "internal/seed", kmsd: []string{"internal/auth", "internal/iam", "internal/kms", "internal/keyring", "internal/store", "internal/ciphertext", "internal/capsule"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/", "go.yaml.in/yaml/v3"}, forbidden: []string{"database/sql"}},
 	{pkg: "internal/client", kmsd: []string{"internal/auth"}, external: []string{"github.com/emmansun/gmsm", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"database/sql"}},
-	{pkg: "internal/api", notDirect: []string{"internal/store"}, kmsd: []string{"internal/auth", "internal/iam", "internal/kms", "internal/keyring", "internal/store", "internal/ciphertext"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/", "go.yaml.in/yaml/v3"}, forbidden: []string{"database/sql"}},
+	{pkg: "internal/console", notDirect: []string{"internal/store", "internal/kms"}, kmsd: []string{"internal/auth", "internal/iam", "internal/client", "internal/keyring", "internal/store"}, external: []string{"github.com/emmansun/gmsm", "golang.org/x/crypto/", "golang.org/x/sys/", "go.yaml.in/yaml/v3"}, forbidden: []string{"database/sql"}},
 }
 
 func TestImportGraph(t *testing.T) {

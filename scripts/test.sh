@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole kmsd test suite: formatting, vet, the unit and integration
 # tests with the race detector, and the official-SDK compatibility suite
-# (test/compat, its own module). Besides Go modules it installs SoftHSM2
-# (Debian package softhsm2) when absent.
+# (test/compat, its own module), the PKCS#11 tests against SoftHSM2
+# (installs softhsm2 if absent), and the web console in Chromium
+# (scripts/console-e2e.sh installs chromium and playwright-core if absent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +30,6 @@ go test -race -count=1 ./...
 
 echo "== go test (official SDK compatibility suite)"
 (cd test/compat && go test -race -count=1 ./...)
+
+echo "== web console in Chromium"
+scripts/console-e2e.sh

@@ -29,6 +29,10 @@ const keyUsage = `Usage: kmsd key [--config FILE | --data DIR] COMMAND ARGS
                                            create a key of any spec (also HMAC_*)
   rotate KEY_ID --project ID               rotate an AES_256 or SM4 key now: a new
                                            primary version; old ones still decrypt
+  keyspace-create NAME --project ID [--type 1|2|3] [--keystore ID] [--description TEXT]
+                                           create a trusted key space
+  keyspace-list --project ID               list the project's key spaces
+  keyspace-delete KEYSPACE_ID --project ID delete an empty key space
 
 These commands change the data directory directly; a kmsd serving it is told
 at once (SIGHUP) and sees the change before the command returns. kmsd kms is
@@ -143,9 +147,12 @@ func cmdKey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	alias := fs.String("alias", "", "key alias")
 	spec := fs.String("spec", "AES_256", "key spec: "+strings.Join(kms.KeySpecs(), ", "))
 	usage := fs.String("usage", "", "key usage (default: the spec's)")
-	desc := fs.String("description", "", "key description")
+	desc := fs.String("description", "", "key or key space description")
+	spaceType := fs.String("type", "", "key space type: 1 default, 2 dedicated HSM, 3 external keystore")
+	keystore := fs.String("keystore", "", "keystore id of a key space of type 2 or 3")
 	positional := 0
-	if rest[0] == "create-default" || rest[0] == "rotate" {
+	switch rest[0] {
+	case "create-default", "rotate", "keyspace-create", "keyspace-delete":
 		positional = 1
 	}
 	p, err := subFlags(fs, rest[1:], positional)
@@ -178,6 +185,31 @@ func cmdKey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 			return err
 		}
 		fmt.Fprintf(stdout, "key_id %s\nprimary_version %d\nnumber_of_rotations %d\n", k.KeyID, k.PrimaryVersion, k.RotationCount)
+	case "keyspace-create":
+		ks, err := srv.KMS.CreateKeySpace(ctx, kms.CreateKeySpaceInput{ProjectID: pr.ID, Name: p[0], Type: *spaceType, KeystoreID: *keystore, Description: *desc})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "keyspace_id %s\nkeyspace_name %s\ntype %s\n", ks.ID, ks.Name, ks.Type)
+	case "keyspace-list":
+		marker := ""
+		for {
+			spaces, next, err := srv.KMS.ListKeySpaces(ctx, pr.ID, "", kms.Page{Marker: marker, Limit: kms.MaxSpaceListLimit})
+			if err != nil {
+				return err
+			}
+			for _, ks := range spaces {
+				fmt.Fprintf(stdout, "%s %s type=%s\n", ks.ID, ks.Name, ks.Type)
+			}
+			if marker = next; marker == "" {
+				break
+			}
+		}
+	case "keyspace-delete":
+		if err := srv.KMS.DeleteKeySpace(ctx, pr.ID, p[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "deleted key space %s\n", p[0])
 	default:
 		fmt.Fprint(stderr, keyUsage)
 		return fmt.Errorf("unknown key command %q", rest[0])

@@ -56,7 +56,7 @@ func exitCode(err error, args []string) int {
 const usage = `kmsd — a key management service that speaks the Huawei Cloud KMS API
 
 Usage:
-  kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L] [--seed FILE]
+  kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L] [--seed FILE] [--console=false]
   kmsd serve --config FILE [--listen ADDR] [--log-level L]
   kmsd init --config FILE [--create-hsm-key]
   kmsd iam SUBCOMMAND ...   (kmsd iam help)

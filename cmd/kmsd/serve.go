@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/kmsd/kmsd/internal/config"
+	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/seed"
 	"github.com/kmsd/kmsd/internal/server"
 )
@@ -34,6 +36,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	data := fs.String("data", "", "data directory (dev default ./"+devDataDir+")")
 	cmkQuota := fs.Int("cmk-quota", devCMKQuota, "dev mode: custom keys allowed per project")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (dev default debug: every request is logged)")
+	consoleOn := fs.Bool("console", true, "dev mode: serve the web console at /console (--console=false: off)")
 	seedPath := fs.String("seed", "", "dev mode: apply this seed file at start (keys with fixed ids and material; docs/seed.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -47,12 +50,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if !*dev {
 		var devOnly []string
 		fs.Visit(func(f *flag.Flag) {
-			if f.Name == "data" || f.Name == "cmk-quota" || f.Name == "seed" {
+			if f.Name == "data" || f.Name == "cmk-quota" || f.Name == "seed" || f.Name == "console" {
 				devOnly = append(devOnly, "--"+f.Name)
 			}
 		})
 		if len(devOnly) > 0 {
-			return fmt.Errorf("serve: %s only apply to --dev; with --config set data_dir, quotas.cmk and seed in %s", strings.Join(devOnly, ", "), *cfgPath)
+			return fmt.Errorf("serve: %s only apply to --dev; with --config set data_dir, quotas.cmk, seed and console.enabled in %s", strings.Join(devOnly, ", "), *cfgPath)
 		}
 	}
 	// What to change when the address is unusable.
@@ -73,6 +76,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return err
 		}
 		cfg = server.DevConfig(abs, *listen, *cmkQuota)
+		cfg.Console.Enabled = *consoleOn
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("serve --dev --listen %s --cmk-quota %d: %w (dev mode takes a loopback address and a quota of at least 1; anything else needs kmsd serve --config FILE)", *listen, *cmkQuota, err)
 		}
@@ -144,6 +148,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
 	srv, err := server.New(ctx, cfg, server.Options{Logger: log, Getenv: getenv})
 	if err != nil {
+		if diskFull(err) {
+			return fmt.Errorf("the disk holding %s is full (%w); free some space and start again", cfg.DataDir, err)
+		}
 		return err
 	}
 	defer srv.Close()
@@ -152,10 +159,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *dev {
 		ids = server.DefaultDevIdentities(getenv)
 		if err := srv.EnsureDevIdentities(ctx, ids); err != nil {
-			if existed {
-				return fmt.Errorf("dev identities: %w; ids cannot change in an existing data directory: unset the KMSD_DEV_* variables that differ from its first start, or start afresh with another --data DIR", err)
+			if !existed && !diskFull(err) {
+				// A fresh directory: no earlier ids to differ from.
+				return fmt.Errorf("dev identities: %w", err)
 			}
-			return fmt.Errorf("dev identities: %w", err)
+			return devIdentitiesError(err, cfg.DataDir)
 		}
 	}
 	if sd != nil {
@@ -185,6 +193,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			return err
 		}
 		fmt.Fprintf(stdout, "kmsd dev server listening on %s (data in %s)\n", endpoint, cfg.DataDir)
+		if srv.Console != nil {
+			fmt.Fprintf(stdout, "Web console: %s%s (account %s, project %s; user %s or %s, password in the lines below)\n", endpoint, srv.Console.Path(), ids.AccountName, ids.ProjectName, ids.AdminName, ids.ReaderName)
+		}
 		fmt.Fprintf(stdout, "These dev credentials are public; never keep real keys here. Written to %s:\n\n%s\n", envFile, env)
 	} else {
 		log.Info("kmsd listening", "endpoint", endpoint, "data_dir", cfg.DataDir)
@@ -304,11 +315,39 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	return nil
 }
 
+// devIdentitiesError explains why the dev identities could not be
+// applied: a full disk (nothing was changed; the data is intact), ids
+// that differ from the directory's first start, or the error itself.
+func devIdentitiesError(err error, dataDir string) error {
+	switch {
+	case diskFull(err):
+		return fmt.Errorf("dev identities: the disk holding %s is full (%w); free some space and start again — the data directory is unchanged", dataDir, err)
+	case errors.Is(err, iam.ErrExists):
+		return fmt.Errorf("dev identities: %w; ids cannot change in an existing data directory: unset the KMSD_DEV_* variables that differ from its first start, or start afresh with another --data DIR", err)
+	}
+	return fmt.Errorf("dev identities: %w", err)
+}
+
+// diskFull reports whether err says the disk is full: ENOSPC or EDQUOT
+// from the system, or SQLite's SQLITE_FULL, whose message modernc's
+// driver passes on ("database or disk is full").
+func diskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
+		strings.Contains(err.Error(), "database or disk is full")
+}
+
 // writePrivateFile writes b to path, readable and writable by the owner
 // only: a new file is created with mode 0600, and an existing one (which
 // os.WriteFile would leave at its mode) is set to 0600 before it is
-// written.
+// written. A file that already holds exactly b with mode 0600 is left
+// alone, so that a restart writes nothing it need not (a start on a full
+// disk).
 func writePrivateFile(path string, b []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
+		if fi, err := os.Stat(path); err == nil && fi.Mode().Perm() == 0o600 {
+			return nil
+		}
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err

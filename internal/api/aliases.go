@@ -85,9 +85,11 @@ type pageInfo struct {
 	CurrentCount int    `json:"current_count"`
 }
 
-// listAliases answers a top-level JSON array holding one page: the Go SDK
-// decodes the body into []ListAliasResponseBody (reference kms-api.md
-// §5.H ListAliases).
+// listAliases answers Huawei's documented object {"aliases","page_info"},
+// which Terraform's provider reads, or a top-level JSON array holding that
+// one page to the official SDKs, which decode the body into
+// []ListAliasResponseBody (reference kms-api.md §5.H ListAliases; see
+// client.go).
 func (h *Handler) listAliases(c *call) (any, error) {
 	q := c.r.URL.Query()
 	in := kms.ListAliasesInput{ProjectID: c.project(), KeyID: q.Get("key_id"), Marker: q.Get("marker")}
@@ -106,5 +108,8 @@ func (h *Handler) listAliases(c *call) (any, error) {
 	for i, a := range as {
 		page.Aliases[i] = h.aliasEntity(a)
 	}
-	return []listAliasPage{page}, nil
+	if h.listAliasesArray(c) {
+		return []listAliasPage{page}, nil
+	}
+	return page, nil
 }

@@ -25,6 +25,9 @@ const GatewayMaxBody = 12 << 20
 type Config struct {
 	// TokenTTL is the lifetime of tokens issued by POST /v3/auth/tokens.
 	TokenTTL time.Duration
+	// ListAliases is the shape of list-aliases answers: ListAliasesAuto
+	// (the default), ListAliasesObject or ListAliasesArray (client.go).
+	ListAliases string
 }
 
 // Handler serves the KMS and IAM endpoints.
@@ -35,6 +38,7 @@ type Handler struct {
 	tokens *auth.TokenSigner
 	log    *slog.Logger
 	cfg    Config
+	issuer *iam.TokenIssuer
 	routes []*route
 	index  routeIndex
 	ids    *requestIDs
@@ -48,6 +52,7 @@ func New(k *kms.Service, i *iam.Service, authn *auth.Authenticator, tokens *auth
 		cfg.TokenTTL = 24 * time.Hour
 	}
 	h := &Handler{kms: k, iam: i, authn: authn, tokens: tokens, log: log, cfg: cfg, Now: time.Now}
+	h.issuer = &iam.TokenIssuer{IAM: i, Signer: tokens, TTL: cfg.TokenTTL, Now: func() time.Time { return h.Now() }}
 	h.routes = routeTable()
 	h.index = indexRoutes(h.routes)
 	h.ids = newRequestIDs()
@@ -128,6 +133,9 @@ func (h *Handler) serveRecovering(c *call) (status int, code string, err error) 
 
 // serve runs one call and writes its response; it returns what to log.
 func (h *Handler) serve(c *call) (int, string, error) {
+	if err := checkFraming(c); err != nil {
+		return h.writeError(c, err)
+	}
 	rt, project, params, err := h.match(c.r.Method, c.r.URL)
 	if err != nil {
 		return h.writeError(c, err)
@@ -135,6 +143,17 @@ func (h *Handler) serve(c *call) (int, string, error) {
 	c.route, c.pathProject, c.params = rt, project, params
 	// The service's log lines of key changes name the request.
 	c.ctx = kms.WithRequestID(c.ctx, c.requestID)
+	if c.r.ContentLength > GatewayMaxBody {
+		return h.writeError(c, errEntityTooLarge)
+	}
+	if rt.auth != authNone {
+		// What the headers alone can show is checked before the body is
+		// read, so that a caller who cannot authenticate costs no body
+		// buffer (docs/security.md).
+		if err := h.authn.Precheck(c.ctx, c.r); err != nil {
+			return h.writeError(c, err)
+		}
+	}
 	if err := h.readBody(c); err != nil {
 		return h.writeError(c, err)
 	}
@@ -172,10 +191,15 @@ func (h *Handler) serve(c *call) (int, string, error) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	if status == http.StatusNoContent || resp == nil {
+	if status == http.StatusNoContent {
 		c.wroteHeader = true
 		c.w.WriteHeader(status)
 		return status, "", nil
+	}
+	if resp == nil {
+		// Every other success carries a JSON body: Terraform's provider
+		// decodes one from every answer but 204 (issue 9).
+		resp = emptyObject
 	}
 	c.writeJSON(status, resp)
 	return status, "", nil

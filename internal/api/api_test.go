@@ -224,7 +224,9 @@ func TestWireErrors(t *testing.T) {
 	dekPlain := hex.EncodeToString(append(dek, sum[:]...))
 	encDEKValid := `{"key_id":"` + id + `","plain_text":"` + dekPlain + `","datakey_plain_length":"32"}`
 	dataKeyCases := []wireCase{
-		{"length number", `{"key_id":"` + id + `","datakey_length":256}`, 400, "KMS.0202"},
+		{"length integer", `{"key_id":"` + id + `","datakey_length":12}`, 400, "KMS.1903"},
+		{"length float", `{"key_id":"` + id + `","datakey_length":256.0}`, 400, "KMS.0202"},
+		{"length with a sign", `{"key_id":"` + id + `","datakey_length":"+256"}`, 400, "KMS.1901"},
 		{"length text", `{"key_id":"` + id + `","datakey_length":"x"}`, 400, "KMS.1901"},
 		{"length 0", `{"key_id":"` + id + `","datakey_length":"0"}`, 400, "KMS.1901"},
 		{"length 8200", `{"key_id":"` + id + `","datakey_length":"8200"}`, 400, "KMS.1901"},
@@ -294,13 +296,16 @@ func TestWireErrors(t *testing.T) {
 			with = func(member string) string { return "{" + member + "}" }
 		}
 		return []wireCase{
-			{"limit number", with(`"limit":10`), 400, "KMS.0202"},
+			{"limit integer", with(`"limit":0`), 400, "KMS.1601"},
+			{"limit float", with(`"limit":1.5`), 400, "KMS.0202"},
+			{"limit with a sign", with(`"limit":"+5"`), 400, "KMS.1601"},
 			{"limit zero", with(`"limit":"0"`), 400, "KMS.1601"},
-			{"limit above the maximum", with(`"limit":"` + overMax + `"`), 400, "KMS.1601"},
+			{"limit above the maximum, clamped", with(`"limit":"` + overMax + `"`), 200, ""},
 			{"limit text", with(`"limit":"ten"`), 400, "KMS.1601"},
 			{"marker negative", with(`"marker":"-1"`), 400, "KMS.1602"},
 			{"marker text", with(`"marker":"x"`), 400, "KMS.1602"},
-			{"marker number", with(`"marker":1`), 400, "KMS.0202"},
+			{"marker negative integer", with(`"marker":-1`), 400, "KMS.0202"},
+			{"marker leading zero", with(`"marker":"01"`), 400, "KMS.1602"},
 		}
 	}
 	unknownGrant := strings.Repeat("0", 64)
@@ -348,7 +353,10 @@ func TestWireErrors(t *testing.T) {
 		{"cancel-key-deletion", keyOnly, keyCases(keyOnly)},
 		{"schedule-key-deletion", `{"key_id":"` + id + `","pending_days":"7"}`, keyCases(`{"key_id":"`+id+`","pending_days":"7"}`,
 			wireCase{"missing days", keyOnly, 400, "KMS.0204"},
-			wireCase{"days number", `{"key_id":"` + id + `","pending_days":7}`, 400, "KMS.0202"},
+			wireCase{"days integer", `{"key_id":"` + id + `","pending_days":3}`, 400, "KMS.1401"},
+			wireCase{"days float", `{"key_id":"` + id + `","pending_days":7.5}`, 400, "KMS.0202"},
+			wireCase{"days negative integer", `{"key_id":"` + id + `","pending_days":-7}`, 400, "KMS.0202"},
+			wireCase{"days leading zero", `{"key_id":"` + id + `","pending_days":"07"}`, 400, "KMS.1401"},
 			wireCase{"days text", `{"key_id":"` + id + `","pending_days":"seven"}`, 400, "KMS.1401"},
 			wireCase{"days low", `{"key_id":"` + id + `","pending_days":"6"}`, 400, "KMS.1401"},
 			wireCase{"days high", `{"key_id":"` + id + `","pending_days":"1097"}`, 400, "KMS.1401"},
@@ -404,7 +412,8 @@ func TestWireErrors(t *testing.T) {
 			{"asymmetric source without key", with(reValid, `"source_encryption_algorithm":"RSAES_OAEP_SHA_1"`), 400, "KMS.0204"},
 			{"wrong source aad", with(reValid, `"source_additional_authenticated_data":"x"`), 400, "KMS.0308"},
 			{"destination aad 129 bytes", with(reValid, `"destination_additional_authenticated_data":"`+strings.Repeat("a", 129)+`"`), 400, "KMS.0308"},
-			{"datakey_cipher_length number", with(reValid, `"datakey_cipher_length":32`), 400, "KMS.0202"},
+			{"datakey_cipher_length integer", with(reValid, `"datakey_cipher_length":0`), 400, "KMS.0308"},
+			{"datakey_cipher_length float", with(reValid, `"datakey_cipher_length":32.5`), 400, "KMS.0202"},
 			{"datakey_cipher_length text", with(reValid, `"datakey_cipher_length":"x"`), 400, "KMS.0308"},
 			{"datakey_cipher_length 0", with(reValid, `"datakey_cipher_length":"0"`), 400, "KMS.0308"},
 			{"datakey_cipher_length with base64", with(reValid, `"datakey_cipher_length":"32"`), 400, "KMS.2201"},
@@ -413,7 +422,11 @@ func TestWireErrors(t *testing.T) {
 		{"gen-random", `{"random_data_length":"512"}`, []wireCase{
 			{"missing length", `{}`, 400, "KMS.0204"},
 			{"empty length", `{"random_data_length":""}`, 400, "KMS.0204"},
-			{"length number", `{"random_data_length":512}`, 400, "KMS.0202"},
+			{"length integer", `{"random_data_length":12}`, 400, "KMS.1802"},
+			{"length float", `{"random_data_length":512.0}`, 400, "KMS.0202"},
+			{"length bool", `{"random_data_length":true}`, 400, "KMS.0202"},
+			{"length with a sign", `{"random_data_length":"+512"}`, 400, "KMS.0308"},
+			{"length leading zero", `{"random_data_length":"0512"}`, 400, "KMS.0308"},
 			{"length text", `{"random_data_length":"many"}`, 400, "KMS.0308"},
 			{"length 0", `{"random_data_length":"0"}`, 400, "KMS.0308"},
 			{"length 8200", `{"random_data_length":"8200"}`, 400, "KMS.0308"},
@@ -426,7 +439,8 @@ func TestWireErrors(t *testing.T) {
 			wireCase{"missing length", `{"key_id":"` + id + `","plain_text":"` + dekPlain + `"}`, 400, "KMS.0204"},
 			wireCase{"plain_text not hex", `{"key_id":"` + id + `","plain_text":"xyz0","datakey_plain_length":"32"}`, 400, "KMS.2101"},
 			wireCase{"plain_text odd length", `{"key_id":"` + id + `","plain_text":"` + dekPlain[1:] + `","datakey_plain_length":"32"}`, 400, "KMS.2101"},
-			wireCase{"length number", `{"key_id":"` + id + `","plain_text":"` + dekPlain + `","datakey_plain_length":32}`, 400, "KMS.0202"},
+			wireCase{"length integer", `{"key_id":"` + id + `","plain_text":"` + dekPlain + `","datakey_plain_length":31}`, 400, "KMS.2104"},
+			wireCase{"length exponent", `{"key_id":"` + id + `","plain_text":"` + dekPlain + `","datakey_plain_length":3.2e1}`, 400, "KMS.0202"},
 			wireCase{"length text", `{"key_id":"` + id + `","plain_text":"` + dekPlain + `","datakey_plain_length":"x"}`, 400, "KMS.0308"},
 			wireCase{"length 1025", `{"key_id":"` + id + `","plain_text":"` + dekPlain + `","datakey_plain_length":"1025"}`, 400, "KMS.0308"},
 			wireCase{"length mismatch", `{"key_id":"` + id + `","plain_text":"` + dekPlain + `","datakey_plain_length":"31"}`, 400, "KMS.2104"},
@@ -439,16 +453,21 @@ func TestWireErrors(t *testing.T) {
 			wireCase{"cipher_text not hex", `{"key_id":"` + id + `","cipher_text":"zz","datakey_cipher_length":"32"}`, 400, "KMS.2201"},
 			wireCase{"cipher_text not a blob", `{"key_id":"` + id + `","cipher_text":"00FF","datakey_cipher_length":"32"}`, 400, "KMS.2201"},
 			wireCase{"cipher_text of encrypt-data", `{"key_id":"` + id + `","cipher_text":"` + ctHex + `","datakey_cipher_length":"4"}`, 400, "KMS.2201"},
-			wireCase{"length number", `{"key_id":"` + id + `","cipher_text":"` + dekCT + `","datakey_cipher_length":32}`, 400, "KMS.0202"},
+			wireCase{"length integer", `{"key_id":"` + id + `","cipher_text":"` + dekCT + `","datakey_cipher_length":64}`, 400, "KMS.2204"},
+			wireCase{"length object", `{"key_id":"` + id + `","cipher_text":"` + dekCT + `","datakey_cipher_length":{}}`, 400, "KMS.0202"},
 			wireCase{"length 0", `{"key_id":"` + id + `","cipher_text":"` + dekCT + `","datakey_cipher_length":"0"}`, 400, "KMS.0308"},
 			wireCase{"length mismatch", `{"key_id":"` + id + `","cipher_text":"` + dekCT + `","datakey_cipher_length":"64"}`, 400, "KMS.2204"},
 			wireCase{"wrong aad", with(decDEKValid, `"additional_authenticated_data":"x"`), 400, "KMS.2203"},
 			wireCase{"another key", strings.Replace(decDEKValid, id, id2, 1), 400, "KMS.2203"},
 		)},
 		{"list-keys", `{"limit":"10"}`, []wireCase{
-			{"limit number", `{"limit":10}`, 400, "KMS.0202"},
+			{"limit integer", `{"limit":0}`, 400, "KMS.1601"},
+			{"limit float", `{"limit":10.5}`, 400, "KMS.0202"},
+			{"limit with a sign", `{"limit":"+5"}`, 400, "KMS.1601"},
+			{"limit leading zero", `{"limit":"05"}`, 400, "KMS.1601"},
 			{"limit zero", `{"limit":"0"}`, 400, "KMS.1601"},
-			{"limit huge", `{"limit":"1001"}`, 400, "KMS.1601"},
+			{"limit huge, clamped", `{"limit":"1001"}`, 200, ""},
+			{"limit huge integer, clamped", `{"limit":2000}`, 200, ""},
 			{"limit text", `{"limit":"ten"}`, 400, "KMS.1601"},
 			{"marker negative", `{"marker":"-1"}`, 400, "KMS.1602"},
 			{"marker text", `{"marker":"x"}`, 400, "KMS.1602"},
@@ -461,7 +480,7 @@ func TestWireErrors(t *testing.T) {
 			wireCase{"empty grantee", `{"key_id":"` + id + `","grantee_principal":"","operations":["describe-key"]}`, 400, "KMS.0204"},
 			wireCase{"grantee number", `{"key_id":"` + id + `","grantee_principal":1,"operations":["describe-key"]}`, 400, "KMS.0202"},
 			wireCase{"grantee charset", `{"key_id":"` + id + `","grantee_principal":"a.b","operations":["describe-key"]}`, 400, "KMS.2402"},
-			wireCase{"grantee unknown", `{"key_id":"` + id + `","grantee_principal":"` + strings.Repeat("9", 32) + `","operations":["describe-key"]}`, 400, "KMS.2402"},
+			wireCase{"grantee malformed", `{"key_id":"` + id + `","grantee_principal":"` + strings.Repeat("9", 65) + `","operations":["describe-key"]}`, 400, "KMS.2402"},
 			wireCase{"missing operations", `{"key_id":"` + id + `","grantee_principal":"` + s.ids.ReaderID + `"}`, 400, "KMS.0204"},
 			wireCase{"operations string", grantWith(`"operations":"describe-key"`), 400, "KMS.0202"},
 			wireCase{"operations numbers", grantWith(`"operations":[1]`), 400, "KMS.0202"},
@@ -599,13 +618,15 @@ func TestWireErrors(t *testing.T) {
 			{"missing action", `{}`, 400, "KMS.0204"},
 			{"action unknown", `{"action":"list"}`, 400, "KMS.0404"},
 			{"action bool", `{"action":true}`, 400, "KMS.0202"},
-			{"limit number", `{"action":"filter","limit":10}`, 400, "KMS.0202"},
+			{"limit integer", `{"action":"filter","limit":0}`, 400, "KMS.1601"},
+			{"limit float", `{"action":"filter","limit":1e1}`, 400, "KMS.0202"},
 			{"limit 0", `{"action":"filter","limit":"0"}`, 400, "KMS.1601"},
-			{"limit 1001", `{"action":"filter","limit":"1001"}`, 400, "KMS.1601"},
+			{"limit 1001, clamped", `{"action":"filter","limit":"1001"}`, 200, ""},
 			{"limit text", `{"action":"filter","limit":"ten"}`, 400, "KMS.1601"},
 			{"offset -1", `{"action":"filter","offset":"-1"}`, 400, "KMS.0417"},
 			{"offset text", `{"action":"filter","offset":"x"}`, 400, "KMS.0417"},
-			{"offset number", `{"action":"count","offset":0}`, 400, "KMS.0202"},
+			{"offset negative integer", `{"action":"count","offset":-1}`, 400, "KMS.0202"},
+			{"offset with a sign", `{"action":"filter","offset":"+1"}`, 400, "KMS.0417"},
 			{"tags object", `{"action":"filter","tags":{}}`, 400, "KMS.0202"},
 			{"tag values string", `{"action":"filter","tags":[{"key":"k","values":"v"}]}`, 400, "KMS.0202"},
 			{"tag values of numbers", `{"action":"filter","tags":[{"key":"k","values":[1]}]}`, 400, "KMS.0202"},
@@ -727,15 +748,19 @@ func TestVersions(t *testing.T) {
 }
 
 // TestOperationsCount pins the size of the route table: the 61 KMS
-// operations of the reference and the three IAM endpoints.
+// operations of the reference, the 14 newer ones of kms-api-new.md and
+// the three IAM endpoints.
 func TestOperationsCount(t *testing.T) {
-	n := 0
+	n, newer := 0, 0
 	for _, o := range api.Operations() {
-		if !strings.HasPrefix(o.Pattern, "/v3/") {
+		if !strings.HasPrefix(o.Pattern, "/v3/") && !o.NoSDK {
 			n++
 		}
+		if o.Newer {
+			newer++
+		}
 	}
-	if n != 61 {
-		t.Errorf("got %d KMS operations, want 61", n)
+	if n != 75 || newer != 14 {
+		t.Errorf("got %d KMS operations, %d of them newer than the Go SDK, want 75 and 14", n, newer)
 	}
 }

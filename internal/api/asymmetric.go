@@ -56,12 +56,8 @@ type signRequest struct {
 
 // verifyRequest is VerifyRequestBody: signRequest and the signature.
 type verifyRequest struct {
-	KeyID            string `json:"key_id" kms:"nonempty,key"`
-	Message          string `json:"message" kms:"nonempty"`
-	Signature        string `json:"signature" kms:"nonempty"`
-	SigningAlgorithm string `json:"signing_algorithm" kms:"nonempty"`
-	MessageType      string `json:"message_type"`
-	sequenced
+	signRequest
+	Signature string `json:"signature" kms:"nonempty"`
 }
 
 // signInput is the input of sign and verify.
@@ -99,7 +95,7 @@ type verifyResponse struct {
 }
 
 func (h *Handler) verify(c *call, r *verifyRequest) (any, error) {
-	in, err := signInput(c, &signRequest{KeyID: r.KeyID, Message: r.Message, SigningAlgorithm: r.SigningAlgorithm, MessageType: r.MessageType})
+	in, err := signInput(c, &r.signRequest)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,10 @@ import (
 type fields map[string]json.RawMessage
 
 // decodeObject parses the body as one JSON object. An empty body is an
-// empty object (so required-field checks report what is missing).
+// empty object (so required-field checks report what is missing). A body
+// that is not UTF-8, holds an escaped lone surrogate ("\ud800") anywhere,
+// or names a member twice is errMalformedJSON (KMS.0202): each would
+// make kmsd read another request than the client (or a proxy) meant.
 //
 // It validates the whole body once (validJSON, which accepts what
 // json.Valid accepts, at several times its speed) and then splits the
@@ -37,6 +40,11 @@ func decodeObject(body []byte) (fields, error) {
 	if body[0] != '{' {
 		return nil, fmt.Errorf("%w: body is not an object", errMalformedJSON)
 	}
+	if bytes.IndexByte(body, '\\') >= 0 && !validEscapes(body) {
+		// encoding/json would turn a lone surrogate into U+FFFD, so the
+		// text would silently not be what the client sent.
+		return nil, fmt.Errorf("%w: an escaped lone surrogate is not Unicode text", errMalformedJSON)
+	}
 	f := make(fields, 8)
 	i := skipSpace(body, 1)
 	for i < len(body) && body[i] != '}' {
@@ -55,6 +63,11 @@ func decodeObject(body []byte) (fields, error) {
 		i = skipSpace(body, kEnd)
 		i = skipSpace(body, i+1) // past ':'
 		vEnd := valueEnd(body, i)
+		if _, dup := f[name]; dup {
+			// Last-wins here, first-wins in a proxy or WAF in front: the
+			// two would act on different requests.
+			return nil, fmt.Errorf("%w: member %q given twice", errMalformedJSON, name)
+		}
 		f[name] = body[i:vEnd]
 		i = skipSpace(body, vEnd)
 		if i < len(body) && body[i] == ',' {
@@ -62,6 +75,51 @@ func decodeObject(body []byte) (fields, error) {
 		}
 	}
 	return f, nil
+}
+
+// validEscapes reports whether every \u escape of the valid JSON text b
+// that encodes a UTF-16 surrogate is half of a pair: a high surrogate
+// (D800–DBFF) followed at once by an escaped low one (DC00–DFFF).
+// Backslashes occur only inside strings of valid JSON, each starting an
+// escape, so a scan from one to the next sees every escape.
+func validEscapes(b []byte) bool {
+	for i := 0; i < len(b); {
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 {
+			return true
+		}
+		i += j
+		if i+1 >= len(b) || b[i+1] != 'u' {
+			i += 2
+			continue
+		}
+		r := hex4(b[i+2:])
+		i += 6
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return false // a low surrogate without a high one
+		case r >= 0xD800 && r <= 0xDBFF:
+			if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+				return false
+			}
+			if lo := hex4(b[i+2:]); lo < 0xDC00 || lo > 0xDFFF {
+				return false
+			}
+			i += 6
+		}
+	}
+	return true
+}
+
+// hex4 is the value of the four hex digits that start b, which a valid
+// JSON \u escape guarantees.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		d, _ := fromHex(c)
+		r = r<<4 | rune(d)
+	}
+	return r
 }
 
 // memberNames are the member names handlers read, so that decodeObject
@@ -360,19 +418,29 @@ func (f fields) bytes(name string, required bool) ([]byte, bool, error) {
 		}
 		return nil, false, nil
 	}
-	if len(raw) < 2 || raw[0] != '"' {
+	b, err := rawString(raw)
+	if err != nil {
 		return nil, false, fmt.Errorf("%w: %s must be a JSON string", errMalformedJSON, name)
+	}
+	return b, true, nil
+}
+
+// rawString returns the UTF-8 bytes of the valid JSON string raw, which
+// alias raw when the string has no escapes (see fields.bytes).
+func rawString(raw []byte) ([]byte, error) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return nil, errMalformedJSON
 	}
 	if bytes.IndexByte(raw, '\\') < 0 {
 		// The body was validated: without escapes the text between the
 		// quotes is the string.
-		return raw[1 : len(raw)-1 : len(raw)-1], true, nil
+		return raw[1 : len(raw)-1 : len(raw)-1], nil
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return nil, false, fmt.Errorf("%w: %s must be a JSON string", errMalformedJSON, name)
+		return nil, errMalformedJSON
 	}
-	return []byte(s), true, nil
+	return []byte(s), nil
 }
 
 // sequence checks the optional 36-character request serial that most

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestDecodeObject checks the member splitter against encoding/json on
@@ -13,7 +16,7 @@ func TestDecodeObject(t *testing.T) {
 	valid := []string{
 		`{}`, ` { } `, `{"a":"b"}`, `{"a" : "b" , "c":1}`,
 		`{"k\"ey":"v\\\"al","x":[1,{"y":"}"}],"z":{"q":"]"},"n":null,"t":true,"f":-1.5e3}`,
-		`{"a":"\u00e9\n","b":"}{"}`, "{\n\t\"a\":\r\n\"b\"\n}\n", `{"a":1,"a":"dup"}`,
+		`{"a":"\u00e9\n","b":"}{"}`, "{\n\t\"a\":\r\n\"b\"\n}\n", `{"a":"\ud83d\ude00"}`,
 		`{"nested":{"a":{"b":[[],[{}]]}},"last":"x"}`,
 	}
 	for _, body := range valid {
@@ -46,7 +49,9 @@ func TestDecodeObject(t *testing.T) {
 			}
 		}
 	}
-	for _, body := range []string{`{`, `{"a"}`, `[]`, `null`, `"s"`, `{"a":1}{}`, `{"a":1,}`, "{\"a\":\"\xff\"}", `{'a':1}`} {
+	for _, body := range []string{`{`, `{"a"}`, `[]`, `null`, `"s"`, `{"a":1}{}`, `{"a":1,}`, "{\"a\":\"\xff\"}", `{'a':1}`,
+		`{"a":1,"a":"dup"}`, `{"a":1,"\u0061":2}`, `{"a":"A\ud800B"}`, `{"a":"\udc00"}`,
+		`{"a":"\ud800\u0041"}`, `{"a":"\ud800"}`, `{"\ud800":1}`, `{"a":["\ud83d"]}`} {
 		if _, err := decodeObject([]byte(body)); !errors.Is(err, errMalformedJSON) {
 			t.Errorf("%q: got %v, want errMalformedJSON", body, err)
 		}
@@ -61,7 +66,8 @@ func mustJSON(v any) string {
 // FuzzDecodeObject checks that the splitter never panics and agrees with
 // encoding/json on which bodies are objects and on every member.
 func FuzzDecodeObject(f *testing.F) {
-	for _, s := range []string{`{}`, `{"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f","plain_text":"hi"}`, `{"a":[1,{"b":"]"}],"c":"\"}"}`, `[1]`, `{"a":`} {
+	for _, s := range []string{`{}`, `{"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f","plain_text":"hi"}`, `{"a":[1,{"b":"]"}],"c":"\"}"}`, `[1]`, `{"a":`,
+		`{"a":1,"a":2}`, `{"a":1,"\u0061":2}`, `{"a":"\ud800"}`, `{"a":"\ud83d\ude00"}`, `{"a":"\\ud800"}`, `{"\udc00":1}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -70,6 +76,12 @@ func FuzzDecodeObject(f *testing.F) {
 		werr := json.Unmarshal(body, &want)
 		if err != nil {
 			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%q: accepted with %d members, encoding/json sees %d distinct ones", body, len(got), len(want))
+		}
+		if bytes.Contains(body, []byte(`\u`)) && !noLoneSurrogate(body) {
+			t.Fatalf("%q: accepted with an escaped lone surrogate", body)
 		}
 		if werr != nil && len(body) > 0 && want == nil && len(got) > 0 {
 			t.Fatalf("%q: accepted, encoding/json says %v", body, werr)
@@ -115,4 +127,58 @@ func TestValidJSONDepth(t *testing.T) {
 			}
 		}
 	}
+}
+
+// noLoneSurrogate reports whether no string of the valid JSON text b
+// decodes to a U+FFFD that b does not spell out itself: encoding/json
+// turns an escaped lone surrogate into one.
+func noLoneSurrogate(b []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return true
+		}
+		s, ok := tok.(string)
+		if ok && strings.ContainsRune(s, utf8.RuneError) && !bytes.ContainsRune(b, utf8.RuneError) && !bytes.Contains(bytes.ToLower(b), []byte(`\ufffd`)) {
+			return false
+		}
+	}
+}
+
+// FuzzRequestDecode decodes arbitrary bodies with the request plan of
+// every operation: it never panics, and a body it refuses gets one of the
+// decoder's documented errors.
+func FuzzRequestDecode(f *testing.F) {
+	for _, s := range []string{
+		`{"key_id":"0d0466b0-e727-4d9c-b35d-f84bb474a37f","plain_text":"hi"}`, `{"limit":5,"marker":"0"}`, `{"limit":"05"}`,
+		`{"limit":1.5}`, `{"tags":[{"key":"k","values":["v",null]}],"matches":[null]}`, `{"tag":{"key":"a","key":"b"}}`,
+		`{"rotation_interval":99999999999}`, `{"with_plain_text":false,"recipient":{}}`, `{"operations":[]}`, `{"sequence":"x"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	var plans []*requestPlan
+	for _, rt := range routeTable() {
+		if rt.handler != nil && rt.handler.plan != nil {
+			plans = append(plans, rt.handler.plan)
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fs, err := decodeObject(body)
+		if err != nil {
+			return
+		}
+		for _, p := range plans {
+			req, err := p.decode(fs)
+			if err == nil {
+				p.keys(reflect.ValueOf(req).Elem(), nil)
+				continue
+			}
+			if !errors.Is(err, errMalformedJSON) && !errors.Is(err, errMissingParameter) && !errors.Is(err, errInvalidSequence) {
+				if _, mapped := lookupError(err); !mapped {
+					t.Fatalf("%s %q: unmapped error %v", p.typ, body, err)
+				}
+			}
+		}
+	})
 }

@@ -9,6 +9,9 @@ import (
 // as it is.
 type rawJSON []byte
 
+// emptyObject is the body of a success that has nothing to say.
+var emptyObject = rawJSON("{}")
+
 // encodeKeyBase64 encodes {"key_id":id,"<name>":"<base64 of b>"}, the
 // response of encrypt-data (cipher_text) and sign (signature), in one
 // allocation and with the base64 written straight into the body. The

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/iam"
@@ -19,9 +20,9 @@ var (
 	errNoSuchMethod     = errors.New("method not defined for path")
 	errInvalidURL       = errors.New("invalid request URL")
 	errNotImplemented   = errors.New("operation not implemented")
-	errWrongPassword    = errors.New("wrong credentials")
+	errURITooLong       = errors.New("request URI longer than the gateway limit")
+	errHeadersTooLarge  = errors.New("request headers larger than the gateway limit")
 	errBadTokenRequest  = errors.New("bad token request")
-	errUnknownScope     = errors.New("token scope names no project of the account")
 )
 
 // wireError is how one error kind travels: its HTTP status, code and the
@@ -46,11 +47,14 @@ var errorTable = []wireError{
 	{kind: errNoSuchAPI, status: 404, code: "APIGW.0101", msg: "The API does not exist or has not been published in the environment.", gateway: true},
 	{kind: errNoSuchMethod, status: 404, code: "APIGW.0101", msg: "The API does not exist.", gateway: true},
 	{kind: errEntityTooLarge, status: 413, code: "APIGW.0201", msg: "Request entity too large.", gateway: true},
+	{kind: errURITooLong, status: 414, code: "APIGW.0201", msg: "Request URI too large.", gateway: true},
+	// The gateway answers 494 (nginx's own status); kmsd answers the
+	// standard 431 that net/http and clients know.
+	{kind: errHeadersTooLarge, status: 431, code: "APIGW.0201", msg: "Request headers too large.", gateway: true},
 	// IAM token endpoint.
-	{kind: errWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
 	// Keystone's answer to a scope the user cannot have (a project that is
 	// not in the account), distinct from a wrong password.
-	{kind: errUnknownScope, status: 401, code: "401", msg: "The request you have made requires authentication.", keystone: true},
+	{kind: iam.ErrUnknownScope, status: 401, code: "401", msg: "The request you have made requires authentication.", keystone: true},
 	{kind: errBadTokenRequest, status: 400, code: "400", msg: "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error.", keystone: true},
 	// KMS service: request shape.
 	{kind: errMalformedJSON, status: 400, code: "KMS.0202", msg: "Invalid JSON format of the request message."},
@@ -166,8 +170,51 @@ var errorTable = []wireError{
 	{kind: kms.ErrImportTokenInvalid, status: 400, code: "KMS.2605", msg: "Token verification failed."},
 	{kind: kms.ErrMaterialMismatch, status: 400, code: "KMS.2606", msg: "You are importing a deleted key again. The imported plaintext must be the same as the deleted key plaintext."},
 	{kind: kms.ErrMaterialNotDeletable, status: 400, code: "KMS.2701", msg: "Key material is not in Enabled or Disabled state and cannot be deleted."},
+	// Key spaces, access points, key policies, capsules (reference
+	// kms-api-new.md §6: no codes of their own; existing codes, messages
+	// naming the cause, nothing of a capsule's content).
+	{kind: kms.ErrKeySpaceNotFound, status: 404, code: "KMS.0207", msg: "The key space does not exist."},
+	{kind: kms.ErrAccessPointNotFound, status: 404, code: "KMS.0207", msg: "The access point does not exist."},
+	{kind: kms.ErrKeyPolicyNotFound, status: 404, code: "KMS.0207", msg: "The key policy does not exist."},
+	{kind: kms.ErrKeySpaceNotEmpty, status: 400, code: "KMS.0308", msg: "The key space still holds access points or key policies."},
+	{kind: kms.ErrDuplicateName, status: 400, code: "KMS.0308", msg: "The name is already taken."},
+	{kind: kms.ErrNoPrivateKey, status: 400, code: "KMS.0308", msg: "Only a Custom (type 3) access point has a private key to download."},
+	{kind: kms.ErrPrivateKeyDownloaded, status: 400, code: "KMS.0308", msg: "The private key of this access point has already been downloaded."},
+	{kind: kms.ErrInvalidPolicyDocument, status: 400, code: "KMS.0308", msg: "Invalid key policy document."},
+	{kind: kms.ErrInvalidCapsule, status: 400, code: "KMS.0308", msg: "Invalid datakey_capsule."},
+	{kind: kms.ErrCapsulePolicyGone, status: 403, code: "KMS.0306", msg: "The key policy of the capsule no longer exists."},
+	{kind: kms.ErrPolicyNotInPeriod, status: 403, code: "KMS.0306", msg: "The key policy is not valid at this time."},
+	{kind: kms.ErrAttestationMissing, status: 403, code: "KMS.0306", msg: "The attestation document identifies no access point."},
+	{kind: kms.ErrAccessPointNotAllowed, status: 403, code: "KMS.0306", msg: "The access point is not allowed by the key policy."},
+	{kind: kms.ErrAccessPointDisabled, status: 403, code: "KMS.0306", msg: "The access point is disabled."},
+	{kind: kms.ErrAttestationSignature, status: 403, code: "KMS.0306", msg: "The attestation signature does not verify."},
+	{kind: kms.ErrAttestationExpired, status: 403, code: "KMS.0306", msg: "The attestation has expired or its expire_time is invalid."},
+	{kind: kms.ErrAttestationUnverifiable, status: 403, code: "KMS.0306", msg: "No attestation verifier is configured for ECS and CCE access points."},
 	// IAM administration errors only reach the API through /v3 routes.
 	{kind: iam.ErrWrongPassword, status: 401, code: "401", msg: "The username or password is wrong.", keystone: true},
+}
+
+// keystoneForm is how an error of an IAM endpoint (/v3) travels: the
+// gateway's answers (authentication, routing) as they are, everything
+// else — a body too long or too deep, an internal failure — in Keystone's
+// shape with the same status, since Keystone, not the KMS service, answers
+// there.
+func keystoneForm(w wireError) wireError {
+	if w.keystone || w.gateway && w.status != 413 {
+		return w
+	}
+	k := wireError{kind: w.kind, status: w.status, code: strconv.Itoa(w.status), keystone: true}
+	switch {
+	case w.status == 413 || w.code == "KMS.0203":
+		k.status, k.code, k.msg = 413, "413", "Request is too large."
+	case w.status == 400:
+		k.msg = "The server could not comply with the request since it is either malformed or otherwise incorrect. The client is assumed to be in error."
+	case w.status == 403:
+		k.msg = "You are not authorized to perform the requested action."
+	default:
+		k.status, k.code, k.msg = 500, "500", "An unexpected error prevented the server from fulfilling your request."
+	}
+	return k
 }
 
 // internalError is the answer to anything unmapped: a logged 500 with a

@@ -129,11 +129,8 @@ func (h *Handler) listRetirableGrants(c *call, r *listRetirableGrantsRequest) (a
 	if err != nil {
 		return nil, err
 	}
-	if limit == 0 {
+	if limit == 0 || limit > maxListLimit {
 		limit = maxListLimit
-	}
-	if limit > maxListLimit {
-		return nil, fmt.Errorf("%w: limit must be 1–%d", kms.ErrInvalidLimit, maxListLimit)
 	}
 	gs, total, err := h.kms.ListRetirableGrants(c.ctx, c.principal.UserID, offset, limit)
 	if err != nil {

@@ -165,8 +165,10 @@ func (h *Handler) describeKey(c *call, r *describeKeyRequest) (any, error) {
 	return map[string]any{"key_info": h.details(k)}, nil
 }
 
-// maxListLimit bounds one page of list-keys; it is also the default page
-// size when the caller gives none.
+// maxListLimit bounds one page of list-keys and list-retirable-grants; it
+// is also the default page size when the caller gives none. A larger
+// limit is clamped to it, not refused: the Terraform provider asks for
+// 2000 (docs/compatibility.md), and marker paging stays exact.
 const maxListLimit = 1000
 
 // listKeysRequest is ListKeysRequestBody.
@@ -182,10 +184,10 @@ type listKeysRequest struct {
 func (h *Handler) listKeys(c *call, r *listKeysRequest) (any, error) {
 	in := kms.ListKeysInput{ProjectID: c.project(), Limit: maxListLimit, Offset: r.Marker.N, EnterpriseProjectID: r.EnterpriseProjectID}
 	if r.Limit.Set {
-		if r.Limit.N < 1 || r.Limit.N > maxListLimit {
-			return nil, fmt.Errorf("%w: limit must be 1–%d", kms.ErrInvalidLimit, maxListLimit)
+		if r.Limit.N < 1 {
+			return nil, fmt.Errorf("%w: limit must be positive", kms.ErrInvalidLimit)
 		}
-		in.Limit = r.Limit.N
+		in.Limit = min(r.Limit.N, maxListLimit)
 	}
 	var err error
 	if in.State, err = keyStateOf(r.KeyState); err != nil {

@@ -123,8 +123,8 @@ type fieldPlan struct {
 type requestPlan struct {
 	typ    reflect.Type
 	fields []fieldPlan
-	// hasKeys is set when some field names a key.
-	hasKeys bool
+	// keyGroups are the members that name keys, by grant operation.
+	keyGroups []keyGroup
 }
 
 var (
@@ -137,6 +137,10 @@ var (
 func newPlan(t reflect.Type) *requestPlan {
 	p := &requestPlan{typ: t}
 	p.add(t, nil)
+	p.groupKeys()
+	if len(p.fields) > maxFields {
+		panic("api: request type " + t.String() + " has more than maxFields members")
+	}
 	return p
 }
 
@@ -175,9 +179,6 @@ func (p *requestPlan) add(t reflect.Type, index []int) {
 			default:
 				panic("api: request field " + t.String() + "." + sf.Name + ": unknown kms tag option " + k)
 			}
-		}
-		if fp.key || fp.ciphertext {
-			p.hasKeys = true
 		}
 		switch fp.kind {
 		case kindObject:
@@ -238,36 +239,60 @@ func (fp *fieldPlan) jsonType() jsonType {
 	return typeObject
 }
 
+// maxFields is the most members a request type has; decode looks them up
+// once each into an array of this size on the stack.
+const maxFields = 16
+
 // decode decodes f into a new request of the plan's type and returns a
 // pointer to it.
 func (p *requestPlan) decode(f fields) (any, error) {
-	if err := p.checkTypes(f); err != nil {
+	var buf [maxFields][]byte
+	raws := p.lookup(f, buf[:0])
+	if err := p.checkTypes(raws); err != nil {
 		return nil, err
 	}
 	if err := f.sequence(); err != nil {
 		return nil, err
 	}
 	v := reflect.New(p.typ)
-	if err := p.set(f, v.Elem()); err != nil {
+	if err := p.set(raws, v.Elem()); err != nil {
 		return nil, err
 	}
 	return v.Interface(), nil
 }
 
-// checkTypes checks the JSON type of every member of f that the plan
-// declares, deeply. A member that is null counts as absent here.
-func (p *requestPlan) checkTypes(f fields) error {
+// lookup appends to dst the raw value of each of the plan's members in f,
+// nil when absent, in field order.
+func (p *requestPlan) lookup(f fields, dst [][]byte) [][]byte {
 	for i := range p.fields {
-		fp := &p.fields[i]
-		raw, ok := f[fp.name]
-		if !ok || isNull(raw) {
+		dst = append(dst, f[p.fields[i].name])
+	}
+	return dst
+}
+
+// checkTypes checks the JSON type of every member the plan declares
+// (raws, as lookup returns them), deeply. A member that is null counts as
+// absent here.
+func (p *requestPlan) checkTypes(raws [][]byte) error {
+	for i, raw := range raws {
+		if raw == nil || isNull(raw) {
 			continue
 		}
-		if err := fp.checkType(raw); err != nil {
+		if err := p.fields[i].checkType(raw); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// checkObject is checkTypes of the valid JSON object raw.
+func (p *requestPlan) checkObject(raw []byte) error {
+	o, err := decodeObject(raw)
+	if err != nil {
+		return err
+	}
+	var buf [maxFields][]byte
+	return p.checkTypes(p.lookup(o, buf[:0]))
 }
 
 func isNull(raw []byte) bool { return string(raw) == "null" }
@@ -284,8 +309,8 @@ func (fp *fieldPlan) checkType(raw []byte) error {
 			return fp.wrongType()
 		}
 	case kindNumeric:
-		if raw[0] != '"' {
-			return fp.wrongType()
+		if raw[0] != '"' && !canonicalInteger(raw) {
+			return fmt.Errorf("%w: %s must be a JSON string or a non-negative JSON integer", errMalformedJSON, fp.name)
 		}
 	case kindInt32, kindInt64:
 		if raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
@@ -306,11 +331,7 @@ func (fp *fieldPlan) checkType(raw []byte) error {
 		if raw[0] != '{' {
 			return fp.wrongType()
 		}
-		o, err := decodeObject(raw)
-		if err != nil {
-			return err
-		}
-		return fp.elem.checkTypes(o)
+		return fp.elem.checkObject(raw)
 	case kindObjects:
 		if raw[0] != '[' {
 			return fp.wrongType()
@@ -324,10 +345,7 @@ func (fp *fieldPlan) checkType(raw []byte) error {
 				err = fmt.Errorf("%w: %s must be an array of objects", errMalformedJSON, fp.name)
 				return false
 			}
-			var o fields
-			if o, err = decodeObject(e); err == nil {
-				err = fp.elem.checkTypes(o)
-			}
+			err = fp.elem.checkObject(e)
 			return err == nil
 		})
 		return err
@@ -356,12 +374,12 @@ func canonicalDigits(s string) bool {
 	return true
 }
 
-// set sets the members of f, whose types checkTypes accepted, into the
-// struct v, in field order.
-func (p *requestPlan) set(f fields, v reflect.Value) error {
-	for i := range p.fields {
+// set sets the members raws (as lookup returns them), whose types
+// checkTypes accepted, into the struct v, in field order.
+func (p *requestPlan) set(raws [][]byte, v reflect.Value) error {
+	for i, raw := range raws {
 		fp := &p.fields[i]
-		raw, present := f[fp.name]
+		present := raw != nil
 		null := present && isNull(raw)
 		if !present || null {
 			if fp.required && !(null && fp.nullOK) {
@@ -372,9 +390,9 @@ func (p *requestPlan) set(f fields, v reflect.Value) error {
 		fv := v.FieldByIndex(fp.index)
 		switch fp.kind {
 		case kindString, kindBytes:
-			b, _, err := f.bytes(fp.name, false)
+			b, err := rawString(raw)
 			if err != nil {
-				return err
+				return fmt.Errorf("%w: %s must be a JSON string", errMalformedJSON, fp.name)
 			}
 			if len(b) == 0 && fp.nonempty {
 				return fmt.Errorf("%w: %s is empty", errMissingParameter, fp.name)
@@ -391,7 +409,7 @@ func (p *requestPlan) set(f fields, v reflect.Value) error {
 			}
 			*fv.Addr().Interface().(*string) = s
 		case kindNumeric:
-			n, err := fp.numeric(f, raw)
+			n, err := fp.numeric(raw)
 			if err != nil {
 				return err
 			}
@@ -425,15 +443,11 @@ func (p *requestPlan) set(f fields, v reflect.Value) error {
 			}
 			fv.Set(reflect.ValueOf(ss))
 		case kindObject, kindObjectPtr:
-			o, err := decodeObject(raw)
-			if err != nil {
-				return err
-			}
 			if fp.kind == kindObjectPtr {
 				fv.Set(reflect.New(fp.elem.typ))
 				fv = fv.Elem()
 			}
-			if err := fp.elem.set(o, fv); err != nil {
+			if err := fp.elem.setObject(raw, fv); err != nil {
 				return err
 			}
 		case kindObjects:
@@ -444,11 +458,7 @@ func (p *requestPlan) set(f fields, v reflect.Value) error {
 				if isNull(e) {
 					return fmt.Errorf("%w: %s[%d] is null", errMalformedJSON, fp.name, j)
 				}
-				o, err := decodeObject(e)
-				if err != nil {
-					return err
-				}
-				if err := fp.elem.set(o, s.Index(j)); err != nil {
+				if err := fp.elem.setObject(e, s.Index(j)); err != nil {
 					return err
 				}
 			}
@@ -458,15 +468,26 @@ func (p *requestPlan) set(f fields, v reflect.Value) error {
 	return nil
 }
 
+// setObject is set of the valid JSON object raw.
+func (p *requestPlan) setObject(raw []byte, v reflect.Value) error {
+	o, err := decodeObject(raw)
+	if err != nil {
+		return err
+	}
+	var buf [maxFields][]byte
+	return p.set(p.lookup(o, buf[:0]), v)
+}
+
 // numeric reads a numeric member: a JSON string of a canonical integer
 // ("" is absent), or a JSON integer, which checkTypes made canonical.
-func (fp *fieldPlan) numeric(f fields, raw []byte) (numeric, error) {
+func (fp *fieldPlan) numeric(raw []byte) (numeric, error) {
 	s := string(raw)
 	if raw[0] == '"' {
-		var err error
-		if s, _, err = f.str(fp.name, false); err != nil {
-			return numeric{}, err
+		b, err := rawString(raw)
+		if err != nil {
+			return numeric{}, fmt.Errorf("%w: %s must be a JSON string", errMalformedJSON, fp.name)
 		}
+		s = string(b)
 		if s == "" {
 			if fp.required {
 				return numeric{}, fmt.Errorf("%w: %s", errMissingParameter, fp.name)
@@ -496,7 +517,7 @@ func stringArray(raw []byte) ([]string, error) {
 			return false
 		}
 		var b []byte
-		if b, _, err = (fields{"": e}).bytes("", false); err != nil {
+		if b, err = rawString(e); err != nil {
 			return false
 		}
 		out = append(out, string(b))
@@ -506,63 +527,62 @@ func stringArray(raw []byte) ([]string, error) {
 }
 
 // keys appends to dst the keys the request v names, by the plan's key
-// and ciphertext tags: for each grant operation the tags name, the first
-// key member present, else the first ciphertext member present (an
-// explicit key id wins over the one inside a blob). A request without a
-// key for one of its operations names none, so that no grant authorizes
-// half of it.
+// and ciphertext tags: for each grant operation the tags name, in the
+// order they first name it, the first key member present, else the first
+// ciphertext member present (an explicit key id wins over the one inside
+// a blob). A request without a key for one of its operations names none,
+// so that no grant authorizes half of it.
 func (p *requestPlan) keys(v reflect.Value, dst []kms.KeyUse) []kms.KeyUse {
-	if !p.hasKeys {
-		return dst
-	}
 	start := len(dst)
-	var ops [4]string
-	seen := ops[:0]
-	for _, ciphertexts := range [...]bool{false, true} {
-		for i := range p.fields {
-			fp := &p.fields[i]
-			if !fp.key && !fp.ciphertext {
-				continue
+	for _, g := range p.keyGroups {
+		u := kms.KeyUse{Operation: g.op}
+		for _, i := range g.keys {
+			if u.KeyID = v.FieldByIndex(p.fields[i].index).String(); u.KeyID != "" {
+				break
 			}
-			if !containsString(seen, fp.op) {
-				seen = append(seen, fp.op)
-			}
-			if fp.ciphertext != ciphertexts || hasUse(dst[start:], fp.op) {
-				continue
-			}
-			s := v.FieldByIndex(fp.index).String()
-			if s == "" {
-				continue
-			}
-			u := kms.KeyUse{KeyID: s, Operation: fp.op}
-			if fp.ciphertext {
-				u = kms.KeyUse{Ciphertext: s, Operation: fp.op}
-			}
-			dst = append(dst, u)
 		}
-	}
-	for _, op := range seen {
-		if !hasUse(dst[start:], op) {
+		for _, i := range g.ciphertexts {
+			if u.KeyID != "" {
+				break
+			}
+			u.Ciphertext = v.FieldByIndex(p.fields[i].index).String()
+			if u.Ciphertext != "" {
+				break
+			}
+		}
+		if u.KeyID == "" && u.Ciphertext == "" {
 			return dst[:start]
 		}
+		dst = append(dst, u)
 	}
 	return dst
 }
 
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
+// keyGroup is the members of a request that name the key of one grant
+// operation, by field number.
+type keyGroup struct {
+	op                string
+	keys, ciphertexts []int
 }
 
-func hasUse(uses []kms.KeyUse, op string) bool {
-	for _, u := range uses {
-		if u.Operation == op {
-			return true
+// groupKeys builds the plan's keyGroups.
+func (p *requestPlan) groupKeys() {
+	for i := range p.fields {
+		fp := &p.fields[i]
+		if !fp.key && !fp.ciphertext {
+			continue
+		}
+		j := 0
+		for j < len(p.keyGroups) && p.keyGroups[j].op != fp.op {
+			j++
+		}
+		if j == len(p.keyGroups) {
+			p.keyGroups = append(p.keyGroups, keyGroup{op: fp.op})
+		}
+		if fp.key {
+			p.keyGroups[j].keys = append(p.keyGroups[j].keys, i)
+		} else {
+			p.keyGroups[j].ciphertexts = append(p.keyGroups[j].ciphertexts, i)
 		}
 	}
-	return false
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Error bodies (reference errors.md §1): the gateway's, the KMS service's
@@ -15,11 +16,16 @@ type (
 		Msg       string `json:"error_msg"`
 		RequestID string `json:"request_id"`
 	}
+	// serviceError repeats the code and message at the top level: the
+	// Go and Python SDKs find them nested too, the Node.js SDK only there
+	// (it reads error.code or error_code; docs/compatibility.md).
 	serviceError struct {
 		Error struct {
 			Code string `json:"error_code"`
 			Msg  string `json:"error_msg"`
 		} `json:"error"`
+		Code string `json:"error_code"`
+		Msg  string `json:"error_msg"`
 	}
 	keystoneError struct {
 		Error struct {
@@ -36,6 +42,9 @@ func (h *Handler) writeError(c *call, err error) (int, string, error) {
 	if !mapped {
 		h.log.ErrorContext(c.ctx, "internal error", "request_id", c.requestID, "err", err.Error())
 	}
+	if c.route != nil && strings.HasPrefix(c.route.pattern, "/v3/") {
+		w = keystoneForm(w)
+	}
 	var body any
 	switch {
 	case w.gateway:
@@ -48,6 +57,7 @@ func (h *Handler) writeError(c *call, err error) (int, string, error) {
 	default:
 		var e serviceError
 		e.Error.Code, e.Error.Msg = w.code, w.msg
+		e.Code, e.Msg = w.code, w.msg
 		body = e
 	}
 	c.writeJSON(w.status, body)
@@ -85,7 +95,7 @@ func (c *call) writeJSON(status int, v any) {
 	if !ok {
 		var err error
 		if b, err = json.Marshal(v); err != nil {
-			status, b = 500, []byte(`{"error":{"error_code":"KMS.0101","error_msg":"KMS error."}}`)
+			status, b = 500, []byte(`{"error":{"error_code":"KMS.0101","error_msg":"KMS error."},"error_code":"KMS.0101","error_msg":"KMS error."}`)
 		}
 	}
 	c.setHeader(headerContentType, "application/json;charset=UTF-8")

@@ -3,10 +3,13 @@ package api
 // rotationStatus is the answer of get-key-rotation-status (reference
 // kms-api.md §5.J). Unlike KeyDetails, key_rotation_enabled is a JSON
 // boolean here; last_rotation_time is Unix milliseconds as a string, ""
-// when the key never rotated.
+// when the key never rotated. rotation_interval is left out while rotation
+// is off: Terraform's provider stores an interval it reads and then
+// refuses every in-place change of a key without rotation (issue 9;
+// docs/compatibility.md).
 type rotationStatus struct {
 	KeyRotationEnabled bool   `json:"key_rotation_enabled"`
-	RotationInterval   int    `json:"rotation_interval"`
+	RotationInterval   int    `json:"rotation_interval,omitempty"`
 	LastRotationTime   string `json:"last_rotation_time"`
 	NumberOfRotations  int    `json:"number_of_rotations"`
 }
@@ -39,9 +42,27 @@ func (h *Handler) showKeyRotationStatus(c *call, r *keyRequest) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := rotationStatus{KeyRotationEnabled: st.Enabled, RotationInterval: st.Interval, NumberOfRotations: st.Count}
+	out := rotationStatus{KeyRotationEnabled: st.Enabled, NumberOfRotations: st.Count}
+	if st.Enabled {
+		out.RotationInterval = st.Interval
+	}
 	if !st.LastRotation.IsZero() {
 		out.LastRotationTime = millis(st.LastRotation.UnixMilli())
 	}
 	return out, nil
+}
+
+// rotateOnDemandRequest is RotateOnDemandRequestBody (reference
+// kms-api-new.md §4.J').
+type rotateOnDemandRequest struct {
+	KeyID string `json:"key_id" kms:"nonempty,key"`
+}
+
+// rotateOnDemand rotates a key's material now, as the rotation job does
+// (kms.RotateKey): docs/compatibility.md records the rules.
+func (h *Handler) rotateOnDemand(c *call, r *rotateOnDemandRequest) (any, error) {
+	if _, err := h.kms.RotateKey(c.ctx, c.project(), r.KeyID); err != nil {
+		return nil, err
+	}
+	return map[string]string{"key_id": r.KeyID}, nil
 }

@@ -50,6 +50,13 @@ type route struct {
 	// unescaped (reference kms-api.md §1), so "team/app" arrives as two
 	// segments.
 	rest bool
+	// newer marks the operations of Huawei's newer SDKs (Node.js 3.1.209,
+	// Python 3.1.211) that the Go SDK v0.1.207 lacks (reference
+	// kms-api-new.md); the route-parity test leaves them out.
+	newer bool
+	// noSDK marks the key-space calls: documented by Huawei next to the
+	// newer operations, but in no SDK (reference kms-api-new.md §0).
+	noSDK bool
 
 	segs []string
 }
@@ -84,7 +91,8 @@ func unbuilt[R any]() *operation { return &operation{plan: newPlan(reflect.TypeF
 func (rt *route) implemented() bool { return rt.handler != nil && rt.handler.run != nil }
 
 // routeTable returns every operation kmsd serves: the 61 operations of the
-// Huawei KMS reference (kms-api.md §3) and the IAM endpoints the SDK's
+// Huawei KMS reference (kms-api.md §3), the 14 newer ones
+// (kms-api-new.md §2) and the IAM endpoints the SDK's
 // credential layer calls. Operations that are not built yet have a nil
 // handler and answer 501 with a JSON error body, never 404.
 func routeTable() []*route {
@@ -164,6 +172,26 @@ func routeTable() []*route {
 		{op: "ReplicateKey", method: "POST", pattern: v2 + "keys/{key_id}/replicate", action: "kms:cmk:replicate", handler: body[replicateKeyRequest]((*Handler).replicateKey)},
 		{op: "UpdatePrimaryRegion", method: "PUT", pattern: v2 + "keys/{key_id}/update-primary-region", action: "kms:cmk:updatePrimaryRegion", handler: body[updatePrimaryRegionRequest]((*Handler).updatePrimaryRegion)},
 		{op: "ListSupportRegions", method: "GET", pattern: v2 + "regions", action: "kms:cmk:listRegions", handler: noBody((*Handler).listSupportRegions)},
+		// O–Q. Newer than the Go SDK v0.1.207 (reference kms-api-new.md §2):
+		// key policies, on-demand rotation, access points, data key capsules.
+		{op: "CreateKeyPolicy", method: "POST", pattern: p + "key-policies", status: 201, action: "kms:policy:create", newer: true, handler: body[createKeyPolicyRequest]((*Handler).createKeyPolicy)},
+		{op: "ListKeyPolicy", method: "GET", pattern: p + "key-policies", action: "kms:policy:list", newer: true, handler: noBody((*Handler).listKeyPolicies)},
+		{op: "ShowKeyPolicy", method: "GET", pattern: p + "key-policies/{policy_id}", action: "kms:policy:get", newer: true, handler: noBody((*Handler).showKeyPolicy)},
+		{op: "UpdateKeyPolicy", method: "PUT", pattern: p + "key-policies/{policy_id}", action: "kms:policy:update", newer: true, handler: body[updateKeyPolicyRequest]((*Handler).updateKeyPolicy)},
+		{op: "DeleteKeyPolicy", method: "DELETE", pattern: p + "key-policies/{policy_id}", status: 204, action: "kms:policy:delete", newer: true, handler: noBody((*Handler).deleteKeyPolicy)},
+		{op: "RotateOnDemand", method: "POST", pattern: p + "rotate-on-demand", action: "kms:cmk:rotateOnDemand", newer: true, handler: body[rotateOnDemandRequest]((*Handler).rotateOnDemand)},
+		{op: "CreateAccessPoint", method: "POST", pattern: p + "access-points", status: 201, action: "kms:accessPoint:create", newer: true, handler: body[createAccessPointRequest]((*Handler).createAccessPoint)},
+		{op: "ListAccessPoint", method: "GET", pattern: p + "access-points", action: "kms:accessPoint:list", newer: true, handler: noBody((*Handler).listAccessPoints)},
+		{op: "EnableAccessPoint", method: "POST", pattern: p + "access-points/{access_point_id}/enable", status: 204, action: "kms:accessPoint:enable", newer: true, handler: noBody((*Handler).enableAccessPoint)},
+		{op: "DisableAccessPoint", method: "POST", pattern: p + "access-points/{access_point_id}/disable", status: 204, action: "kms:accessPoint:disable", newer: true, handler: noBody((*Handler).disableAccessPoint)},
+		{op: "DeleteAccessPoint", method: "DELETE", pattern: p + "access-points/{access_point_id}", status: 204, action: "kms:accessPoint:delete", newer: true, handler: noBody((*Handler).deleteAccessPoint)},
+		{op: "DownloadAccessPointPrivateKey", method: "POST", pattern: p + "access-points/{access_point_id}/get-privatekey", action: "kms:accessPoint:getPrivateKey", newer: true, handler: noBody((*Handler).downloadAccessPointPrivateKey)},
+		{op: "CreateDatakeyCapsule", method: "POST", pattern: p + "datakey-capsule/create", action: "kms:cmk:createDatakeyCapsule", newer: true, handler: body[createDatakeyCapsuleRequest]((*Handler).createDatakeyCapsule)},
+		{op: "DecryptDatakeyCapsule", method: "POST", pattern: p + "datakey-capsule/decrypt", action: "kms:cmk:decryptDatakeyCapsule", newer: true, handler: body[decryptDatakeyCapsuleRequest]((*Handler).decryptDatakeyCapsule)},
+		// Key spaces (reference kms-api-new.md §0): documented, in no SDK.
+		{op: "CreateTrustedKeySpace", method: "POST", pattern: p + "key-spaces", status: 201, action: "kms:keyspace:createKeyspace", noSDK: true, handler: body[createKeySpaceRequest]((*Handler).createKeySpace)},
+		{op: "ListTrustedKeySpace", method: "GET", pattern: p + "key-spaces", action: "kms:keyspace:listKeyspace", noSDK: true, handler: noBody((*Handler).listKeySpaces)},
+		{op: "DeleteTrustedKeySpace", method: "DELETE", pattern: p + "key-spaces/{key_space_id}", status: 204, action: "kms:keyspace:deleteKeyspace", noSDK: true, handler: noBody((*Handler).deleteKeySpace)},
 		// N. API versions.
 		{op: "ShowVersions", method: "GET", pattern: "/", auth: authNone, handler: noBody((*Handler).showVersions)},
 		{op: "ShowVersion", method: "GET", pattern: "/{version_id}", auth: authNone, handler: noBody((*Handler).showVersion)},
@@ -185,17 +213,22 @@ type Operation struct {
 	Implemented                   bool
 	// MaxBody is the request body limit (KMS.0203 above it).
 	MaxBody int64
+	// Newer marks the operations the Go SDK v0.1.207 lacks (reference
+	// kms-api-new.md).
+	Newer bool
+	// NoSDK marks the key-space calls, which no SDK has.
+	NoSDK bool
 }
 
 // Operations lists the route table.
 func Operations() []Operation {
 	var out []Operation
 	for _, rt := range routeTable() {
-		out = append(out, Operation{Name: rt.op, Method: rt.method, Pattern: rt.pattern, Action: rt.action, Implemented: rt.implemented(), MaxBody: rt.bodyLimit()})
+		out = append(out, Operation{Name: rt.op, Method: rt.method, Pattern: rt.pattern, Action: rt.action, Implemented: rt.implemented(), MaxBody: rt.bodyLimit(), Newer: rt.newer, NoSDK: rt.noSDK})
 	}
 	return out
 }
 
-// isKMSOperation reports whether op is one of the 61 KMS operations (and
+// isKMSOperation reports whether op is one of the 75 KMS operations (and
 // not an IAM endpoint).
-func isKMSOperation(o Operation) bool { return !strings.HasPrefix(o.Pattern, "/v3/") }
+func isKMSOperation(o Operation) bool { return !strings.HasPrefix(o.Pattern, "/v3/") && !o.NoSDK }

@@ -70,3 +70,21 @@ func (p *requestPlan) members(prefix string, out map[string]string) {
 		}
 	}
 }
+
+// NumericMembers returns the top-level members of op's request that the
+// reference types as numeric strings and kmsd also takes as JSON integers
+// (request.go, numeric).
+func NumericMembers(op string) []string {
+	var out []string
+	for _, rt := range routeTable() {
+		if rt.op != op || rt.handler == nil || rt.handler.plan == nil {
+			continue
+		}
+		for _, fp := range rt.handler.plan.fields {
+			if fp.kind == kindNumeric {
+				out = append(out, fp.name)
+			}
+		}
+	}
+	return out
+}

@@ -46,7 +46,7 @@ func TestCheckTypes(t *testing.T) {
 		}
 		err = nil
 		if p := planOf(tt.op); p != nil {
-			err = p.checkTypes(f)
+			err = p.checkTypes(p.lookup(f, nil))
 		}
 		if tt.ok && err != nil {
 			t.Errorf("%s %s: got %v, want no error", tt.op, tt.body, err)

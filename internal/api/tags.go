@@ -190,7 +190,8 @@ func (h *Handler) listKmsByTags(c *call, r *listKmsByTagsRequest) (any, error) {
 	}
 	limit := kms.DefaultSearchLimit
 	if r.Limit.Set {
-		limit = r.Limit.N
+		// Above the maximum page size is that size (docs/compatibility.md).
+		limit = min(r.Limit.N, kms.MaxSearchLimit)
 	}
 	keys, total, err := h.kms.FindKeysByTags(c.ctx, c.project(), q, r.Offset.N, limit)
 	if err != nil {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -72,8 +71,8 @@ type tokenUser struct {
 
 const keystoneTime = "2006-01-02T15:04:05.000000Z"
 
-// createToken issues a token for a user's password (Keystone password
-// method) scoped to one of the account's projects, or to the account.
+// createToken answers POST /v3/auth/tokens: it decodes the Keystone
+// body and has iam issue the token (iam.TokenIssuer).
 func (h *Handler) createToken(c *call) (any, error) {
 	var req tokenRequest
 	if err := json.Unmarshal(c.body, &req); err != nil {
@@ -84,46 +83,14 @@ func (h *Handler) createToken(c *call) (any, error) {
 	if !slices.Contains(id.Methods, "password") || u.Password == "" || (u.Name == "" && u.ID == "") {
 		return nil, fmt.Errorf("%w: password method with user name and password required", errBadTokenRequest)
 	}
-	accountName := u.Domain.Name
-	if accountName == "" && u.Domain.ID != "" {
-		a, err := h.iam.Account(c.ctx, u.Domain.ID)
-		if err != nil {
-			return nil, errWrongPassword
-		}
-		accountName = a.Name
-	}
-	userName := u.Name
-	if userName == "" {
-		userName = u.ID
-	}
-	ident, err := h.iam.PasswordLogin(c.ctx, accountName, userName, u.Password)
-	if errors.Is(err, iam.ErrWrongPassword) {
-		return nil, fmt.Errorf("%w: %v", errWrongPassword, err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	claims := auth.TokenClaims{
-		UserID: ident.UserID, UserName: ident.UserName, AccountID: ident.AccountID, AccountName: ident.AccountName,
-		Methods: []string{"password"},
+	in := iam.TokenRequest{AccountName: u.Domain.Name, AccountID: u.Domain.ID, UserName: u.Name, Password: u.Password}
+	if in.UserName == "" {
+		in.UserName = u.ID
 	}
 	if sp := req.Auth.Scope.Project; sp != nil {
-		projects, err := h.iam.Projects(c.ctx, ident.AccountID)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range projects {
-			if (sp.ID != "" && p.ID == sp.ID) || (sp.ID == "" && p.Name == sp.Name) {
-				claims.ProjectID, claims.ProjectName = p.ID, p.Name
-			}
-		}
-		if claims.ProjectID == "" {
-			return nil, fmt.Errorf("%w: project %q (id %q) is not in account %s", errUnknownScope, sp.Name, sp.ID, ident.AccountName)
-		}
+		in.Project = &iam.ProjectScope{ID: sp.ID, Name: sp.Name}
 	}
-	now := h.Now().UTC()
-	claims.IssuedAt, claims.ExpiresAt = now, now.Add(h.cfg.TokenTTL)
-	tok, err := h.tokens.Issue(claims)
+	tok, claims, err := h.issuer.Issue(c.ctx, in)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -61,6 +62,9 @@ type Authenticator struct {
 	tokens *TokenSigner
 	// Now is the clock used for X-Sdk-Date skew and token expiry.
 	Now func() time.Time
+	// Replay, when set, refuses a second request with a signature it has
+	// seen within the X-Sdk-Date window (security.replay_cache).
+	Replay *ReplayCache
 }
 
 // NewAuthenticator returns an Authenticator over dir that accepts tokens
@@ -73,46 +77,102 @@ func NewAuthenticator(dir Directory, tokens *TokenSigner) *Authenticator {
 // body and resolves the project named by pathProject (which may be the
 // literal "{project_id}"). With requireProject false (IAM endpoints),
 // pathProject is ignored and ProjectID is the token's project or the
-// X-Project-Id header, if any.
+// signed X-Project-Id header, if any.
+//
+// The project is always one the credential vouches for (docs/security.md):
+// an X-Project-Id header that differs from the URL's project is refused
+// (403), and a signed request may let the header choose the project only
+// when the signature covers it. A request carrying both a token and a
+// signature is served only when both verify, name the same user and
+// resolve the same project; otherwise it is refused with 401, whichever
+// of the two is wrong.
 //
 // Errors wrap ErrUnauthenticated (answer 401 without saying which part was
 // wrong), ErrProjectMismatch (403), or are internal failures.
 func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte, pathProject string, requireProject bool) (Principal, error) {
-	if tok := r.Header.Get("X-Auth-Token"); tok != "" {
-		claims, err := a.tokens.Verify(tok, a.Now())
+	tok := r.Header.Get("X-Auth-Token")
+	signed := r.Header.Get("Authorization") != ""
+	switch {
+	case tok != "" && signed:
+		pt, err := a.authenticateToken(ctx, r, tok, pathProject, requireProject)
 		if err != nil {
-			return Principal{}, err
+			return Principal{}, both(err)
 		}
-		id, err := a.dir.User(ctx, claims.UserID)
+		ps, err := a.authenticateSignature(ctx, r, body, pathProject, requireProject)
 		if err != nil {
-			return Principal{}, err
+			return Principal{}, both(err)
 		}
-		if id.AccountID != claims.AccountID {
-			return Principal{}, &AuthError{Reason: "token account does not match user"}
+		if pt.UserID != ps.UserID || pt.ProjectID != ps.ProjectID {
+			return Principal{}, &AuthError{Reason: "X-Auth-Token and signature name different users or projects"}
 		}
-		p := Principal{Identity: id, ProjectID: claims.ProjectID, Method: "token"}
-		if !requireProject {
-			return p, nil
-		}
-		if pathProject != LiteralProjectID && pathProject != claims.ProjectID {
-			return Principal{}, fmt.Errorf("%w: token scoped to another project", ErrProjectMismatch)
-		}
-		if claims.ProjectID == "" {
-			return Principal{}, fmt.Errorf("%w: token has no project scope", ErrProjectMismatch)
-		}
+		return ps, nil
+	case tok != "":
+		return a.authenticateToken(ctx, r, tok, pathProject, requireProject)
+	case signed:
+		return a.authenticateSignature(ctx, r, body, pathProject, requireProject)
+	}
+	return Principal{}, &AuthError{Reason: "no Authorization or X-Auth-Token header"}
+}
+
+// both is the error of a request carrying a token and a signature when
+// one of them fails: 401, even where the credential alone would be 403
+// for its project, since the two credentials disagree.
+func both(err error) error {
+	if errors.Is(err, ErrProjectMismatch) {
+		return &AuthError{Reason: "X-Auth-Token and signature disagree: " + err.Error()}
+	}
+	return err
+}
+
+// authenticateToken is Authenticate for an X-Auth-Token. The token names
+// the project; an X-Project-Id header, which nothing signs, must name the
+// same one (or be the literal "{project_id}").
+func (a *Authenticator) authenticateToken(ctx context.Context, r *http.Request, tok, pathProject string, requireProject bool) (Principal, error) {
+	claims, err := a.tokens.Verify(tok, a.Now())
+	if err != nil {
+		return Principal{}, err
+	}
+	id, err := a.dir.User(ctx, claims.UserID)
+	if err != nil {
+		return Principal{}, err
+	}
+	if id.AccountID != claims.AccountID {
+		return Principal{}, &AuthError{Reason: "token account does not match user"}
+	}
+	p := Principal{Identity: id, ProjectID: claims.ProjectID, Method: "token"}
+	if header := r.Header.Get("X-Project-Id"); header != "" && header != LiteralProjectID && header != claims.ProjectID {
+		return Principal{}, fmt.Errorf("%w: X-Project-Id differs from the token's project", ErrProjectMismatch)
+	}
+	if !requireProject {
 		return p, nil
 	}
-	if r.Header.Get("Authorization") == "" {
-		return Principal{}, &AuthError{Reason: "no Authorization or X-Auth-Token header"}
+	if pathProject != LiteralProjectID && pathProject != claims.ProjectID {
+		return Principal{}, fmt.Errorf("%w: token scoped to another project", ErrProjectMismatch)
 	}
-	id, err := a.verify(ctx, r, body)
+	if claims.ProjectID == "" {
+		return Principal{}, fmt.Errorf("%w: token has no project scope", ErrProjectMismatch)
+	}
+	return p, nil
+}
+
+// authenticateSignature is Authenticate for an AK/SK signature.
+func (a *Authenticator) authenticateSignature(ctx context.Context, r *http.Request, body []byte, pathProject string, requireProject bool) (Principal, error) {
+	id, headerSigned, err := a.verify(ctx, r, body)
 	if err != nil {
 		return Principal{}, err
 	}
 	p := Principal{Identity: id, Method: "aksk"}
 	header := r.Header.Get("X-Project-Id")
+	if header == LiteralProjectID {
+		header = ""
+	}
+	if header != "" && !headerSigned && (!requireProject || header != pathProject) {
+		// The signature does not cover the header, so anyone on the path
+		// could change it: it may not choose the project.
+		return Principal{}, fmt.Errorf("%w: X-Project-Id is not signed", ErrProjectMismatch)
+	}
 	if !requireProject {
-		if header != "" && header != LiteralProjectID {
+		if header != "" {
 			if err := a.ownsProject(ctx, id.AccountID, header); err != nil {
 				return Principal{}, err
 			}
@@ -121,7 +181,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 		return p, nil
 	}
 	project := pathProject
-	if header != "" && header != LiteralProjectID && header != pathProject {
+	if header != "" && header != pathProject {
 		if pathProject != LiteralProjectID {
 			return Principal{}, fmt.Errorf("%w: X-Project-Id differs from the URL", ErrProjectMismatch)
 		}
@@ -147,18 +207,22 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 }
 
 // verify is VerifyRequest with the directory as the lookup; it returns
-// the owner of the access key.
-func (a *Authenticator) verify(ctx context.Context, r *http.Request, body []byte) (Identity, error) {
+// the owner of the access key and whether the signature covers
+// X-Project-Id.
+func (a *Authenticator) verify(ctx context.Context, r *http.Request, body []byte) (Identity, bool, error) {
 	v := getVerifier()
 	defer putVerifier(v)
 	if err := v.prepare(r, body, a.Now()); err != nil {
-		return Identity{}, err
+		return Identity{}, false, err
 	}
 	sk, id, err := a.dir.AccessKey(ctx, v.a.ak)
 	if err := v.finish(sk, err); err != nil {
-		return Identity{}, err
+		return Identity{}, false, err
 	}
-	return id, nil
+	if a.Replay != nil && !a.Replay.first(v.a.ak, v.a.signature, v.date, a.Now()) {
+		return Identity{}, false, authErrorf("replayed signature of access key %q", v.a.ak)
+	}
+	return id, slices.Contains(v.a.signedHeaders, "x-project-id"), nil
 }
 
 func (a *Authenticator) ownsProject(ctx context.Context, accountID, projectID string) error {

@@ -67,6 +67,8 @@ type verifier struct {
 	// which is buf[sts:].
 	buf []byte
 	sts int
+	// date is the request's X-Sdk-Date.
+	date time.Time
 	// inner and outer are the HMAC's hashes, by hashID, made on first use.
 	inner, outer [numHashes]hash.Hash
 	pad          [maxBlockSize]byte
@@ -101,37 +103,11 @@ func putVerifier(v *verifier) {
 // prepare parses the Authorization header, checks the date and builds the
 // string to sign: every check of VerifyRequest that needs no secret key.
 func (v *verifier) prepare(r *http.Request, body []byte, now time.Time) error {
-	vals := r.Header.Values(headerAuthorization)
-	if len(vals) != 1 {
-		return authErrorf("want one Authorization header, got %d", len(vals))
-	}
-	a := &v.a
-	if err := a.parse(vals[0]); err != nil {
+	date, err := v.checkHeaders(r, now)
+	if err != nil {
 		return err
 	}
-	if !slices.Contains(a.signedHeaders, "x-sdk-date") {
-		return authErrorf("x-sdk-date is not signed")
-	}
-	dates := r.Header.Values(headerDate)
-	if len(dates) != 1 {
-		return authErrorf("want one X-Sdk-Date header, got %d", len(dates))
-	}
-	date := dates[0]
-	t, ok := parseDate(date)
-	if !ok {
-		return authErrorf("malformed X-Sdk-Date %q", date)
-	}
-	if skew := now.Sub(t); skew > MaxClockSkew || skew < -MaxClockSkew {
-		side := "behind"
-		if skew < 0 {
-			side, skew = "ahead of", -skew
-		}
-		return authErrorf("X-Sdk-Date %s is %v %s the server clock (at most %v either way); set the client's clock right", date, skew.Round(time.Second), side, MaxClockSkew)
-	}
-	if a.alg.kind == kindDerived && !strings.HasPrefix(a.scope, date[:len(derivedDateLayout)]+"/") {
-		return authErrorf("credential scope %q is not for the day of X-Sdk-Date %s", a.scope, date)
-	}
-	var err error
+	a := &v.a
 	v.buf, err = appendCanonicalRequest(v.buf[:0], r, body, a.signedHeaders, a.alg)
 	if err != nil {
 		return err
@@ -139,6 +115,44 @@ func (v *verifier) prepare(r *http.Request, body []byte, now time.Time) error {
 	v.sts = len(v.buf)
 	v.buf = appendStringToSign(v.buf, a.alg, date, a.scope, v.buf[:v.sts])
 	return nil
+}
+
+// checkHeaders parses the Authorization header into v.a and checks the
+// signed X-Sdk-Date against now: the checks that need neither the body
+// nor a secret key. It returns the date.
+func (v *verifier) checkHeaders(r *http.Request, now time.Time) (string, error) {
+	vals := r.Header.Values(headerAuthorization)
+	if len(vals) != 1 {
+		return "", authErrorf("want one Authorization header, got %d", len(vals))
+	}
+	a := &v.a
+	if err := a.parse(vals[0]); err != nil {
+		return "", err
+	}
+	if !slices.Contains(a.signedHeaders, "x-sdk-date") {
+		return "", authErrorf("x-sdk-date is not signed")
+	}
+	dates := r.Header.Values(headerDate)
+	if len(dates) != 1 {
+		return "", authErrorf("want one X-Sdk-Date header, got %d", len(dates))
+	}
+	date := dates[0]
+	t, ok := parseDate(date)
+	if !ok {
+		return "", authErrorf("malformed X-Sdk-Date %q", date)
+	}
+	v.date = t
+	if skew := now.Sub(t); skew > MaxClockSkew || skew < -MaxClockSkew {
+		side := "behind"
+		if skew < 0 {
+			side, skew = "ahead of", -skew
+		}
+		return "", authErrorf("X-Sdk-Date %s is %v %s the server clock (at most %v either way); set the client's clock right", date, skew.Round(time.Second), side, MaxClockSkew)
+	}
+	if a.alg.kind == kindDerived && !strings.HasPrefix(a.scope, date[:len(derivedDateLayout)]+"/") {
+		return "", authErrorf("credential scope %q is not for the day of X-Sdk-Date %s", a.scope, date)
+	}
+	return date, nil
 }
 
 // finish checks the signature with the secret key that the lookup of the

@@ -56,6 +56,66 @@ type Config struct {
 	// Regions connects this region's cluster to the clusters of other
 	// regions for multi-region keys.
 	Regions Regions `yaml:"regions"`
+	// ShutdownTimeout is how long a stop waits for requests in flight
+	// before it closes the connections still open.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// Compat selects answers for particular clients.
+	Compat Compat `yaml:"compat"`
+	// Security enables optional protections beyond Huawei's behaviour.
+	Security Security `yaml:"security"`
+	// Attestation names the verifier of ECS and CCE access points.
+	Attestation Attestation `yaml:"attestation"`
+	// Console configures the web console (docs/console.md).
+	Console Console `yaml:"console"`
+
+	// Dir is the directory relative paths are resolved against: the
+	// configuration file's (set by Parse, not a key of the file). The
+	// bootstrap file's sk_file and password_file resolve against it too.
+	Dir string `yaml:"-"`
+}
+
+// Security enables optional protections (docs/security.md).
+type Security struct {
+	// ReplayCache refuses a second signed request with the same signature
+	// within the X-Sdk-Date window, per node (off by default: Huawei's
+	// gateway documents no replay protection).
+	ReplayCache bool `yaml:"replay_cache"`
+	// ReplayCacheEntries bounds the signatures remembered (default
+	// 262144); the oldest is forgotten first.
+	ReplayCacheEntries int `yaml:"replay_cache_entries"`
+}
+
+// Attestation configures the verification of the attestation documents
+// of ECS (type 1) and CCE (type 2) access points at
+// DecryptDatakeyCapsule, whose formats Huawei does not publish
+// (docs/compatibility.md). Without a command such decryptions are
+// refused.
+type Attestation struct {
+	// Command is the program and its arguments run for each such
+	// decryption, with a JSON document on standard input; exit status 0
+	// admits the environment.
+	Command []string `yaml:"command"`
+	// Timeout bounds one run (default 5s, 1s–1m).
+	Timeout Duration `yaml:"timeout"`
+}
+
+// DefaultAttestationTimeout bounds one run of the attestation command.
+const DefaultAttestationTimeout = 5 * time.Second
+
+// Compat selects answers for particular clients (docs/compatibility.md).
+type Compat struct {
+	// ListAliases is the shape of list-aliases answers: "auto" (the
+	// default: the array to the official SDKs, by User-Agent, the
+	// documented object to others), "object" or "array".
+	ListAliases string `yaml:"list_aliases"`
+}
+
+// Console configures the web console.
+type Console struct {
+	// Enabled serves the console (default off; on in dev mode).
+	Enabled bool `yaml:"enabled"`
+	// Path is its URL prefix (default /console).
+	Path string `yaml:"path"`
 }
 
 // Regions configures multi-region keys: this region's identity towards
@@ -180,6 +240,9 @@ const (
 	DefaultGrants   = 100
 	DefaultDeletion = time.Minute
 	DefaultRotation = time.Minute
+	DefaultConsole  = "/console"
+	// DefaultShutdownTimeout is how long a stop waits for requests.
+	DefaultShutdownTimeout = 10 * time.Second
 )
 
 // Default returns the configuration used when a file sets nothing.
@@ -193,6 +256,10 @@ func Default() Config {
 		Log:                   Log{Level: "info", Format: "json"},
 		DeletionCheckInterval: Duration{DefaultDeletion},
 		RotationCheckInterval: Duration{DefaultRotation},
+		Console:               Console{Path: DefaultConsole},
+		ShutdownTimeout:       Duration{DefaultShutdownTimeout},
+		Compat:                Compat{ListAliases: "auto"},
+		Attestation:           Attestation{Timeout: Duration{DefaultAttestationTimeout}},
 	}
 	return c
 }
@@ -223,6 +290,7 @@ func Parse(r io.Reader, baseDir string) (Config, error) {
 			*p = filepath.Join(baseDir, *p)
 		}
 	}
+	c.Dir = baseDir
 	c.fill()
 	return c, c.Validate()
 }
@@ -267,6 +335,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir is required"))
+	}
+	if p := c.Console.Path; p == "" || p == "/" || p[0] != '/' || strings.HasSuffix(p, "/") || strings.HasPrefix(p, "/v1") || strings.HasPrefix(p, "/v3") || strings.HasPrefix(p, "/metrics") {
+		errs = append(errs, fmt.Errorf("console.path %q: want a path such as /console, not / and not under the API's /v1.0, /v3 or /metrics", p))
 	}
 	if c.Database.Driver != "sqlite" {
 		errs = append(errs, fmt.Errorf("database.driver %q: only sqlite is supported", c.Database.Driver))
@@ -352,6 +423,23 @@ func (c Config) Validate() error {
 	}
 	if c.RotationCheckInterval.Duration < time.Second {
 		errs = append(errs, errors.New("rotation_check_interval must be at least 1s"))
+	}
+	if c.Security.ReplayCacheEntries < 0 || c.Security.ReplayCacheEntries > 1<<24 {
+		errs = append(errs, errors.New("security.replay_cache_entries must be between 0 (the default) and 16777216"))
+	}
+	if c.ShutdownTimeout.Duration < time.Second || c.ShutdownTimeout.Duration > time.Hour {
+		errs = append(errs, errors.New("shutdown_timeout must be between 1s and 1h"))
+	}
+	if c.Attestation.Timeout.Duration < time.Second || c.Attestation.Timeout.Duration > time.Minute {
+		errs = append(errs, errors.New("attestation.timeout must be between 1s and 1m"))
+	}
+	if len(c.Attestation.Command) > 0 && c.Attestation.Command[0] == "" {
+		errs = append(errs, errors.New("attestation.command: the program is empty"))
+	}
+	switch c.Compat.ListAliases {
+	case "auto", "object", "array":
+	default:
+		errs = append(errs, fmt.Errorf("compat.list_aliases %q: want auto, object or array", c.Compat.ListAliases))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("config: %w", err)

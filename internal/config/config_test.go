@@ -56,6 +56,19 @@ func TestParse(t *testing.T) {
 				t.Errorf("got default rotation_check_interval %v, want %v", d, DefaultRotation)
 			}
 		}},
+		{name: "console", yaml: "data_dir: /d\nconsole: {enabled: true, path: /ui/kms}\n", check: func(t *testing.T, c Config) {
+			if !c.Console.Enabled || c.Console.Path != "/ui/kms" {
+				t.Errorf("got console %+v, want enabled at /ui/kms", c.Console)
+			}
+		}},
+		{name: "console off by default", yaml: "data_dir: /d\n", check: func(t *testing.T, c Config) {
+			if c.Console.Enabled || c.Console.Path != DefaultConsole {
+				t.Errorf("got console %+v, want off at %s", c.Console, DefaultConsole)
+			}
+		}},
+		{name: "console at the root", yaml: "data_dir: /d\nconsole: {path: /}\n", wantErr: "console.path"},
+		{name: "console under the API", yaml: "data_dir: /d\nconsole: {path: /v1.0/ui}\n", wantErr: "console.path"},
+		{name: "console path relative", yaml: "data_dir: /d\nconsole: {path: console}\n", wantErr: "console.path"},
 		{name: "rotation check interval too short", yaml: "data_dir: /d\nrotation_check_interval: 10ms\n", wantErr: "rotation_check_interval"},
 	}
 	for _, tt := range tests {

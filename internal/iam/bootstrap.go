@@ -1,15 +1,20 @@
 package iam
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kmsd/kmsd/internal/store"
 )
 
 // Bootstrap is a declarative description of identities that production
@@ -50,6 +55,17 @@ type BootstrapProject struct {
 	ID         string `yaml:"id"`
 	CMKQuota   int    `yaml:"cmk_quota"`
 	GrantQuota int    `yaml:"grant_quota"`
+	// KeySpaces are the project's trusted key spaces, created by name
+	// when missing (the server applies them, package kms).
+	KeySpaces []BootstrapKeySpace `yaml:"key_spaces"`
+}
+
+// BootstrapKeySpace is a trusted key space of a project.
+type BootstrapKeySpace struct {
+	Name        string `yaml:"name"`
+	Type        string `yaml:"type"`
+	KeystoreID  string `yaml:"keystore_id"`
+	Description string `yaml:"description"`
 }
 
 // BootstrapPolicy is a custom identity policy; document is the Huawei
@@ -87,6 +103,30 @@ func ParseBootstrap(r io.Reader) (Bootstrap, error) {
 	return b, nil
 }
 
+// ResolvePaths makes the relative sk_file and password_file names of b
+// relative to dir (the configuration file's directory), as every other
+// path of the configuration is; absolute names and an empty dir leave
+// them as they are.
+func (b *Bootstrap) ResolvePaths(dir string) {
+	if dir == "" {
+		return
+	}
+	abs := func(p *string) {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	for i := range b.Accounts {
+		for j := range b.Accounts[i].Users {
+			u := &b.Accounts[i].Users[j]
+			abs(&u.PasswordFile)
+			for k := range u.AccessKeys {
+				abs(&u.AccessKeys[k].SKFile)
+			}
+		}
+	}
+}
+
 // secret reads a secret from the named environment variable or file.
 func secret(env, file string, getenv func(string) string) (string, error) {
 	switch {
@@ -108,7 +148,9 @@ func secret(env, file string, getenv func(string) string) (string, error) {
 	return "", nil
 }
 
-// ApplyBootstrap creates what b describes and does not exist yet. Existing
+// ApplyBootstrap creates what b describes and does not exist yet, and
+// writes nothing when everything already is as b says (a start on a full
+// disk then needs no write). Existing
 // users get the configured password (if any), existing access keys the
 // configured secret, and the policies named in b are attached. An account,
 // project or user that exists with another id than the one b declares is
@@ -129,10 +171,17 @@ func (s *Service) ApplyBootstrap(ctx context.Context, b Bootstrap, getenv func(s
 				return fmt.Errorf("bootstrap project %s/%s: %w", ba.Name, bp.Name, err)
 			}
 		}
+		existing, err := s.ListPolicies(ctx, a.ID)
+		if err != nil {
+			return err
+		}
 		for _, pol := range ba.Policies {
 			doc, err := json.Marshal(pol.Document)
 			if err != nil {
 				return err
+			}
+			if slices.ContainsFunc(existing, func(p store.Policy) bool { return p.Name == pol.Name && bytes.Equal(p.Document, doc) }) {
+				continue // unchanged: a start writes nothing it need not
 			}
 			if err := s.PutPolicy(ctx, a.ID, pol.Name, doc); err != nil {
 				return fmt.Errorf("bootstrap policy %s/%s: %w", ba.Name, pol.Name, err)
@@ -156,6 +205,9 @@ func (s *Service) ensureProject(ctx context.Context, accountID string, bp Bootst
 	for _, p := range ps {
 		if p.Name == bp.Name {
 			id = p.ID
+			if p.CMKQuota == bp.CMKQuota && p.GrantQuota == bp.GrantQuota && sameID("project", bp.Name, id, bp.ID) == nil {
+				return nil // unchanged
+			}
 		}
 	}
 	if err := sameID("project", bp.Name, id, bp.ID); err != nil {
@@ -183,12 +235,15 @@ func (s *Service) ensureUser(ctx context.Context, accountID string, bu Bootstrap
 		if err := sameID("user", bu.Name, u.ID, bu.ID); err != nil {
 			return err
 		}
-		if password != "" {
+		if password != "" && !VerifyPassword(u.PasswordHash, password) {
 			if err := s.SetPassword(ctx, u.ID, password); err != nil {
 				return err
 			}
 		}
 		for _, p := range bu.Policies {
+			if slices.Contains(u.Policies, p) {
+				continue
+			}
 			if err := s.AttachPolicy(ctx, u.ID, p); err != nil {
 				return err
 			}
@@ -204,6 +259,9 @@ func (s *Service) ensureUser(ctx context.Context, accountID string, bu Bootstrap
 		}
 		if sk == "" {
 			return fmt.Errorf("%w: access key %s needs sk_env or sk_file", ErrInvalid, k.AK)
+		}
+		if have, id, err := s.AccessKey(ctx, k.AK); err == nil && id.UserID == u.ID && string(have) == sk {
+			continue // the key exists, enabled, with this secret
 		}
 		if err := s.EnsureAccessKey(ctx, u.ID, k.AK, sk); err != nil {
 			return err

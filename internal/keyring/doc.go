@@ -22,6 +22,7 @@
 //	"access-key-secret"      "", AK, 0                        an access key's SK (iam)
 //	"import-wrapping-key"    project, "KEYID/TOKENID", 0     an import token's wrapping private key (kms)
 //	"pin"                    project, keystore id, 0          a CipherText PIN of create-pin (kms)
+//	"access-point-key"       project, access point id, 0      a Custom access point's PKCS#8 private key until its one download (kms)
 //
 //	derive label                     use
 //	"kmsd token signing v1"          HMAC key of IAM tokens (server)

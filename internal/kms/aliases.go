@@ -29,6 +29,11 @@ const (
 	MaxAliasPage = 100
 	// MaxAliasesPerDelete bounds the aliases of one delete-alias request.
 	MaxAliasesPerDelete = MaxAliasesPerKey
+	// MaxAliasesPerProject bounds the aliases (create-alias names, not
+	// key_alias) of one project, whatever its key quota, so that one
+	// caller cannot grow the alias table without end. The reference sets
+	// no number.
+	MaxAliasesPerProject = 5000
 )
 
 // Alias is one extra name of a key.
@@ -72,7 +77,8 @@ func aliasTarget(tx store.Tx, k *Key) error {
 // CreateAlias gives the key of the project an extra name. Errors: a bad
 // name (ErrInvalidAlias), a malformed key id (ErrInvalidKeyID), a name
 // taken in the project as an alias or a key_alias (ErrDuplicateAlias),
-// and those of aliasTarget.
+// MaxAliasesPerProject reached (ErrTooManyAliases), and those of
+// aliasTarget.
 func (s *Service) CreateAlias(ctx context.Context, projectID, keyID, alias string) (Alias, error) {
 	if err := ValidateKeyID(keyID); err != nil {
 		return Alias{}, err
@@ -90,6 +96,17 @@ func (s *Service) CreateAlias(ctx context.Context, projectID, keyID, alias strin
 		}
 		if err := aliasTarget(tx, &k); err != nil {
 			return err
+		}
+		quota := s.cfg.AliasQuota
+		if quota <= 0 {
+			quota = MaxAliasesPerProject
+		}
+		all, err := tx.ListAliases(projectID, "", "", quota)
+		if err != nil {
+			return err
+		}
+		if len(all) >= quota {
+			return fmt.Errorf("%w: project %s has %d aliases", ErrTooManyAliases, projectID, len(all))
 		}
 		a = aliasOf(row, k.AccountID)
 		if err := tx.CreateAlias(row); err != nil {

@@ -293,3 +293,31 @@ func TestListAliases(t *testing.T) {
 		}
 	}
 }
+
+// TestAliasProjectLimit checks the bound on a project's aliases (issue
+// 10), with a small quota in place of MaxAliasesPerProject.
+func TestAliasProjectLimit(t *testing.T) {
+	f := newFixture(t, "", 0)
+	f.svc = kms.New(f.st, f.kr, kms.Config{Region: "cn-north-4", AliasQuota: 3}, nil)
+	ctx := t.Context()
+	k, k2 := f.create(t, "one", ""), f.create(t, "two", "")
+	for i, key := range []kms.Key{k, k2, k} {
+		if _, err := f.svc.CreateAlias(ctx, project, key.KeyID, fmt.Sprintf("p-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.svc.CreateAlias(ctx, project, k2.KeyID, "p-3"); !errors.Is(err, kms.ErrTooManyAliases) {
+		t.Fatalf("alias 4 of a project limited to 3: got %v, want ErrTooManyAliases", err)
+	}
+	// Moving an alias adds none; another project has its own count.
+	if _, err := f.svc.AssociateAlias(ctx, project, "p-0", k2.KeyID); err != nil {
+		t.Errorf("move within a full project: %v", err)
+	}
+	// Deleting one makes room.
+	if err := f.svc.DeleteAliases(ctx, project, k2.KeyID, []string{"p-0"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CreateAlias(ctx, project, k2.KeyID, "p-3"); err != nil {
+		t.Errorf("after a delete: %v", err)
+	}
+}

@@ -50,6 +50,9 @@ type Config struct {
 	// Peers reaches the other regions of multi-region keys; nil when
 	// none is configured.
 	Peers Peers
+	// AliasQuota bounds the aliases of a project (MaxAliasesPerProject
+	// when 0).
+	AliasQuota int
 }
 
 // Service implements the key lifecycle. It is safe for concurrent use.
@@ -59,6 +62,8 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	cache   *keyCache
+	// attestation verifies ECS and CCE access points; nil for none.
+	attestation AttestationVerifier
 	// Now is the service's clock; tests replace it.
 	Now func() time.Time
 }

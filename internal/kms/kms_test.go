@@ -34,7 +34,7 @@ type fixture struct {
 	now  time.Time
 }
 
-func newFixture(t *testing.T, path string, quota int) *fixture {
+func newFixture(t testing.TB, path string, quota int) *fixture {
 	t.Helper()
 	if path == "" {
 		path = filepath.Join(t.TempDir(), "kmsd.db")

@@ -21,6 +21,7 @@ type DevIdentities struct {
 	AdminPassword            string
 	ReaderName, ReaderID     string
 	ReaderAK, ReaderSK       string
+	ReaderPassword           string
 	Account2Name, Account2ID string
 	Project2ID               string
 	Admin2Name, Admin2ID     string
@@ -38,7 +39,8 @@ var devDefaults = DevIdentities{
 	AdminPassword: "dev-admin-password",
 	ReaderName:    "dev-reader", ReaderID: "a0000000000000000000000000000002",
 	ReaderAK: "KMSDDEVREADERAK00001", ReaderSK: "DevReaderSecretKey000000000000000000001",
-	Account2Name: "dev2", Account2ID: "d0000000000000000000000000000002",
+	ReaderPassword: "dev-reader-password",
+	Account2Name:   "dev2", Account2ID: "d0000000000000000000000000000002",
 	Project2ID: "fedcba9876543210fedcba9876543210",
 	Admin2Name: "dev2-admin", Admin2ID: "a0000000000000000000000000000003",
 	Admin2AK: "KMSDDEV2ADMINAK00001", Admin2SK: "Dev2AdminSecretKey000000000000000000001",
@@ -62,6 +64,7 @@ func (d *DevIdentities) fields() []struct {
 		{"KMSD_DEV_ADMIN_PASSWORD", &d.AdminPassword},
 		{"KMSD_DEV_READER_AK", &d.ReaderAK},
 		{"KMSD_DEV_READER_SK", &d.ReaderSK},
+		{"KMSD_DEV_READER_PASSWORD", &d.ReaderPassword},
 		{"KMSD_DEV2_ACCOUNT_ID", &d.Account2ID},
 		{"KMSD_DEV2_PROJECT_ID", &d.Project2ID},
 		{"KMSD_DEV2_ADMIN_AK", &d.Admin2AK},
@@ -87,7 +90,7 @@ func DefaultDevIdentities(getenv func(string) string) DevIdentities {
 func (d DevIdentities) bootstrap() (iam.Bootstrap, func(string) string) {
 	secrets := map[string]string{
 		"admin_password": d.AdminPassword, "admin_sk": d.AdminSK,
-		"reader_sk": d.ReaderSK, "admin2_password": d.Admin2Password, "admin2_sk": d.Admin2SK,
+		"reader_sk": d.ReaderSK, "reader_password": d.ReaderPassword, "admin2_password": d.Admin2Password, "admin2_sk": d.Admin2SK,
 	}
 	b := iam.Bootstrap{Accounts: []iam.BootstrapAccount{
 		{
@@ -96,7 +99,7 @@ func (d DevIdentities) bootstrap() (iam.Bootstrap, func(string) string) {
 			Users: []iam.BootstrapUser{
 				{Name: d.AdminName, ID: d.AdminID, PasswordEnv: "admin_password", Policies: []string{"KMS Administrator"},
 					AccessKeys: []iam.BootstrapAccessKey{{AK: d.AdminAK, SKEnv: "admin_sk"}}},
-				{Name: d.ReaderName, ID: d.ReaderID, Policies: []string{"KMS CMKReadOnlyAccess"},
+				{Name: d.ReaderName, ID: d.ReaderID, PasswordEnv: "reader_password", Policies: []string{"KMS CMKReadOnlyAccess"},
 					AccessKeys: []iam.BootstrapAccessKey{{AK: d.ReaderAK, SKEnv: "reader_sk"}}},
 			},
 		},
@@ -121,6 +124,7 @@ func DevConfig(dataDir, listen string, cmkQuota int) config.Config {
 	c.Log.Format = "text"
 	c.Database.Path = filepath.Join(dataDir, "kmsd.db")
 	c.RootKey.File = filepath.Join(dataDir, "root.key")
+	c.Console.Enabled = true
 	return c
 }
 
@@ -148,6 +152,8 @@ func DevEnv(d DevIdentities, endpoint string) string {
 	line("KMSD_DEV_ADMIN_PASSWORD", d.AdminPassword)
 	line("KMSD_DEV_READER_AK", d.ReaderAK)
 	line("KMSD_DEV_READER_SK", d.ReaderSK)
+	line("KMSD_DEV_READER_USER", d.ReaderName)
+	line("KMSD_DEV_READER_PASSWORD", d.ReaderPassword)
 	line("KMSD_DEV2_AK", d.Admin2AK)
 	line("KMSD_DEV2_SK", d.Admin2SK)
 	line("KMSD_DEV2_PROJECT_ID", d.Project2ID)

@@ -14,12 +14,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/kmsd/kmsd/internal/api"
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/config"
+	"github.com/kmsd/kmsd/internal/console"
 	"github.com/kmsd/kmsd/internal/hsm"
 	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/keyring"
@@ -47,6 +49,8 @@ type Server struct {
 	// peerHandler serves the peer protocol of multi-region keys; nil
 	// without peer regions.
 	peerHandler http.Handler
+	// Console is the web console, nil when it is off.
+	Console *console.Handler
 }
 
 // Options are what New needs besides the configuration.
@@ -118,10 +122,25 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if peers != nil {
 		s.peerHandler = region.Handler(s.KMS, peers.Regions(), opt.Logger)
 	}
+	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
+	if len(cfg.Attestation.Command) > 0 {
+		s.KMS.SetAttestationVerifier(commandVerifier{argv: cfg.Attestation.Command, timeout: cfg.Attestation.Timeout.Duration})
+	}
 	s.authn = auth.NewAuthenticator(s.IAM, tokens)
-	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration})
+	if cfg.Security.ReplayCache {
+		s.authn.Replay = auth.NewReplayCache(cfg.Security.ReplayCacheEntries)
+	}
+	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, ListAliases: cfg.Compat.ListAliases})
+	if cfg.Console.Enabled {
+		issuer := &iam.TokenIssuer{IAM: s.IAM, Signer: tokens, TTL: cfg.Tokens.TTL.Duration, Now: time.Now}
+		s.Console, err = console.New(console.Config{Path: cfg.Console.Path, Secure: tlsConfig != nil}, s.Handler, s.authn, issuer, opt.Logger)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	if cfg.Bootstrap != "" {
-		if err := s.applyBootstrap(ctx, cfg.Bootstrap, opt.Getenv); err != nil {
+		if err := s.applyBootstrap(ctx, cfg.Bootstrap, cfg.Dir, opt.Getenv); err != nil {
 			s.Close()
 			return nil, err
 		}
@@ -129,7 +148,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	return s, nil
 }
 
-func (s *Server) applyBootstrap(ctx context.Context, path string, getenv func(string) string) error {
+func (s *Server) applyBootstrap(ctx context.Context, path, dir string, getenv func(string) string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)
@@ -139,7 +158,43 @@ func (s *Server) applyBootstrap(ctx context.Context, path string, getenv func(st
 	if err != nil {
 		return err
 	}
-	return s.IAM.ApplyBootstrap(ctx, b, getenv)
+	b.ResolvePaths(dir)
+	if err := s.IAM.ApplyBootstrap(ctx, b, getenv); err != nil {
+		return err
+	}
+	return s.applyKeySpaces(ctx, b)
+}
+
+// applyKeySpaces creates the bootstrap file's key spaces that their
+// projects lack, by name; existing ones are left as they are.
+func (s *Server) applyKeySpaces(ctx context.Context, b iam.Bootstrap) error {
+	for _, ba := range b.Accounts {
+		if !slices.ContainsFunc(ba.Projects, func(p iam.BootstrapProject) bool { return len(p.KeySpaces) > 0 }) {
+			continue
+		}
+		a, err := s.IAM.Account(ctx, ba.Name)
+		if err != nil {
+			return err
+		}
+		projects, err := s.IAM.ListProjects(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		for _, bp := range ba.Projects {
+			i := slices.IndexFunc(projects, func(p store.Project) bool { return p.Name == bp.Name })
+			if i < 0 {
+				continue
+			}
+			for _, bk := range bp.KeySpaces {
+				err := s.KMS.EnsureKeySpace(ctx, kms.CreateKeySpaceInput{ProjectID: projects[i].ID, Name: bk.Name, Type: bk.Type,
+					KeystoreID: bk.KeystoreID, Description: bk.Description})
+				if err != nil {
+					return fmt.Errorf("bootstrap key space %s/%s/%s: %w", ba.Name, bp.Name, bk.Name, err)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // LoadRootKey reads the root key from the source cfg names.
@@ -215,32 +270,27 @@ var tls12Suites = []uint16{
 
 // Serve serves HTTP (or HTTPS when TLS is configured) on ln until ctx is
 // done, then shuts down gracefully, letting requests in flight finish for
-// up to 10 seconds. Background jobs (key deletion and rotation) run
-// while it serves.
+// up to shutdown_timeout (10 seconds by default); connections still open
+// then are closed, and the error says how many and in what state.
+// Background jobs (key deletion and rotation) run while it serves.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	var handler http.Handler = s.Handler
-	if s.peerHandler != nil {
-		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if region.IsPeerPath(r.URL.Path) {
-				s.peerHandler.ServeHTTP(w, r)
-				return
-			}
-			s.Handler.ServeHTTP(w, r)
-		})
-	}
+	conns := newConnTracker()
 	hs := &http.Server{
-		Handler:           handler,
+		Handler:           s.HTTPHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    128 << 10,
+		MaxHeaderBytes:    api.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ConnState:         conns.track,
 	}
 	if s.tls != nil {
 		hs.TLSConfig = s.tls
 		ln = tls.NewListener(ln, s.tls)
+	} else {
+		ln = jsonErrorListener{Listener: ln, response: s.Handler.HeadersTooLargeResponse}
 	}
 	// Background jobs stop with Serve, and Serve waits for them, so the
 	// store is never closed under a running job.
@@ -262,16 +312,44 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	wait := s.cfg.ShutdownTimeout.Duration
+	if wait <= 0 {
+		wait = config.DefaultShutdownTimeout
+	}
+	s.log.Info("shutting down", "wait", wait.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
-		return err
+		n, what := conns.describe()
+		hs.Close()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("shutdown: waited %s (shutdown_timeout) for requests to finish; closed %d connections still open: %s", wait, n, what)
+		}
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// HTTPHandler is everything the server serves: the console under its
+// path when it is on, the API everywhere else.
+func (s *Server) HTTPHandler() http.Handler {
+	if s.Console == nil && s.peerHandler == nil {
+		return s.Handler
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.peerHandler != nil && region.IsPeerPath(r.URL.Path) {
+			s.peerHandler.ServeHTTP(w, r)
+			return
+		}
+		if s.Console != nil && s.Console.Owns(r.URL.Path) {
+			s.Console.ServeHTTP(w, r)
+			return
+		}
+		s.Handler.ServeHTTP(w, r)
+	})
 }
 
 // FlushCaches drops the server's caches of keys and identities, so that

@@ -296,6 +296,47 @@ type Tx interface {
 	// the key when it is deleted.
 	GetKeyRegion(projectID, keyID string) (KeyRegion, error)
 	PutKeyRegion(r KeyRegion) error
+	// Key spaces (reference kms-api-new.md §0, §3) own access points and
+	// key policies. Ids (lower-case UUIDs) are unique across projects;
+	// every lookup is scoped by project, so another project's key space,
+	// access point or key policy is ErrNotFound. Lists return the rows
+	// whose id sorts after the marker afterID ("" starts at the
+	// beginning), ordered by id, at most limit of them (0 or less: no
+	// limit); ask for one more than the page size to learn whether
+	// another page follows.
+	//
+	// CreateKeySpace fails with ErrConflict on a duplicate id or a name
+	// taken in the project, and with ErrNotFound when the project does not
+	// exist.
+	CreateKeySpace(ks KeySpace) error
+	GetKeySpace(projectID, id string) (KeySpace, error)
+	ListKeySpaces(projectID, afterID string, limit int) ([]KeySpace, error)
+	// DeleteKeySpace fails with ErrConflict while the key space holds
+	// access points or key policies.
+	DeleteKeySpace(projectID, id string) error
+
+	// CreateAccessPoint fails with ErrConflict on a duplicate id and with
+	// ErrNotFound when its key space does not exist in the project.
+	CreateAccessPoint(ap AccessPoint) error
+	GetAccessPoint(projectID, id string) (AccessPoint, error)
+	// ListAccessPoints lists the key space's access points (see above).
+	ListAccessPoints(projectID, keySpaceID, afterID string, limit int) ([]AccessPoint, error)
+	// UpdateAccessPoint replaces State, SealedPrivateKey and UpdatedAt;
+	// the other fields cannot change.
+	UpdateAccessPoint(ap AccessPoint) error
+	DeleteAccessPoint(projectID, id string) error
+
+	// CreateKeyPolicy fails with ErrConflict on a duplicate id or a name
+	// taken in the key space, and with ErrNotFound when its key space does
+	// not exist in the project.
+	CreateKeyPolicy(p KeyPolicy) error
+	GetKeyPolicy(projectID, id string) (KeyPolicy, error)
+	// ListKeyPolicies lists the key space's key policies (see above).
+	ListKeyPolicies(projectID, keySpaceID, afterID string, limit int) ([]KeyPolicy, error)
+	// UpdateKeyPolicy replaces Document, Description, UpdatedAt and
+	// LastAccessAt; the other fields cannot change.
+	UpdateKeyPolicy(p KeyPolicy) error
+	DeleteKeyPolicy(projectID, id string) error
 
 	// Meta holds small named values (format markers, bootstrap state).
 	GetMeta(name string) ([]byte, error)
@@ -552,4 +593,58 @@ type ImportToken struct {
 	SealedPrivateKey []byte
 	ExpiresAt        time.Time
 	CreatedAt        time.Time
+}
+
+// KeySpace is a trusted key space (reference kms-api-new.md §0).
+type KeySpace struct {
+	ProjectID string
+	ID        string // lower-case UUID
+	Name      string
+	// Type is the documented key space type: "1" default, "2"
+	// dedicated-HSM cluster, "3" external key store.
+	Type        string
+	KeystoreID  string
+	Description string
+	CreatedAt   time.Time
+}
+
+// AccessPoint is a registered workload identity of a key space (reference
+// kms-api-new.md §3). The private key of a Custom access point is sealed
+// by the keyring until it is downloaded once, then nil.
+type AccessPoint struct {
+	ProjectID  string
+	KeySpaceID string
+	ID         string // lower-case UUID
+	Name       string
+	Type       int // 1 ECS, 2 CCE, 3 Custom
+	State      int // 1 enabled, 0 disabled
+	Identity   string
+	ClusterID  string
+	// Description is free text.
+	Description string
+	// PublicKey is the DER SubjectPublicKeyInfo of a Custom access point.
+	PublicKey []byte
+	// SealedPrivateKey is the sealed PKCS#8 private key of a Custom
+	// access point until its one download; nil afterwards.
+	SealedPrivateKey []byte
+	CreatedBy        string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// KeyPolicy is a key policy of a key space (reference kms-api-new.md §3):
+// Document is its canonical JSON, as the kms package wrote it.
+type KeyPolicy struct {
+	ProjectID   string
+	KeySpaceID  string
+	ID          string // lower-case UUID
+	Name        string
+	Document    []byte
+	Description string
+	CreatedBy   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	// LastAccessAt is the last decryption that evaluated the policy; zero
+	// until the first.
+	LastAccessAt time.Time
 }

@@ -716,7 +716,7 @@ func TestCryptoRawRequests(t *testing.T) {
 
 		// gen-random
 		{"random ok", "gen-random", jsonObj("random_data_length", "512", "sequence", validSequence), 200, ""},
-		{"random number", "gen-random", jsonObj("random_data_length", n("512")), 400, "KMS.0202"},
+		{"random float", "gen-random", jsonObj("random_data_length", n("512.0")), 400, "KMS.0202"},
 		{"random missing", "gen-random", `{}`, 400, "KMS.0204"},
 		{"random empty", "gen-random", jsonObj("random_data_length", ""), 400, "KMS.0204"},
 		{"random sequence short", "gen-random", jsonObj("random_data_length", "512", "sequence", "x"), 400, "KMS.0206"},
@@ -727,7 +727,7 @@ func TestCryptoRawRequests(t *testing.T) {
 		// create-datakey and create-datakey-without-plaintext
 		{"datakey ok", "create-datakey", jsonObj("key_id", k.aes, "key_spec", "AES_128", "sequence", validSequence, "pin", "p", "pin_type", "PlainText"), 200, ""},
 		{"datakey default key", "create-datakey", jsonObj("key_id", k.dflt), 200, ""},
-		{"datakey length number", "create-datakey", jsonObj("key_id", k.aes, "datakey_length", n("256")), 400, "KMS.0202"},
+		{"datakey length float", "create-datakey", jsonObj("key_id", k.aes, "datakey_length", n("256.0")), 400, "KMS.0202"},
 		{"datakey key_spec number", "create-datakey", jsonObj("key_id", k.aes, "key_spec", n("1")), 400, "KMS.0202"},
 		{"datakey key_spec unknown", "create-datakey", jsonObj("key_id", k.aes, "key_spec", "AES_512"), 400, "KMS.1902"},
 		{"datakey-wp key_spec unknown", "create-datakey-without-plaintext", jsonObj("key_id", k.aes, "key_spec", "DES", "datakey_length", "64"), 400, "KMS.1902"},
@@ -757,7 +757,7 @@ func TestCryptoRawRequests(t *testing.T) {
 		// encrypt-datakey
 		{"enc-dk ok", "encrypt-datakey", jsonObj("key_id", k.aes, "plain_text", k.dekWithDigest, "datakey_plain_length", "32", "sequence", validSequence, "pin", "x", "pin_type", "anything", "key_spec", "RSA"), 200, ""},
 		{"enc-dk default key", "encrypt-datakey", jsonObj("key_id", k.dflt, "plain_text", k.dekWithDigest, "datakey_plain_length", "32"), 200, ""},
-		{"enc-dk length number", "encrypt-datakey", jsonObj("key_id", k.aes, "plain_text", k.dekWithDigest, "datakey_plain_length", n("32")), 400, "KMS.0202"},
+		{"enc-dk length float", "encrypt-datakey", jsonObj("key_id", k.aes, "plain_text", k.dekWithDigest, "datakey_plain_length", n("32.0")), 400, "KMS.0202"},
 		{"enc-dk no length", "encrypt-datakey", jsonObj("key_id", k.aes, "plain_text", k.dekWithDigest), 400, "KMS.0204"},
 		{"enc-dk no plain_text", "encrypt-datakey", jsonObj("key_id", k.aes, "datakey_plain_length", "32"), 400, "KMS.0204"},
 		{"enc-dk sequence short", "encrypt-datakey", jsonObj("key_id", k.aes, "plain_text", k.dekWithDigest, "datakey_plain_length", "32", "sequence", "x"), 400, "KMS.0206"},
@@ -773,7 +773,7 @@ func TestCryptoRawRequests(t *testing.T) {
 
 		// decrypt-datakey
 		{"dec-dk ok", "decrypt-datakey", jsonObj("key_id", k.aes, "cipher_text", k.aesDEKHex, "datakey_cipher_length", k.aesDEKLen, "sequence", validSequence), 200, ""},
-		{"dec-dk length number", "decrypt-datakey", jsonObj("key_id", k.aes, "cipher_text", k.aesDEKHex, "datakey_cipher_length", n("32")), 400, "KMS.0202"},
+		{"dec-dk length float", "decrypt-datakey", jsonObj("key_id", k.aes, "cipher_text", k.aesDEKHex, "datakey_cipher_length", n("32.0")), 400, "KMS.0202"},
 		{"dec-dk no length", "decrypt-datakey", jsonObj("key_id", k.aes, "cipher_text", k.aesDEKHex), 400, "KMS.0204"},
 		{"dec-dk no cipher_text", "decrypt-datakey", jsonObj("key_id", k.aes, "datakey_cipher_length", "32"), 400, "KMS.0204"},
 		{"dec-dk no key_id", "decrypt-datakey", jsonObj("cipher_text", k.aesDEKHex, "datakey_cipher_length", "32"), 400, "KMS.0204"},
@@ -822,7 +822,7 @@ func TestCryptoRawRequests(t *testing.T) {
 		{"re-encrypt no destination", "re-encrypt", jsonObj("cipher_text", k.aesCT), 400, "KMS.0204"},
 		{"re-encrypt no cipher_text", "re-encrypt", jsonObj("destination_key_id", k.sm4), 400, "KMS.0204"},
 		{"re-encrypt destination number", "re-encrypt", jsonObj("cipher_text", k.aesCT, "destination_key_id", n("1")), 400, "KMS.0202"},
-		{"re-encrypt length number", "re-encrypt", jsonObj("cipher_text", k.aesDEKHex, "destination_key_id", k.sm4, "datakey_cipher_length", n("32")), 400, "KMS.0202"},
+		{"re-encrypt length float", "re-encrypt", jsonObj("cipher_text", k.aesDEKHex, "destination_key_id", k.sm4, "datakey_cipher_length", n("32.0")), 400, "KMS.0202"},
 		{"re-encrypt bad destination", "re-encrypt", jsonObj("cipher_text", k.aesCT, "destination_key_id", "x"), 400, "KMS.0205"},
 		{"re-encrypt destination disabled", "re-encrypt", jsonObj("cipher_text", k.aesCT, "destination_key_id", k.disabled), 400, "KMS.0209"},
 		{"re-encrypt destination pending deletion", "re-encrypt", jsonObj("cipher_text", k.aesCT, "destination_key_id", k.pendingDeletion), 400, "KMS.0210"},

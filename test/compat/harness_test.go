@@ -113,6 +113,9 @@ type envOptions struct {
 	// configure changes the dev configuration before the server is built
 	// (TLS, region, peers); a server with TLS is reached over https.
 	configure func(*kmsdconfig.Config)
+	// now replaces the key service's clock (kms.Service.Now) before the
+	// server serves; nil keeps time.Now.
+	now func() time.Time
 }
 
 // start runs a dev server on 127.0.0.1:0 in-process, exactly as
@@ -143,6 +146,9 @@ func start(t *testing.T, opts ...envOptions) *env {
 	if err != nil {
 		cancel()
 		t.Fatal(err)
+	}
+	if o.now != nil {
+		srv.KMS.Now = o.now
 	}
 	ids := server.DefaultDevIdentities(func(string) string { return "" })
 	for _, s := range []string{ids.AdminSK, ids.ReaderSK, ids.Admin2SK, ids.AdminPassword, ids.Admin2Password} {
@@ -298,7 +304,7 @@ func rawCall(t *testing.T, e *env, method, path string, body []byte, ak, sk stri
 }
 
 // wantRawError checks a raw error answer: the status, a JSON body of the
-// service shape {"error":{"error_code","error_msg"}} or of the gateway
+// service shape {"error":{"error_code","error_msg"},"error_code","error_msg"} or of the gateway
 // shape {"error_code","error_msg","request_id"} (reference errors.md §1)
 // carrying code, and an X-Request-Id header (equal to the gateway body's
 // request_id).
@@ -318,7 +324,8 @@ func wantRawError(t *testing.T, status int, header http.Header, body []byte, wan
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatalf("error body %q is not a JSON object: %v", body, err)
 	}
-	if code, ok := m["error_code"]; ok { // gateway shape
+	if _, service := m["error"]; !service { // gateway shape
+		code := m["error_code"]
 		if code != wantCode {
 			t.Errorf("got error_code %v, want %s", code, wantCode)
 		}
@@ -333,6 +340,11 @@ func wantRawError(t *testing.T, status int, header http.Header, body []byte, wan
 	inner, ok := m["error"].(map[string]any)
 	if !ok {
 		t.Fatalf("error body %s has neither error_code nor an error object", body)
+	}
+	// The code and message are repeated at the top level, where the
+	// Node.js SDK reads them (docs/compatibility.md "error shapes").
+	if m["error_code"] != inner["error_code"] || m["error_msg"] != inner["error_msg"] {
+		t.Errorf("error body %s: top-level error_code/error_msg differ from the error object's", body)
 	}
 	if inner["error_code"] != wantCode {
 		t.Errorf("got error.error_code %v, want %s", inner["error_code"], wantCode)

@@ -34,10 +34,20 @@ func rotationStatus(t *testing.T, c *kms.KmsClient, keyID string) rotStatus {
 	if err != nil {
 		t.Fatalf("ShowKeyRotationStatus: %v", err)
 	}
-	if resp.KeyRotationEnabled == nil || resp.RotationInterval == nil || resp.LastRotationTime == nil || resp.NumberOfRotations == nil {
+	if resp.KeyRotationEnabled == nil || resp.LastRotationTime == nil || resp.NumberOfRotations == nil {
 		t.Fatalf("ShowKeyRotationStatus answered %v, want every member", resp)
 	}
-	return rotStatus{*resp.KeyRotationEnabled, *resp.RotationInterval, *resp.LastRotationTime, *resp.NumberOfRotations}
+	// rotation_interval is there exactly while rotation is on (Terraform's
+	// provider refuses to update a key whose status carries one with
+	// rotation off; docs/compatibility.md).
+	if (resp.RotationInterval != nil) != *resp.KeyRotationEnabled {
+		t.Fatalf("ShowKeyRotationStatus answered %v: rotation_interval present %v with rotation enabled %v", resp, resp.RotationInterval != nil, *resp.KeyRotationEnabled)
+	}
+	var interval int32
+	if resp.RotationInterval != nil {
+		interval = *resp.RotationInterval
+	}
+	return rotStatus{*resp.KeyRotationEnabled, interval, *resp.LastRotationTime, *resp.NumberOfRotations}
 }
 
 func enableRotation(c *kms.KmsClient, keyID string) error {
@@ -63,7 +73,7 @@ func TestRotationSettingsSDK(t *testing.T) {
 	e := start(t)
 	c := e.admin()
 	id := newKey(t, c)
-	if got, want := rotationStatus(t, c, id), (rotStatus{false, 365, "", 0}); got != want {
+	if got, want := rotationStatus(t, c, id), (rotStatus{false, 0, "", 0}); got != want {
 		t.Errorf("new key: got %+v, want %+v", got, want)
 	}
 	if got := val(describe(t, c, id).KeyRotationEnabled); got != "false" {
@@ -92,8 +102,18 @@ func TestRotationSettingsSDK(t *testing.T) {
 	if err := disableRotation(c, id); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := rotationStatus(t, c, id), (rotStatus{false, 90, "", 0}); got != want {
+	if got, want := rotationStatus(t, c, id), (rotStatus{false, 0, "", 0}); got != want {
 		t.Errorf("after disable: got %+v, want %+v", got, want)
+	}
+	// The interval is kept while rotation is off, and shows again once on.
+	if err := enableRotation(c, id); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rotationStatus(t, c, id), (rotStatus{true, 90, "", 0}); got != want {
+		t.Errorf("after enabling again: got %+v, want %+v", got, want)
+	}
+	if err := disableRotation(c, id); err != nil {
+		t.Fatal(err)
 	}
 	if got := val(describe(t, c, id).KeyRotationEnabled); got != "false" {
 		t.Errorf("key_rotation_enabled %q after disable, want \"false\"", got)
@@ -101,7 +121,7 @@ func TestRotationSettingsSDK(t *testing.T) {
 
 	// Readers may read the status only; other accounts see no key.
 	r := e.reader()
-	if got := rotationStatus(t, r, id); got.interval != 90 {
+	if got := rotationStatus(t, r, id); got != (rotStatus{false, 0, "", 0}) {
 		t.Errorf("reader: %+v", got)
 	}
 	wantError(t, enableRotation(r, id), 403, "KMS.0307")
@@ -157,7 +177,7 @@ func TestRotationRefusedSDK(t *testing.T) {
 		})
 	}
 	// A key that cannot rotate still reports its (off) status.
-	if got, want := rotationStatus(t, c, def.KeyID), (rotStatus{false, 365, "", 0}); got != want {
+	if got, want := rotationStatus(t, c, def.KeyID), (rotStatus{false, 0, "", 0}); got != want {
 		t.Errorf("default key status: got %+v, want %+v", got, want)
 	}
 	// A disabled key keeps its settings; enabling rotation is allowed.

@@ -137,7 +137,9 @@ func kmsRoutes(t *testing.T) map[string]api.Operation {
 	t.Helper()
 	out := map[string]api.Operation{}
 	for _, o := range api.Operations() {
-		if strings.HasPrefix(o.Pattern, "/v3/") {
+		if strings.HasPrefix(o.Pattern, "/v3/") || o.Newer || o.NoSDK {
+			// The newer operations are not in the Go SDK v0.1.207;
+			// TestNotImplementedRoutes covers them.
 			continue
 		}
 		if _, dup := out[o.Name]; dup {
@@ -184,6 +186,8 @@ func concretePath(e *env, pattern string) string {
 		"{keystore_id}", "keystore-1",
 		"{resource_instances}", "resource_instances",
 		"{version_id}", "v1.0",
+		"{policy_id}", "3f2b1c4e-7a8d-4e2f-9b1a-0c5d6e7f8a9b",
+		"{access_point_id}", "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
 	).Replace(pattern)
 }
 
@@ -205,6 +209,9 @@ func TestNotImplementedRoutes(t *testing.T) {
 			}
 			status, h, b := rawCall(t, e, o.Method, concretePath(e, o.Pattern), body, e.ids.AdminAK, e.ids.AdminSK)
 			wantRawError(t, status, h, b, 501, "KMSD.0501")
+			// Authentication comes first: without credentials, 401.
+			status, h, b = send(t, newRawRequest(t, e, o.Method, concretePath(e, o.Pattern), body))
+			wantRawError(t, status, h, b, 401, "APIGW.0301")
 		})
 	}
 	t.Logf("%d routes are not implemented", n)

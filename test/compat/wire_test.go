@@ -501,7 +501,13 @@ func TestWireBodies(t *testing.T) {
 			})
 			for _, m := range schema {
 				t.Run("wrong type "+m.name(), func(t *testing.T) {
-					for _, v := range m.kind.wrongValues() {
+					wrong := m.kind.wrongValues()
+					if len(m.path) == 1 && slices.Contains(api.NumericMembers(o.Name), m.path[0]) {
+						// A numeric string takes a JSON integer too
+						// (TestNumericMembersTakeIntegers), not a float.
+						wrong = []string{`5.5`, `true`, `{}`, `["5"]`}
+					}
+					for _, v := range wrong {
 						// Alone, and in an otherwise valid body: the
 						// type is wrong whatever else the body holds.
 						for _, base := range []map[string]any{{}, valid} {
@@ -790,13 +796,13 @@ func TestWireTolerance(t *testing.T) {
 		})
 	}
 	t.Run("a member twice", func(t *testing.T) {
+		// Refused whichever comes last (issue 10): a proxy in front may
+		// read the first, kmsd would read the last.
 		path := e.projectPath("describe-key")
-		status, _, b := rawCall(t, e, "POST", path, []byte(`{"key_id":"not-a-key-id","key_id":"`+fx.aes+`"}`), ak, sk)
-		if status != 200 {
-			t.Errorf("got %d %s, want 200 for the last key_id", status, b)
-		}
-		status, h, b := rawCall(t, e, "POST", path, []byte(`{"key_id":"`+fx.aes+`","key_id":"not-a-key-id"}`), ak, sk)
-		wantRawError(t, status, h, b, 400, "KMS.0205")
+		status, h, b := rawCall(t, e, "POST", path, []byte(`{"key_id":"not-a-key-id","key_id":"`+fx.aes+`"}`), ak, sk)
+		wantRawError(t, status, h, b, 400, "KMS.0202")
+		status, h, b = rawCall(t, e, "POST", path, []byte(`{"key_id":"`+fx.aes+`","key_id":"not-a-key-id"}`), ak, sk)
+		wantRawError(t, status, h, b, 400, "KMS.0202")
 	})
 }
 
@@ -849,7 +855,7 @@ func TestWireHygiene(t *testing.T) {
 		{"two objects", "POST", describePath, []byte(`{"key_id":"` + unknownKeyID + `"}{}`), 400, "KMS.0202"},
 		{"key_id a number", "POST", describePath, []byte(`{"key_id": 5}`), 400, "KMS.0202"},
 		{"key_id a boolean", "POST", describePath, []byte(`{"key_id": true}`), 400, "KMS.0202"},
-		{"pending_days a number", "POST", e.projectPath("schedule-key-deletion"), []byte(`{"key_id":"` + unknownKeyID + `","pending_days":7}`), 400, "KMS.0202"},
+		{"pending_days a float", "POST", e.projectPath("schedule-key-deletion"), []byte(`{"key_id":"` + unknownKeyID + `","pending_days":7.5}`), 400, "KMS.0202"},
 		{"missing key_id", "POST", describePath, []byte(`{}`), 400, "KMS.0204"},
 		{"empty body", "POST", describePath, nil, 400, "KMS.0204"},
 		{"key_id null", "POST", describePath, []byte(`{"key_id":null}`), 400, "KMS.0204"},

@@ -4,7 +4,7 @@ import (
 	"github.com/kmsd/kmsd/internal/store"
 )
 
-// Dedicated keystores (migration 0004). A keystore goes with its project
+// Dedicated keystores (migration 0005). A keystore goes with its project
 // by ON DELETE CASCADE; hsm_cluster_id is unique across projects.
 
 const keystoreCols = "id, project_id, account_id, alias, type, hsm_cluster_id, cluster_id, state, created_at"

@@ -4,7 +4,7 @@ import (
 	"github.com/kmsd/kmsd/internal/store"
 )
 
-// Multi-region keys (migration 0005). A key's rows go with it by ON DELETE
+// Multi-region keys (migration 0006). A key's rows go with it by ON DELETE
 // CASCADE.
 
 // GetKeyRegion returns the key's multi-region state with its replicas in

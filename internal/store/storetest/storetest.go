@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Aliases", testAliases},
 		{"AliasNamespace", testAliasNamespace},
 		{"Tags", testTags},
+		{"KeySpaces", testKeySpaces},
 		{"FindKeysByTags", testFindKeysByTags},
 		{"Transactions", testTransactions},
 		{"Cascades", testCascades},

@@ -1,4 +1,4 @@
--- 0004_keystores: dedicated keystores (store.Keystore), each backed by one
+-- 0005_keystores: dedicated keystores (store.Keystore), each backed by one
 -- configured PKCS#11 token (hsm_cluster_id), which backs no other
 -- keystore. Keys name their keystore in keys.keystore_id ("0" is the
 -- built-in store); keys_keystore serves the count of a keystore's keys.

@@ -1,4 +1,4 @@
--- 0005_key_regions: multi-region keys (store.KeyRegion). A key with a row
+-- 0006_key_regions: multi-region keys (store.KeyRegion). A key with a row
 -- here is multi-region: primary_region names the region whose copy is the
 -- primary, material_project_id the project its ciphertexts name (the
 -- project of the key it was first created as). key_replicas lists, on the
