@@ -122,7 +122,6 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if peers != nil {
 		s.peerHandler = region.Handler(s.KMS, peers.Regions(), opt.Logger)
 	}
-	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
 	if len(cfg.Attestation.Command) > 0 {
 		s.KMS.SetAttestationVerifier(commandVerifier{argv: cfg.Attestation.Command, timeout: cfg.Attestation.Timeout.Duration})
 	}
