@@ -21,6 +21,8 @@ var rules = []struct {
 	notDirect []string // kmsd packages it may reach only through another
 }{
 	{pkg: "internal/keyring", external: []string{"golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
+	{pkg: "internal/region", kmsd: []string{"internal/kms", "internal/keyring", "internal/store", "internal/ciphertext", "internal/capsule"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"database/sql"}},
+	{pkg: "internal/hsm", external: []string{"github.com/miekg/pkcs11"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/ciphertext", external: []string{"github.com/emmansun/gmsm"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/audit", kmsd: []string{"internal/keyring"}, external: []string{"golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/metrics", kmsd: []string{"internal/audit", "internal/kms", "internal/keyring", "internal/store", "internal/ciphertext", "internal/capsule"}, external: []string{"github.com/prometheus/", "github.com/beorn7/perks", "github.com/cespare/xxhash", "github.com/munnerz/goautoneg", "google.golang.org/protobuf/", "github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/"}},

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole kmsd test suite: formatting, vet, the unit and integration
 # tests with the race detector, and the official-SDK compatibility suite
-# (test/compat, its own module), and the web console in Chromium
+# (test/compat, its own module), the PKCS#11 tests against SoftHSM2
+# (installs softhsm2 if absent), and the web console in Chromium
 # (scripts/console-e2e.sh installs chromium and playwright-core if absent).
 # Besides Go modules it installs Debian's postgresql package when no
 # PostgreSQL server binaries are present: the tests of the PostgreSQL store
@@ -15,6 +16,14 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+fi
+
+# SoftHSM2 backs the PKCS#11 tests (HSM root key, dedicated keystores);
+# without it they skip, so install it when it is missing.
+if ! command -v softhsm2-util >/dev/null 2>&1; then
+  echo "== installing softhsm2"
+  if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq softhsm2 >/dev/null
 fi
 
 echo "== gofmt"

@@ -57,7 +57,7 @@ const usage = `kmsd — a key management service that speaks the Huawei Cloud KM
 Usage:
   kmsd serve --dev [--listen ADDR] [--data DIR] [--cmk-quota N] [--log-level L] [--seed FILE] [--console=false] [--audit MODE]
   kmsd serve --config FILE [--listen ADDR] [--log-level L] [--audit MODE]
-  kmsd init --config FILE
+  kmsd init --config FILE [--create-hsm-key]
   kmsd iam SUBCOMMAND ...   (kmsd iam help)
   kmsd key SUBCOMMAND ...   (kmsd key help)
   kmsd kms COMMAND ...      a client of the KMS API (kmsd kms help)

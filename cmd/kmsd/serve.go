@@ -310,6 +310,7 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	fs := flag.NewFlagSet("init", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "configuration file")
+	createHSMKey := fs.Bool("create-hsm-key", false, "root_key source pkcs11: create the token's AES key key_label first")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -320,9 +321,26 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
+	if *createHSMKey && cfg.RootKey.Source != config.SourcePKCS11 {
+		return errors.New("init: --create-hsm-key needs root_key source pkcs11")
+	}
+	if cfg.RootKey.Source == config.SourcePKCS11 {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return err
+		}
+		created, err := server.InitPKCS11RootKey(cfg, *createHSMKey)
+		if err != nil {
+			return err
+		}
+		if created {
+			fmt.Fprintf(stdout, "created the root key, encrypted by the key %q of token %q, in %s; back the file up: without it and the token no key can be opened\n", cfg.RootKey.KeyLabel, cfg.RootKey.TokenLabel, cfg.WrappedRootKeyPath())
+		} else {
+			fmt.Fprintf(stdout, "root key %s exists; kept\n", cfg.WrappedRootKeyPath())
+		}
+	}
 	res, err := server.Init(ctx, cfg, getenv)
 	switch {
-	case res.RootKeyPath == "":
+	case res.RootKeyPath == "", cfg.RootKey.Source == config.SourcePKCS11:
 	case res.Passphrase && res.Created:
 		fmt.Fprintf(stdout, "wrote passphrase parameters %s (Argon2id); keep the passphrase safe\n", res.RootKeyPath)
 	case res.Passphrase:
@@ -335,7 +353,7 @@ func cmdInit(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database %s ready\n", res.Database)
+	fmt.Fprintf(stdout, "database %s ready (root key check value stored)\n", res.Database)
 	return nil
 }
 

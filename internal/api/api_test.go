@@ -732,7 +732,6 @@ func TestGatewayErrors(t *testing.T) {
 		{"wrong method", "GET", s.kms("create-key"), nil, 404, "APIGW.0101"},
 		{"unknown version", "GET", "/v9", nil, 404, "APIGW.0101"},
 		{"over the gateway limit", "POST", s.kms("create-key"), make([]byte, api.GatewayMaxBody+1), 413, "APIGW.0201"},
-		{"not implemented", "POST", "/v1.0/" + s.ids.ProjectID + "/keystores", []byte(`{}`), 501, "KMSD.0501"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

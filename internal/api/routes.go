@@ -125,7 +125,7 @@ func routeTable() []*route {
 		{op: "DecryptDatakey", method: "POST", pattern: p + "decrypt-datakey", action: "kms:dek:crypto", handler: body[decryptDataKeyRequest]((*Handler).decryptDataKey)},
 		{op: "CreateRsaDatakeyPair", method: "POST", pattern: p + "create-rsa-datakey-pair", action: "kms:cmk:createDataKeyPair", handler: body[rsaDataKeyPairRequest]((*Handler).createRSADataKeyPair)},
 		{op: "CreateEcDatakeyPair", method: "POST", pattern: p + "create-ec-datakey-pair", action: "kms:cmk:createDataKeyPair", handler: body[ecDataKeyPairRequest]((*Handler).createECDataKeyPair)},
-		{op: "CreatePin", method: "POST", pattern: p + "create-pin", action: "kms:cmk:createDataKey", handler: unbuilt[createPinRequest]()},
+		{op: "CreatePin", method: "POST", pattern: p + "create-pin", action: "kms:cmk:createDataKey", handler: body[createPinRequest]((*Handler).createPin)},
 		// E. Asymmetric keys.
 		{op: "ShowPublicKey", method: "POST", pattern: p + "get-publickey", action: "kms:cmk:getPublicKey", handler: body[keyRequest]((*Handler).showPublicKey)},
 		{op: "Sign", method: "POST", pattern: p + "sign", action: "kms:cmk:sign", handler: body[signRequest]((*Handler).sign)},
@@ -162,16 +162,16 @@ func routeTable() []*route {
 		{op: "ImportKeyMaterial", method: "POST", pattern: p + "import-key-material", action: "kms:cmk:importMaterial", handler: body[importKeyMaterialRequest]((*Handler).importKeyMaterial)},
 		{op: "DeleteImportedKeyMaterial", method: "POST", pattern: p + "delete-imported-key-material", action: "kms:cmk:deleteMaterial", handler: body[keyRequest]((*Handler).deleteImportedKeyMaterial)},
 		// L. Keystores.
-		{op: "CreateKeyStore", method: "POST", pattern: ks, action: "kms:keystore:create", handler: unbuilt[createKeyStoreRequest]()},
-		{op: "ListKeyStores", method: "GET", pattern: ks, action: "kms:keystore:list"},
-		{op: "ShowKeyStore", method: "GET", pattern: ks + "/{keystore_id}", action: "kms:keystore:get"},
-		{op: "EnableKeyStore", method: "POST", pattern: ks + "/{keystore_id}/enable", action: "kms:keystore:enable"},
-		{op: "DisableKeyStore", method: "POST", pattern: ks + "/{keystore_id}/disable", action: "kms:keystore:disable"},
-		{op: "DeleteKeyStore", method: "DELETE", pattern: ks + "/{keystore_id}", action: "kms:keystore:delete"},
+		{op: "CreateKeyStore", method: "POST", pattern: ks, action: "kms:keystore:create", handler: body[createKeyStoreRequest]((*Handler).createKeyStore)},
+		{op: "ListKeyStores", method: "GET", pattern: ks, action: "kms:keystore:list", handler: noBody((*Handler).listKeyStores)},
+		{op: "ShowKeyStore", method: "GET", pattern: ks + "/{keystore_id}", action: "kms:keystore:get", handler: noBody((*Handler).showKeyStore)},
+		{op: "EnableKeyStore", method: "POST", pattern: ks + "/{keystore_id}/enable", action: "kms:keystore:enable", handler: noBody((*Handler).enableKeyStore)},
+		{op: "DisableKeyStore", method: "POST", pattern: ks + "/{keystore_id}/disable", action: "kms:keystore:disable", handler: noBody((*Handler).disableKeyStore)},
+		{op: "DeleteKeyStore", method: "DELETE", pattern: ks + "/{keystore_id}", action: "kms:keystore:delete", handler: noBody((*Handler).deleteKeyStore)},
 		// M. Multi-region keys.
-		{op: "ReplicateKey", method: "POST", pattern: v2 + "keys/{key_id}/replicate", action: "kms:cmk:replicate", handler: unbuilt[replicateKeyRequest]()},
-		{op: "UpdatePrimaryRegion", method: "PUT", pattern: v2 + "keys/{key_id}/update-primary-region", action: "kms:cmk:updatePrimaryRegion", handler: unbuilt[updatePrimaryRegionRequest]()},
-		{op: "ListSupportRegions", method: "GET", pattern: v2 + "regions", action: "kms:cmk:listRegions"},
+		{op: "ReplicateKey", method: "POST", pattern: v2 + "keys/{key_id}/replicate", action: "kms:cmk:replicate", handler: body[replicateKeyRequest]((*Handler).replicateKey)},
+		{op: "UpdatePrimaryRegion", method: "PUT", pattern: v2 + "keys/{key_id}/update-primary-region", action: "kms:cmk:updatePrimaryRegion", handler: body[updatePrimaryRegionRequest]((*Handler).updatePrimaryRegion)},
+		{op: "ListSupportRegions", method: "GET", pattern: v2 + "regions", action: "kms:cmk:listRegions", handler: noBody((*Handler).listSupportRegions)},
 		// O–Q. Newer than the Go SDK v0.1.207 (reference kms-api-new.md §2):
 		// key policies, on-demand rotation, access points, data key capsules.
 		{op: "CreateKeyPolicy", method: "POST", pattern: p + "key-policies", status: 201, action: "kms:policy:create", newer: true, handler: body[createKeyPolicyRequest]((*Handler).createKeyPolicy)},

@@ -205,6 +205,12 @@ func NewAEAD(alg Algorithm, key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
+// AdditionalData returns the GCM additional data of a blob with the header
+// fields of b and the caller's aad: the header, then SHA-256(aad). A
+// sealer outside this package (an HSM that runs AES-GCM itself) seals
+// with it so that the blob is the one [Blob.Open] would open.
+func (b Blob) AdditionalData(aad []byte) []byte { return b.additionalData(aad) }
+
 // additionalData returns the GCM additional data of a blob with header
 // fields of b: the header, then SHA-256(aad).
 func (b Blob) additionalData(aad []byte) []byte {

@@ -54,6 +54,12 @@ type Config struct {
 	RotationCheckInterval Duration `yaml:"rotation_check_interval"`
 	// Bodies bounds the memory request bodies in flight hold.
 	Bodies Bodies `yaml:"bodies"`
+	// HSMClusters are the PKCS#11 tokens that dedicated keystores may
+	// use (create-keystore's hsm_cluster_id names one).
+	HSMClusters []HSMCluster `yaml:"hsm_clusters"`
+	// Regions connects this region's cluster to the clusters of other
+	// regions for multi-region keys.
+	Regions Regions `yaml:"regions"`
 	// ShutdownTimeout is how long a stop waits for requests in flight
 	// before it closes the connections still open.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
@@ -195,6 +201,41 @@ type Login struct {
 	InFlight int `yaml:"in_flight"`
 }
 
+// Regions configures multi-region keys: this region's identity towards
+// its peers and where they are.
+type Regions struct {
+	// CertFile and KeyFile are this region's certificate (its common
+	// name or a DNS name is the region's name) and key, presented to
+	// peers as a client certificate.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// CAFile is the CA that signs every region's certificate.
+	CAFile string `yaml:"ca_file"`
+	// Peers are the other regions.
+	Peers []RegionPeer `yaml:"peers"`
+}
+
+// RegionPeer is another region's kmsd cluster.
+type RegionPeer struct {
+	// Region is the peer's region name, as replicate-key's
+	// replica_region names it.
+	Region string `yaml:"region"`
+	// Endpoint is the peer's KMS endpoint, https://host:port.
+	Endpoint string `yaml:"endpoint"`
+}
+
+// HSMCluster is a PKCS#11 token for dedicated keystores.
+type HSMCluster struct {
+	// ID is the hsm_cluster_id that clients give create-keystore.
+	ID string `yaml:"id"`
+	// Module is the PKCS#11 library.
+	Module string `yaml:"module"`
+	// TokenLabel names the token.
+	TokenLabel string `yaml:"token_label"`
+	// PinFile names a file holding the token's user PIN.
+	PinFile string `yaml:"pin_file"`
+}
+
 // TLS names PEM files.
 type TLS struct {
 	CertFile string `yaml:"cert_file"`
@@ -237,7 +278,22 @@ type RootKey struct {
 	PassphraseEnv string `yaml:"passphrase_env"`
 	// PassphraseFile names a file holding the passphrase.
 	PassphraseFile string `yaml:"passphrase_file"`
+	// Source is "pkcs11" for a root key kept by an HSM; the other
+	// sources are named by their own field and need no source.
+	Source string `yaml:"source"`
+	// Module is the PKCS#11 library (source pkcs11).
+	Module string `yaml:"module"`
+	// TokenLabel names the token (source pkcs11).
+	TokenLabel string `yaml:"token_label"`
+	// PinFile names a file holding the token's user PIN (source pkcs11).
+	PinFile string `yaml:"pin_file"`
+	// KeyLabel names the token's AES key that encrypts the root key,
+	// kept in DATA_DIR/root-key.pkcs11 (source pkcs11).
+	KeyLabel string `yaml:"key_label"`
 }
+
+// SourcePKCS11 is RootKey.Source for a root key kept by a PKCS#11 token.
+const SourcePKCS11 = "pkcs11"
 
 // Quotas are per-project defaults.
 type Quotas struct {
@@ -340,7 +396,19 @@ func Parse(r io.Reader, baseDir string) (Config, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
-	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.Database.DSNFile, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap, &c.Audit.Dir, &c.Seed} {
+	for i := range c.HSMClusters {
+		for _, p := range []*string{&c.HSMClusters[i].Module, &c.HSMClusters[i].PinFile} {
+			if *p != "" && !filepath.IsAbs(*p) {
+				*p = filepath.Join(baseDir, *p)
+			}
+		}
+	}
+	for _, p := range []*string{&c.Regions.CertFile, &c.Regions.KeyFile, &c.Regions.CAFile} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(baseDir, *p)
+		}
+	}
+	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.Database.DSNFile, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.RootKey.Module, &c.RootKey.PinFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap, &c.Audit.Dir, &c.Seed} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(baseDir, *p)
 		}
@@ -374,7 +442,7 @@ func (c *Config) fill() {
 	if c.Database.Path == "" {
 		c.Database.Path = filepath.Join(c.DataDir, "kmsd.db")
 	}
-	if c.RootKey.File == "" && c.RootKey.PassphraseEnv == "" && c.RootKey.PassphraseFile == "" {
+	if c.RootKey.File == "" && c.RootKey.PassphraseEnv == "" && c.RootKey.PassphraseFile == "" && c.RootKey.Source == "" {
 		c.RootKey.File = filepath.Join(c.DataDir, "root.key")
 	}
 }
@@ -414,6 +482,12 @@ func (c Config) PassphraseParamsPath() string {
 	return filepath.Join(c.DataDir, "root-key.params.json")
 }
 
+// WrappedRootKeyPath is where a PKCS#11 root key's encrypted root key
+// lives.
+func (c Config) WrappedRootKeyPath() string {
+	return filepath.Join(c.DataDir, "root-key.pkcs11")
+}
+
 // Validate checks the configuration.
 func (c Config) Validate() error {
 	var errs []error
@@ -432,6 +506,50 @@ func (c Config) Validate() error {
 	}
 	if n > 1 {
 		errs = append(errs, errors.New("root_key: set exactly one of file, passphrase_env, passphrase_file"))
+	}
+	rk := c.RootKey
+	switch rk.Source {
+	case "":
+		if rk.Module != "" || rk.TokenLabel != "" || rk.PinFile != "" || rk.KeyLabel != "" {
+			errs = append(errs, errors.New("root_key: module, token_label, pin_file and key_label need source: pkcs11"))
+		}
+	case SourcePKCS11:
+		if n > 0 {
+			errs = append(errs, errors.New("root_key: source pkcs11 takes module, token_label, pin_file and key_label, not file or a passphrase"))
+		}
+		if rk.Module == "" || rk.TokenLabel == "" || rk.PinFile == "" || rk.KeyLabel == "" {
+			errs = append(errs, errors.New("root_key: source pkcs11 needs module, token_label, pin_file and key_label"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("root_key.source %q: want pkcs11 (a file or passphrase root key needs no source)", rk.Source))
+	}
+	seen := map[string]bool{}
+	for i, h := range c.HSMClusters {
+		if h.ID == "" || h.Module == "" || h.TokenLabel == "" || h.PinFile == "" {
+			errs = append(errs, fmt.Errorf("hsm_clusters[%d]: id, module, token_label and pin_file are required", i))
+		}
+		if seen[h.ID] {
+			errs = append(errs, fmt.Errorf("hsm_clusters[%d]: id %q is listed twice", i, h.ID))
+		}
+		seen[h.ID] = true
+	}
+	if rg := c.Regions; len(rg.Peers) > 0 {
+		if rg.CertFile == "" || rg.KeyFile == "" || rg.CAFile == "" {
+			errs = append(errs, errors.New("regions: peers need cert_file, key_file and ca_file"))
+		}
+		if c.TLS.CertFile == "" {
+			errs = append(errs, errors.New("regions: peers need tls: they authenticate each other with certificates"))
+		}
+		names := map[string]bool{c.Region: true}
+		for i, p := range rg.Peers {
+			if p.Region == "" || !strings.HasPrefix(p.Endpoint, "https://") {
+				errs = append(errs, fmt.Errorf("regions.peers[%d]: region and an https:// endpoint are required", i))
+			}
+			if names[p.Region] {
+				errs = append(errs, fmt.Errorf("regions.peers[%d]: region %q is this region or listed twice", i, p.Region))
+			}
+			names[p.Region] = true
+		}
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls: cert_file and key_file go together"))

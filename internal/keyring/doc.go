@@ -21,12 +21,15 @@
 //	"key-material"           project, key id, version         a key version's material (kms)
 //	"access-key-secret"      "", AK, 0                        an access key's SK (iam)
 //	"import-wrapping-key"    project, "KEYID/TOKENID", 0     an import token's wrapping private key (kms)
+//	"pin"                    project, keystore id, 0          a CipherText PIN of create-pin (kms)
 //	"access-point-key"       project, access point id, 0      a Custom access point's PKCS#8 private key until its one download (kms)
 //
 //	derive label                     use
 //	"kmsd token signing v1"          HMAC key of IAM tokens (server)
 //	"kmsd import token v1"           HMAC key of import tokens (kms)
 //	"kmsd import fingerprint v1"     HMAC key of imported-material fingerprints (kms)
+//	"kmsd root key check v1"         the root key check value (server)
+//	"kmsd region transport v1"       the seed of the region's HPKE transport key (kms)
 //
 // Nothing below the root key is stored: a database dump holds only sealed
 // blobs, and a blob moved to another row fails to open.
@@ -37,6 +40,18 @@
 //     [LoadRootKeyFile] refuses a file that group or others may access.
 //   - A passphrase: [NewPassphraseParams] and [PassphraseParams.Derive] run
 //     Argon2id (RFC 9106) over the passphrase with a stored random salt.
+//
+// # Root key check value, format version 1
+//
+// [Keyring.CheckValue] returns 33 bytes, stored in the database (meta
+// "root_key_check") when a data directory is first used; every start
+// compares it with [Keyring.VerifyCheckValue] and refuses another root key:
+//
+//	offset  length  field
+//	0       1       format version, 0x01
+//	1       32      Derive("kmsd root key check v1", 32)
+//
+// The known answer for the root key 0x00..0x1f is in check_test.go.
 //
 // # Sealed blob, format version 1
 //

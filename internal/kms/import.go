@@ -134,6 +134,9 @@ func (s *Service) GetParametersForImport(ctx context.Context, in ImportParameter
 	if err := ValidateKeyID(in.KeyID); err != nil {
 		return ImportParameters{}, err
 	}
+	if err := s.regionWritable(ctx, in.ProjectID, in.KeyID, false); err != nil {
+		return ImportParameters{}, err
+	}
 	allowed, ok := wrappingSpecs[in.WrappingAlgorithm]
 	if !ok {
 		return ImportParameters{}, fmt.Errorf("%w: wrapping_algorithm %q", ErrInvalidParameter, in.WrappingAlgorithm)
@@ -279,6 +282,9 @@ type ImportMaterialInput struct {
 // from the material the key held before → ErrMaterialMismatch.
 func (s *Service) ImportKeyMaterial(ctx context.Context, in ImportMaterialInput) (Key, error) {
 	if err := ValidateKeyID(in.KeyID); err != nil {
+		return Key{}, err
+	}
+	if err := s.regionWritable(ctx, in.ProjectID, in.KeyID, false); err != nil {
 		return Key{}, err
 	}
 	// Parsing the token asks no store, so it comes first and the key and
@@ -456,6 +462,9 @@ func (s *Service) materialFingerprint(projectID, keyID string, material []byte) 
 // Errors: another origin → ErrNotExternal; another state →
 // ErrMaterialNotDeletable.
 func (s *Service) DeleteImportedKeyMaterial(ctx context.Context, projectID, keyID string) (Key, error) {
+	if err := s.regionWritable(ctx, projectID, keyID, false); err != nil {
+		return Key{}, err
+	}
 	out, err := s.modifyKey(ctx, projectID, keyID, func(tx store.Tx, k *Key) error {
 		if k.Origin != OriginExternal {
 			return ErrNotExternal

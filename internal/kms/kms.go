@@ -44,6 +44,12 @@ type Config struct {
 	// CMKQuota and GrantQuota are the defaults for projects that set none.
 	CMKQuota   int
 	GrantQuota int
+	// Tokens are the HSMs that dedicated keystores may use, by the name
+	// that create-keystore's hsm_cluster_id gives.
+	Tokens map[string]Token
+	// Peers reaches the other regions of multi-region keys; nil when
+	// none is configured.
+	Peers Peers
 	// AliasQuota bounds the aliases of a project (MaxAliasesPerProject
 	// when 0).
 	AliasQuota int
@@ -161,7 +167,7 @@ func (s *Service) CreateDefaultKey(ctx context.Context, projectID, accountID, se
 	}, true)
 }
 
-func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bool) (Key, error) {
+func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bool) (_ Key, ret error) {
 	if in.Spec == "" {
 		in.Spec = "AES_256"
 	}
@@ -190,8 +196,14 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 	if in.KeystoreID == "" {
 		in.KeystoreID = "0"
 	}
+	var tok Token
 	if in.KeystoreID != "0" {
-		return Key{}, fmt.Errorf("%w: keystores are not supported yet", ErrNotImplemented)
+		if isDefault {
+			return Key{}, fmt.Errorf("%w: default keys live in the built-in store", ErrUnsupportedKeystore)
+		}
+		if tok, err = s.keystoreForKey(ctx, in); err != nil {
+			return Key{}, err
+		}
 	}
 	id := in.KeyID
 	if id == "" {
@@ -220,9 +232,22 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 		k.State = StatePendingImport
 	} else {
 		// Generate and seal outside the transaction: RSA generation can
-		// take seconds and must not hold the write lock.
-		material := bytes.Clone(in.Material)
-		if material == nil {
+		// take seconds and must not hold the write lock. A dedicated
+		// keystore's key is generated in its token, and its "material" is
+		// the token object's label.
+		var material []byte
+		if tok != nil {
+			label := tokenLabel(k.KeyID, 1)
+			if err := tok.GenerateAESKey(label); err != nil {
+				return Key{}, fmt.Errorf("%w: generate the key in the keystore's HSM: %v", ErrKeystoreUnavailable, err)
+			}
+			defer func() {
+				if ret != nil {
+					tok.DestroyKey(label)
+				}
+			}()
+			material = []byte(label)
+		} else if material = bytes.Clone(in.Material); material == nil {
 			if material, err = sp.generate(); err != nil {
 				return Key{}, fmt.Errorf("generate %s material: %w", in.Spec, err)
 			}
@@ -642,6 +667,9 @@ func (s *Service) DestroyDueKeys(ctx context.Context) (int, error) {
 				return tx.DeleteKey(k.ProjectID, k.KeyID)
 			})
 			s.cache.invalidate(k.ProjectID, k.KeyID)
+			if destroyed && err == nil && k.KeystoreID != "" && k.KeystoreID != "0" {
+				s.destroyTokenKey(ctx, k)
+			}
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return n, err
 			}

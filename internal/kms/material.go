@@ -21,11 +21,32 @@ type handle struct {
 	// cipher.AEADs) built once per version on first use.
 	mu     sync.Mutex
 	parsed map[parsedKey]any
+
+	// token does the cryptography of a key of a dedicated keystore, whose
+	// material is the token object's label; nil for the built-in store.
+	// tokenErr is why a dedicated key cannot be used now (its keystore
+	// disabled, its HSM not configured).
+	token    Token
+	tokenErr error
+
+	// blobProject is the project the key's ciphertexts name: its own, or
+	// for a multi-region key the project of the key it was first created
+	// as (store.KeyRegion.MaterialProjectID).
+	blobProject string
 }
 
 type parsedKey struct {
 	version int
 	kind    string
+}
+
+// ciphertextProject is the project the key's ciphertexts name
+// (blobProject, which defaults to the key's own).
+func (h *handle) ciphertextProject() string {
+	if h.blobProject != "" {
+		return h.blobProject
+	}
+	return h.ProjectID
 }
 
 // Material returns the opened material of version v (the primary version
@@ -177,10 +198,22 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 	gen := s.cache.generation()
 	var k Key
 	var versions []store.KeyVersion
+	var ks store.Keystore
+	blobProject := projectID
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var err error
 		if k, err = getKey(tx, projectID, keyID); err != nil {
 			return err
+		}
+		if r, ok, err := keyRegion(tx, projectID, keyID); err != nil {
+			return err
+		} else if ok {
+			blobProject = r.MaterialProjectID
+		}
+		if k.dedicated() {
+			if ks, err = getKeystore(tx, projectID, k.KeystoreID); err != nil {
+				return err
+			}
 		}
 		versions, err = tx.ListKeyVersions(projectID, keyID)
 		return err
@@ -188,7 +221,10 @@ func (s *Service) loadHandle(ctx context.Context, projectID, keyID string) (*han
 	if err != nil {
 		return nil, mapNotFound(err)
 	}
-	h := &handle{Key: k, material: make(map[int][]byte, len(versions))}
+	h := &handle{Key: k, material: make(map[int][]byte, len(versions)), blobProject: blobProject}
+	if k.dedicated() {
+		h.token, h.tokenErr = s.keystoreToken(keystoreOf(ks))
+	}
 	for _, v := range versions {
 		m, err := s.keyring.Open(materialBinding(projectID, keyID, v.Version), v.Sealed)
 		if err != nil {
@@ -224,6 +260,9 @@ func (s *Service) usableKey(ctx context.Context, projectID, keyID string) (*hand
 	}
 	if err := usable(h.Key); err != nil {
 		return nil, err
+	}
+	if h.tokenErr != nil {
+		return nil, h.tokenErr
 	}
 	return h, nil
 }

@@ -39,6 +39,9 @@ func rotatable(k *Key) error {
 	if k.Default {
 		return ErrDefaultKey
 	}
+	if k.dedicated() {
+		return ErrKeystoreRotation
+	}
 	if k.Origin == OriginExternal {
 		return ErrExternalKeyRotation
 	}
@@ -72,6 +75,9 @@ func rotationSettable(k *Key) error {
 // last rotation, or from the key's creation when it never rotated: a key
 // older than its interval rotates at the job's next run.
 func (s *Service) EnableKeyRotation(ctx context.Context, projectID, keyID string) (Key, error) {
+	if err := s.regionWritable(ctx, projectID, keyID, true); err != nil {
+		return Key{}, err
+	}
 	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := rotationSettable(k); err != nil {
 			return err
@@ -91,6 +97,9 @@ func (s *Service) EnableKeyRotation(ctx context.Context, projectID, keyID string
 // DisableKeyRotation turns off automatic rotation (KMS.0313 when it is
 // off). Existing versions stay.
 func (s *Service) DisableKeyRotation(ctx context.Context, projectID, keyID string) (Key, error) {
+	if err := s.regionWritable(ctx, projectID, keyID, false); err != nil {
+		return Key{}, err
+	}
 	k, err := s.modifyKey(ctx, projectID, keyID, func(_ store.Tx, k *Key) error {
 		if err := rotationSettable(k); err != nil {
 			return err
@@ -107,6 +116,9 @@ func (s *Service) DisableKeyRotation(ctx context.Context, projectID, keyID strin
 // UpdateKeyRotationInterval sets the rotation period of a key whose
 // rotation is on (KMS.0313 otherwise) to days, 30–365 (KMS.3001).
 func (s *Service) UpdateKeyRotationInterval(ctx context.Context, projectID, keyID string, days int) (Key, error) {
+	if err := s.regionWritable(ctx, projectID, keyID, true); err != nil {
+		return Key{}, err
+	}
 	if days < MinRotationInterval || days > MaxRotationInterval {
 		return Key{}, fmt.Errorf("%w: %d days, want %d–%d", ErrInvalidRotationInterval, days, MinRotationInterval, MaxRotationInterval)
 	}
@@ -162,6 +174,9 @@ func rotationDue(k Key, now time.Time) bool {
 // rotation is on or not (the `kmsd key rotate` command): see rotate. A
 // disabled key is KMS.0209, a key pending deletion KMS.0210.
 func (s *Service) RotateKey(ctx context.Context, projectID, keyID string) (Key, error) {
+	if err := s.regionWritable(ctx, projectID, keyID, true); err != nil {
+		return Key{}, err
+	}
 	out, err := s.modifyKey(ctx, projectID, keyID, func(tx store.Tx, k *Key) error {
 		if err := rotatable(k); err != nil {
 			return err

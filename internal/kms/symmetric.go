@@ -108,13 +108,16 @@ func sealBlob(h *handle, kind ciphertext.Kind, plaintext, aad []byte) ([]byte, e
 	if !ok {
 		return nil, fmt.Errorf("%w: %s keys do not seal blobs", ErrAsymmetricKey, h.Spec)
 	}
+	if h.token != nil {
+		return sealInToken(h, kind, alg, plaintext, aad)
+	}
 	aead, err := blobAEAD(h, h.PrimaryVersion, alg)
 	if err != nil {
 		return nil, err
 	}
 	b, err := ciphertext.AppendSeal(nil, aead, ciphertext.Blob{
 		Kind: kind, Algorithm: alg, KeyVersion: uint32(h.PrimaryVersion),
-		KeyID: h.KeyID, ProjectID: h.ProjectID,
+		KeyID: h.KeyID, ProjectID: h.ciphertextProject(),
 	}, plaintext, aad)
 	if err != nil {
 		return nil, fmt.Errorf("seal under key %s: %w", h.KeyID, err)
@@ -155,12 +158,15 @@ func openBlob(h *handle, b ciphertext.Blob, aad []byte) ([]byte, error) {
 	switch {
 	case !ok || alg != b.Algorithm:
 		return nil, fmt.Errorf("%w: blob algorithm %d for a %s key", failed, b.Algorithm, h.Spec)
-	case b.KeyID != h.KeyID || b.ProjectID != h.ProjectID:
+	case b.KeyID != h.KeyID || b.ProjectID != h.ciphertextProject():
 		return nil, fmt.Errorf("%w: blob of another key", failed)
 	}
 	v := int(b.KeyVersion)
 	if _, ok := h.Material(v); !ok || v <= 0 {
 		return nil, fmt.Errorf("%w: key %s has no version %d", failed, h.KeyID, b.KeyVersion)
+	}
+	if h.token != nil {
+		return openInToken(h, b, aad)
 	}
 	aead, err := blobAEAD(h, v, alg)
 	if err != nil {
@@ -353,9 +359,6 @@ func (s *Service) blobKey(ctx context.Context, projectID string, raw []byte, kin
 	if err != nil {
 		return b, nil, err
 	}
-	if b.ProjectID != projectID {
-		return b, nil, fmt.Errorf("%w: ciphertext of another project", ErrKeyNotFound)
-	}
 	if keyID != "" && keyID != b.KeyID {
 		_, failed := blobErrors(kind)
 		return b, nil, fmt.Errorf("%w: ciphertext of another key", failed)
@@ -367,6 +370,11 @@ func (s *Service) blobKey(ctx context.Context, projectID string, raw []byte, kin
 			return b, nil, fmt.Errorf("%w: %v", malformed, err)
 		}
 		return b, nil, err
+	}
+	// A multi-region key's ciphertexts name the project it was first
+	// created in, in every region.
+	if b.ProjectID != h.ciphertextProject() {
+		return b, nil, fmt.Errorf("%w: ciphertext of another project", ErrKeyNotFound)
 	}
 	if err := encryptionUsage(h); err != nil {
 		return b, nil, err

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 
 	"github.com/kmsd/kmsd/internal/config"
@@ -43,11 +45,15 @@ func Init(ctx context.Context, cfg config.Config, getenv func(string) string) (I
 	path, passphrase := cfg.RootKey.File, cfg.RootKey.File == ""
 	var created bool
 	var err error
-	if passphrase {
+	switch {
+	case cfg.RootKey.Source == config.SourcePKCS11:
+		// The token makes it: InitPKCS11RootKey (kmsd init).
+		path, passphrase = cfg.WrappedRootKeyPath(), false
+	case passphrase:
 		path = cfg.PassphraseParamsPath()
 		created, err = initPassphraseParams(cfg, getenv)
-	} else {
-		created, err = initRootKeyFile(path)
+	default:
+		created, err = initRootKeyFile(cfg)
 	}
 	if err != nil {
 		return res, err
@@ -57,9 +63,19 @@ func Init(ctx context.Context, cfg config.Config, getenv func(string) string) (I
 	if err != nil {
 		return res, err
 	}
+	kr, err := keyring.New(root)
 	clear(root)
+	if err != nil {
+		return res, err
+	}
 	st, err := OpenStore(ctx, cfg, getenv)
 	if err != nil {
+		return res, err
+	}
+	// Store the root key check value of a new database, and refuse a
+	// root key that is not the database's.
+	if err := checkRootKey(ctx, st, kr, cfg, slog.New(slog.DiscardHandler)); err != nil {
+		st.Close()
 		return res, err
 	}
 	if err := st.Close(); err != nil {
@@ -69,12 +85,19 @@ func Init(ctx context.Context, cfg config.Config, getenv func(string) string) (I
 	return res, nil
 }
 
-// initRootKeyFile creates a root key file at path unless one exists.
-func initRootKeyFile(path string) (created bool, err error) {
+// initRootKeyFile creates the root key file of cfg unless one exists. It
+// refuses to create one beside an existing database: that database's keys
+// would never open again, and new ones would be sealed under the wrong
+// root.
+func initRootKeyFile(cfg config.Config) (created bool, err error) {
+	path := cfg.RootKey.File
 	if _, err := os.Stat(path); err == nil {
 		return false, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return false, err
+	}
+	if _, err := os.Stat(cfg.Database.Path); err == nil {
+		return false, fmt.Errorf("%w: the root key file %s is missing but the database %s exists; restore the root key file from its backup (a new one could not open the existing keys)", ErrWrongRootKey, path, cfg.Database.Path)
 	}
 	if err := keyring.CreateRootKeyFile(path); err != nil {
 		return false, err

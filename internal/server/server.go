@@ -23,10 +23,12 @@ import (
 	"github.com/kmsd/kmsd/internal/auth"
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/console"
+	"github.com/kmsd/kmsd/internal/hsm"
 	"github.com/kmsd/kmsd/internal/iam"
 	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/kms"
 	"github.com/kmsd/kmsd/internal/metrics"
+	"github.com/kmsd/kmsd/internal/region"
 	"github.com/kmsd/kmsd/internal/store"
 )
 
@@ -44,6 +46,11 @@ type Server struct {
 	IAM     *iam.Service
 	Handler *api.Handler
 	authn   *auth.Authenticator
+	// tokens are the open HSMs of cfg.HSMClusters.
+	tokens []*hsm.Token
+	// peerHandler serves the peer protocol of multi-region keys; nil
+	// without peer regions.
+	peerHandler http.Handler
 	// Console is the web console, nil when it is off.
 	Console *console.Handler
 	// Audit is the node's audit trail (nil when audit.mode is off).
@@ -105,14 +112,35 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	// The services see the store through a counter of its own failures;
 	// Close and readiness use it directly.
 	var st store.Store = countingStore{Store: db, m: m}
+	if err := checkRootKey(ctx, db, kr, cfg, opt.Logger); err != nil {
+		db.Close()
+		return nil, err
+	}
 	tokens, err := auth.NewTokenSigner(kr.Derive(tokenKeyLabel, 32))
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: opt.Logger, store: db, tls: tlsConfig, Metrics: m, metrics: m, keyring: kr}
+	hsms, err := s.openHSMClusters()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	kcfg := kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK, Tokens: hsms}
+	peers, err := s.regionPeers()
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if peers != nil {
+		kcfg.Peers = peers
+	}
 	s.IAM = iam.New(st, kr, opt.Logger)
-	s.KMS = kms.New(st, kr, kms.Config{Region: cfg.Region, CMKQuota: cfg.Quotas.CMK, GrantQuota: cfg.Quotas.GrantPerCMK}, opt.Logger)
+	s.KMS = kms.New(st, kr, kcfg, opt.Logger)
+	if peers != nil {
+		s.peerHandler = region.Handler(s.KMS, peers.Regions(), opt.Logger)
+	}
 	if len(cfg.Attestation.Command) > 0 {
 		s.KMS.SetAttestationVerifier(commandVerifier{argv: cfg.Attestation.Command, timeout: cfg.Attestation.Timeout.Duration})
 	}
@@ -256,6 +284,9 @@ func (s *Server) applyKeySpaces(ctx context.Context, b iam.Bootstrap) error {
 func LoadRootKey(cfg config.Config, getenv func(string) string) ([]byte, error) {
 	if cfg.RootKey.File != "" {
 		return keyring.LoadRootKeyFile(cfg.RootKey.File)
+	}
+	if cfg.RootKey.Source == config.SourcePKCS11 {
+		return loadPKCS11RootKey(cfg)
 	}
 	pass, err := LoadPassphrase(cfg, getenv)
 	if err != nil {
@@ -401,11 +432,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // HTTPHandler is everything the server serves: the console under its
 // path when it is on, the API everywhere else.
 func (s *Server) HTTPHandler() http.Handler {
-	if s.Console == nil {
+	if s.Console == nil && s.peerHandler == nil {
 		return s.Handler
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.Console.Owns(r.URL.Path) {
+		if s.peerHandler != nil && region.IsPeerPath(r.URL.Path) {
+			s.peerHandler.ServeHTTP(w, r)
+			return
+		}
+		if s.Console != nil && s.Console.Owns(r.URL.Path) {
 			s.Console.ServeHTTP(w, r)
 			return
 		}
@@ -423,11 +458,15 @@ func (s *Server) FlushCaches() {
 }
 
 // Close writes the audit trail's last records and checkpoint, and
-// releases the store.
+// releases the HSMs and the store.
 func (s *Server) Close() error {
 	var err error
 	if s.Audit != nil {
 		err = s.Audit.Close()
 	}
+	for _, t := range s.tokens {
+		t.Close()
+	}
+	s.tokens = nil
 	return errors.Join(err, s.store.Close())
 }

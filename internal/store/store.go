@@ -345,6 +345,28 @@ type Tx interface {
 	// ExpiresAt is not after now, and returns how many it removed.
 	DeleteExpiredImportTokens(now time.Time) (int, error)
 
+	// Dedicated keystores. A keystore belongs to one project; its alias is
+	// unique in the project and its HSMClusterID across all projects.
+	// CreateKeystore fails with ErrConflict on a taken id, alias or HSM
+	// cluster and with ErrNotFound when the project does not exist.
+	CreateKeystore(k Keystore) error
+	GetKeystore(projectID, id string) (Keystore, error)
+	// ListKeystores returns the project's keystores ordered by creation
+	// time then id, starting at offset, at most limit, and their total.
+	ListKeystores(projectID string, offset, limit int) ([]Keystore, int, error)
+	// UpdateKeystoreState sets the state code of a keystore.
+	UpdateKeystoreState(projectID, id, state string) error
+	DeleteKeystore(projectID, id string) error
+	// CountKeystoreKeys counts the keys of any project whose KeystoreID
+	// is id.
+	CountKeystoreKeys(id string) (int, error)
+
+	// Multi-region keys. GetKeyRegion is ErrNotFound for a single-region
+	// key; PutKeyRegion stores the state with its replicas replacing the
+	// stored ones (ErrNotFound when the key does not exist). Both go with
+	// the key when it is deleted.
+	GetKeyRegion(projectID, keyID string) (KeyRegion, error)
+	PutKeyRegion(r KeyRegion) error
 	// Key spaces (reference kms-api-new.md §0, §3) own access points and
 	// key policies. Ids (lower-case UUIDs) are unique across projects;
 	// every lookup is scoped by project, so another project's key space,
@@ -562,6 +584,40 @@ type Alias struct {
 	KeyID     string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Keystore is a dedicated keystore (reference kms-api.md §5.L): a
+// configured HSM token that keeps the keys created in it.
+type Keystore struct {
+	ID           string // UUID
+	ProjectID    string
+	AccountID    string
+	Alias        string
+	Type         string // DHSM
+	HSMClusterID string // the configured token's name
+	ClusterID    string
+	State        string // the service's state code
+	CreatedAt    time.Time
+}
+
+// KeyRegion is the multi-region state of a key (reference kms-api.md
+// §5.M).
+type KeyRegion struct {
+	ProjectID, KeyID string
+	// PrimaryRegion names the region whose copy of the key is the primary.
+	PrimaryRegion string
+	// MaterialProjectID is the project that the key's ciphertexts name:
+	// the project of the key it was first created as, in every region.
+	MaterialProjectID string
+	// Replicas are, on the primary, the regions and projects of its
+	// replicas, in region order.
+	Replicas []KeyReplica
+}
+
+// KeyReplica is where one replica of a multi-region key lives.
+type KeyReplica struct {
+	Region    string
+	ProjectID string
 }
 
 // Tag is one tag of a key (reference kms-api.md §4 TagItem).

@@ -740,15 +740,6 @@ func TestDataKeyPairErrors(t *testing.T) {
 	wantRawError(t, status, h, b, 400, "KMS.0202")
 }
 
-// TestCreatePin checks create-pin answers 501 KMSD.0501 through the SDK:
-// kmsd issues no level-4 PINs (docs/compatibility.md).
-func TestCreatePin(t *testing.T) {
-	t.Parallel()
-	e := start(t)
-	_, err := e.admin().CreatePin(&model.CreatePinRequest{Body: &model.CreatePinRequestBody{}})
-	wantError(t, err, 501, "KMSD.0501")
-}
-
 // stdPublicKey parses get-publickey's PEM with the standard library only
 // (pem + crypto/x509), as a client without any SM library would.
 func stdPublicKey(t *testing.T, c *kms.KmsClient, keyID string) crypto.PublicKey {

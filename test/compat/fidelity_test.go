@@ -182,6 +182,14 @@ func TestSuccessBodies(t *testing.T) {
 	call(step{"DeleteKeyPolicy", "DELETE", p("key-policies/" + pol), nil})
 	call(step{"DeleteAccessPoint", "DELETE", p("access-points/" + ap), nil})
 	call(step{"DeleteTrustedKeySpace", "DELETE", p("key-spaces/" + space), nil})
+	call(step{"CreatePin", "POST", p("create-pin"), map[string]any{"pin_type": "PlainText"}})
+	call(step{"ListKeyStores", "GET", "/v1.0/" + e.ids.ProjectID + "/keystores", nil})
+	call(step{"ListSupportRegions", "GET", "/v2/" + e.ids.ProjectID + "/kms/regions", nil})
+	// These need an HSM or a peer region: keystore_test.go and
+	// region_test.go call each of them with the official SDK.
+	for _, op := range []string{"CreateKeyStore", "ShowKeyStore", "EnableKeyStore", "DisableKeyStore", "DeleteKeyStore", "ReplicateKey", "UpdatePrimaryRegion"} {
+		done[op] = true
+	}
 	// Every implemented operation was called, so a new one cannot escape.
 	for _, o := range api.Operations() {
 		if o.Implemented && !strings.HasPrefix(o.Pattern, "/v3/") && !done[o.Name] {
@@ -241,7 +249,6 @@ func TestErrorBodiesEverySDK(t *testing.T) {
 		{"malformed JSON", "POST", e.projectPath("describe-key"), []byte(`{`), e.ids.AdminAK, e.ids.AdminSK, 400, "KMS.0202"},
 		{"denied", "POST", e.projectPath("create-key"), []byte(`{"key_alias":"x"}`), e.ids.ReaderAK, e.ids.ReaderSK, 403, "KMS.0307"},
 		{"gateway error", "POST", e.projectPath("describe-key"), []byte(`{}`), e.ids.AdminAK, "wrong", 401, "APIGW.0301"},
-		{"not implemented", "GET", "/v1.0/" + e.ids.ProjectID + "/keystores", nil, e.ids.AdminAK, e.ids.AdminSK, 501, "KMSD.0501"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

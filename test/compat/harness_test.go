@@ -116,7 +116,13 @@ type env struct {
 type envOptions struct {
 	cmkQuota int
 	dir      string
-	// configure changes the dev configuration before the server starts.
+	// hsm lists the HSM clusters (PKCS#11 tokens) of dedicated keystores.
+	hsm []kmsdconfig.HSMCluster
+	// ln, when set, is the listener to serve on (bound by the caller, so
+	// that two servers can know each other's address first).
+	ln net.Listener
+	// configure changes the dev configuration before the server is built
+	// (TLS, region, peers); a server with TLS is reached over https.
 	configure func(*kmsdconfig.Config)
 	// now replaces the key service's clock (kms.Service.Now) before the
 	// server serves; nil keeps time.Now.
@@ -139,6 +145,7 @@ func start(t *testing.T, opts ...envOptions) *env {
 	}
 	cfg := server.DevConfig(o.dir, "127.0.0.1:0", o.cmkQuota)
 	useClusterStore(t, &cfg)
+	cfg.HSMClusters = o.hsm
 	if o.configure != nil {
 		o.configure(&cfg)
 	}
@@ -163,12 +170,18 @@ func start(t *testing.T, opts ...envOptions) *env {
 		cancel()
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
+	ln := o.ln
+	if ln == nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			cancel()
+			t.Fatal(err)
+		}
 	}
-	e := &env{t: t, url: "http://" + ln.Addr().String(), srv: srv, ids: ids, dir: o.dir, stop: cancel, done: make(chan error, 1)}
+	scheme := "http://"
+	if cfg.TLS.CertFile != "" {
+		scheme = "https://"
+	}
+	e := &env{t: t, url: scheme + ln.Addr().String(), srv: srv, ids: ids, dir: o.dir, stop: cancel, done: make(chan error, 1)}
 	go func() { e.done <- srv.Serve(ctx, ln) }()
 	t.Cleanup(e.close)
 	if clusterMode() {
@@ -216,7 +229,12 @@ func (e *env) collectAudit() {
 
 // client returns an official SDK KMS client for ak/sk addressing project.
 func (e *env) client(ak, sk, project string) *kms.KmsClient {
-	return e.clientWith(ak, sk, project, config.DefaultHttpConfig())
+	hc := config.DefaultHttpConfig()
+	if strings.HasPrefix(e.url, "https://") {
+		// The tests' servers have certificates of a throwaway CA.
+		hc = hc.WithIgnoreSSLVerification(true)
+	}
+	return e.clientWith(ak, sk, project, hc)
 }
 
 // clientWith is client with an explicit HTTP configuration (for example

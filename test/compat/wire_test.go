@@ -360,6 +360,15 @@ func (f *wireFixture) validBody(e *env, op string) (map[string]any, string) {
 		return map[string]any{"key_id": f.aes, "rotation_interval": 30, "sequence": seq}, ""
 	case "CreateParametersForImport":
 		return map[string]any{"key_id": f.ext, "wrapping_algorithm": "RSAES_OAEP_SHA_256", "sequence": seq}, ""
+	case "ReplicateKey":
+		return map[string]any{"key_id": f.aes, "replica_region": "cn-east-3", "key_alias": newAlias(), "key_description": "d", "enterprise_project_id": "0",
+			"replica_project_id": e.ids.Project2ID, "tags": []any{map[string]any{"key": "k", "value": "v"}}}, f.aes
+	case "UpdatePrimaryRegion":
+		return map[string]any{"key_id": f.aes, "primary_region": "cn-east-3"}, f.aes
+	case "CreatePin":
+		return map[string]any{"pin_type": "CipherText", "keystore_id": "0"}, ""
+	case "CreateKeyStore":
+		return map[string]any{"keystore_alias": "ks", "hsm_cluster_id": "hsm-1", "hsm_ca_cert": "", "cluster_id": "", "keystore_type": "DHSM"}, ""
 	case "ImportKeyMaterial":
 		return map[string]any{"key_id": f.ext, "import_token": f.importToken, "encrypted_key_material": msg, "expiration_time": time.Now().Add(time.Hour).Unix(), "sequence": seq}, ""
 	}
@@ -535,6 +544,7 @@ func TestWireBodies(t *testing.T) {
 var docRequired = map[string][]string{
 	"CreateKmsTag":  {"tag"},
 	"ListKmsByTags": {"action"},
+	"CreatePin":     {"keystore_id"}, // for a CipherText PIN, the default
 }
 
 // nullCodes are the documented answers to a required member that is
@@ -727,8 +737,8 @@ func TestWireConventions(t *testing.T) {
 			{"POST", e.projectPath("no-such-operation"), []byte("{}"), 404, "APIGW.0101"},
 			{"DELETE", e.projectPath("describe-key"), nil, 404, "APIGW.0101"},
 			{"PATCH", e.projectPath("describe-key"), []byte("{}"), 404, "APIGW.0101"},
-			{"GET", "/v1.0/" + e.ids.ProjectID + "/keystores", nil, 501, "KMSD.0501"},
-			{"PUT", "/v2/" + e.ids.ProjectID + "/kms/keys/" + id + "/update-primary-region", []byte("{}"), 501, "KMSD.0501"},
+			{"GET", "/v2/" + e.ids.ProjectID + "/kms/regions?limit=0", nil, 400, "KMS.1601"},
+			{"PUT", "/v2/" + e.ids.ProjectID + "/kms/keys/" + id + "/update-primary-region", []byte("{}"), 400, "KMS.0204"},
 			{"POST", e.projectPath("describe-key"), paddedBody(api.GatewayMaxBody + 1), 413, "APIGW.0201"},
 		} {
 			status, h, b := rawCall(t, e, tt.method, tt.path, tt.body, ak, sk)

@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AccessKeys", testAccessKeys},
 		{"Policies", testPolicies},
 		{"Meta", testMeta},
+		{"Keystores", testKeystores},
+		{"KeyRegions", testKeyRegions},
 		{"Keys", testKeys},
 		{"KeyVersions", testKeyVersions},
 		{"ListKeys", testListKeys},
