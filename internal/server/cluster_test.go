@@ -51,16 +51,35 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+// rootKeys remembers the root key file of each database: every cluster
+// started on one database in a test must use the key that the database was
+// initialised with (kmsd refuses any other).
+var rootKeys sync.Map
+
+// clusterRootKey returns the root key file of dsn's database, creating one
+// in dir the first time.
+func clusterRootKey(t *testing.T, dsn, dir string) string {
+	t.Helper()
+	if p, ok := rootKeys.Load(dsn); ok {
+		if _, err := os.Stat(p.(string)); err == nil {
+			return p.(string)
+		}
+	}
+	p := filepath.Join(dir, "root.key")
+	if err := keyring.CreateRootKeyFile(p); err != nil {
+		t.Fatal(err)
+	}
+	rootKeys.Store(dsn, p)
+	return p
+}
+
 // startCluster starts n nodes on the database dsn; edit may change each
 // node's configuration before it opens, and prep its services before it
 // serves.
 func startCluster(t *testing.T, dsn string, n int, edit func(i int, cfg *config.Config), prep func(srv *server.Server)) *cluster {
 	t.Helper()
 	dir := t.TempDir()
-	rootKey := filepath.Join(dir, "root.key")
-	if err := keyring.CreateRootKeyFile(rootKey); err != nil {
-		t.Fatal(err)
-	}
+	rootKey := clusterRootKey(t, dsn, dir)
 	c := &cluster{ids: server.DefaultDevIdentities(func(string) string { return "" })}
 	for i := range n {
 		cfg := config.Default()
