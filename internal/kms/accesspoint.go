@@ -90,7 +90,7 @@ func (s *Service) CreateAccessPoint(ctx context.Context, in CreateAccessPointInp
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	ap := AccessPoint{
-		ProjectID: in.ProjectID, KeySpaceID: ksID, ID: newSpaceID(now), Name: in.Name, Type: in.Type,
+		ProjectID: in.ProjectID, KeySpaceID: ksID, ID: s.spaceIDs.next(now), Name: in.Name, Type: in.Type,
 		State: AccessPointEnabled, Identity: in.Identity, ClusterID: in.ClusterID, Description: in.Description,
 		CreatedBy: in.CreatedBy, CreatedAt: now, UpdatedAt: now,
 	}

@@ -312,7 +312,7 @@ func (s *Service) CreateKeyPolicy(ctx context.Context, in CreateKeyPolicyInput) 
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
 	p := KeyPolicy{KeyPolicy: store.KeyPolicy{
-		ProjectID: in.ProjectID, KeySpaceID: ksID, ID: newSpaceID(now), Name: in.Name, Document: d.Canonical(),
+		ProjectID: in.ProjectID, KeySpaceID: ksID, ID: s.spaceIDs.next(now), Name: in.Name, Document: d.Canonical(),
 		Description: in.Description, CreatedBy: in.CreatedBy, CreatedAt: now, UpdatedAt: now,
 	}, Doc: d}
 	err = s.update(ctx, func(tx store.Tx) error {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kmsd/kmsd/internal/store"
@@ -62,16 +63,40 @@ func spaceID(member, id string) (string, error) {
 	return strings.ToLower(id), nil
 }
 
-// newSpaceID returns a version 7 UUID (RFC 9562): its first 48 bits are
-// the Unix time in milliseconds, so ids sort in the order they were made
-// and lists paged by id come in creation order.
-func newSpaceID(now time.Time) string {
+// spaceIDs makes version 7 UUIDs (RFC 9562) that increase strictly in
+// the order they are made, so that lists paged by id come in creation
+// order. The first 48 bits are the Unix time in milliseconds; within one
+// millisecond the 12 bits after the version count up from a random start
+// (RFC 9562 §6.2, method 3), and a counter that runs out borrows the next
+// millisecond. Safe for concurrent use.
+type spaceIDs struct {
+	mu      sync.Mutex
+	lastMS  uint64
+	counter uint16 // 12 bits
+}
+
+func (g *spaceIDs) next(now time.Time) string {
 	var b [16]byte
 	rand.Read(b[:]) // Never fails; see crypto/rand.Read.
-	var ms [8]byte
-	binary.BigEndian.PutUint64(ms[:], uint64(now.UnixMilli()))
-	copy(b[0:6], ms[2:8])
-	b[6] = b[6]&0x0f | 0x70
+	ms := uint64(now.UnixMilli())
+	g.mu.Lock()
+	switch {
+	case ms > g.lastMS:
+		g.lastMS = ms
+		g.counter = binary.BigEndian.Uint16(b[6:8]) & 0x07ff // room to count
+	case g.counter < 0x0fff:
+		g.counter++
+	default:
+		g.lastMS++
+		g.counter = 0
+	}
+	ms, counter := g.lastMS, g.counter
+	g.mu.Unlock()
+	var m [8]byte
+	binary.BigEndian.PutUint64(m[:], ms)
+	copy(b[0:6], m[2:8])
+	b[6] = 0x70 | byte(counter>>8)
+	b[7] = byte(counter)
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
@@ -160,7 +185,7 @@ func (s *Service) CreateKeySpace(ctx context.Context, in CreateKeySpaceInput) (K
 		return KeySpace{}, fmt.Errorf("%w: keystore_id is required for key space type %s", ErrInvalidParameter, in.Type)
 	}
 	now := s.Now().UTC().Truncate(time.Millisecond)
-	ks := KeySpace{ProjectID: in.ProjectID, ID: newSpaceID(now), Name: in.Name, Type: in.Type,
+	ks := KeySpace{ProjectID: in.ProjectID, ID: s.spaceIDs.next(now), Name: in.Name, Type: in.Type,
 		KeystoreID: in.KeystoreID, Description: in.Description, CreatedAt: now}
 	err := s.update(ctx, func(tx store.Tx) error { return tx.CreateKeySpace(ks) })
 	switch {

@@ -62,6 +62,8 @@ type Service struct {
 	cfg     Config
 	log     *slog.Logger
 	cache   *keyCache
+	// spaceIDs makes the ids of key spaces, access points and policies.
+	spaceIDs spaceIDs
 	// attestation verifies ECS and CCE access points; nil for none.
 	attestation AttestationVerifier
 	// counters feed Stats.
