@@ -17,6 +17,9 @@ import (
 // plaintexts, ciphertexts, data keys, signatures, MACs, SKs, passwords
 // or tokens the requests carried.
 func TestAuditTrail(t *testing.T) {
+	if clusterMode() {
+		t.Skip("each node writes its own audit chain; this test reads one node's (the cluster run verifies every node's chain at its stop)")
+	}
 	e := start(t)
 	c := e.admin()
 	var secretsUsed []string
@@ -121,6 +124,9 @@ func TestAuditTrail(t *testing.T) {
 // the grant's id, the key owner's project and the caller from the other
 // account.
 func TestAuditGrant(t *testing.T) {
+	if clusterMode() {
+		t.Skip("each node writes its own audit chain; this test reads one node's (the cluster run verifies every node's chain at its stop)")
+	}
 	e := start(t)
 	dev, other := e.admin(), e.admin2()
 	key := newKey(t, dev)

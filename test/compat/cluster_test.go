@@ -2,6 +2,7 @@ package compat
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	kmsdaudit "github.com/kmsd/kmsd/internal/audit"
 	"github.com/kmsd/kmsd/internal/config"
 	"github.com/kmsd/kmsd/internal/server"
 	"github.com/kmsd/kmsd/internal/store"
@@ -50,8 +52,14 @@ func useClusterStore(t *testing.T, cfg *config.Config) {
 // the first node, at first, and the peer. Both stop when ctx ends; at the
 // end of the test the peer calls stop (which ends ctx) and is closed. A
 // non-nil now is the peer's clock, as it is the first node's.
+// peers counts the peers started, to give each its own node id.
+var peers atomic.Uint64
+
 func startPeer(t *testing.T, ctx context.Context, stop context.CancelFunc, cfg config.Config, log *slog.Logger, first string, now func() time.Time) string {
 	t.Helper()
+	// The peer is another node: it writes an audit chain of its own, one
+	// per peer started (a test that restarts its server starts another).
+	cfg.NodeID = fmt.Sprintf("dev-peer-%d", peers.Add(1))
 	peer, err := server.New(ctx, cfg, server.Options{Logger: log, Getenv: func(string) string { return "" }})
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +79,9 @@ func startPeer(t *testing.T, ctx context.Context, stop context.CancelFunc, cfg c
 			t.Errorf("peer serve: %v", err)
 		}
 		peer.Close()
+		if rep, err := kmsdaudit.Verify(cfg.AuditChainDir(), nil); err != nil || !rep.OK() || rep.Unsigned != 0 {
+			t.Errorf("audit trail of the stopped peer: %v %+v", err, rep)
+		}
 	})
 	var proxies []*httputil.ReverseProxy
 	for _, u := range []string{first, "http://" + ln.Addr().String()} {
