@@ -54,6 +54,9 @@ type Config struct {
 	// Secure marks the session cookie Secure: set it when the server
 	// speaks TLS.
 	Secure bool
+	// AuditDir is this node's audit chain, shown on the audit trail page;
+	// "" when audit is off.
+	AuditDir string
 }
 
 // Handler serves the console.
@@ -155,6 +158,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.withSession(w, r, h.overviewPage)
 	case "/create":
 		h.withSession(w, r, h.createPage)
+	case "/audit":
+		h.withSession(w, r, h.auditPage)
 	default:
 		if id, action, ok := keyPath(rest); ok {
 			h.withSession(w, r, func(w http.ResponseWriter, r *http.Request, s *session) {

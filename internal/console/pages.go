@@ -357,6 +357,7 @@ func sessionData(s *session, data map[string]any) map[string]any {
 	data["Account"] = s.principal.AccountName
 	data["ProjectID"] = s.principal.ProjectID
 	data["CSRF"] = s.csrf
+	data["CanAudit"] = s.allowed(auditAction)
 	return data
 }
 
@@ -379,7 +380,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		"join": strings.Join,
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "keys", "overview", "create", "key", "error", "refused"} {
+	for _, name := range []string{"signin", "keys", "overview", "create", "key", "error", "refused", "audit"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err

@@ -174,8 +174,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	}
 	s.Handler = api.New(s.KMS, s.IAM, s.authn, tokens, opt.Logger, api.Config{TokenTTL: cfg.Tokens.TTL.Duration, ListAliases: cfg.Compat.ListAliases, BodyBudget: cfg.Bodies.Budget, BodyWait: cfg.Bodies.Wait.Duration, Audit: s.Audit, Observer: m, Throttle: throttleConfig(cfg.Throttle)})
 	if cfg.Console.Enabled {
+		var auditDir string
+		if s.Audit != nil {
+			auditDir = cfg.AuditChainDir()
+		}
 		issuer := &iam.TokenIssuer{IAM: s.IAM, Signer: tokens, TTL: cfg.Tokens.TTL.Duration, Now: time.Now}
-		s.Console, err = console.New(console.Config{Path: cfg.Console.Path, Secure: tlsConfig != nil}, s.Handler, s.authn, issuer, opt.Logger)
+		s.Console, err = console.New(console.Config{Path: cfg.Console.Path, Secure: tlsConfig != nil, AuditDir: auditDir}, s.Handler, s.authn, issuer, opt.Logger)
 		if err != nil {
 			s.Close()
 			return nil, err
