@@ -216,11 +216,6 @@ func (h *Handler) serve(c *call) (int, string, error) {
 			return h.writeError(c, err)
 		}
 	}
-	if int64(len(c.body)) > rt.bodyLimit() {
-		// The service's own limit, after authentication: a caller without
-		// credentials learns nothing from it.
-		return h.writeError(c, errBodyTooLong)
-	}
 	if !rt.implemented() {
 		return h.writeError(c, errNotImplemented)
 	}

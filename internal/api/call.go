@@ -71,11 +71,11 @@ func (c *call) caller() kms.Caller {
 }
 
 // decodeRequest decodes the body by the route's request plan, once: the
-// body of an operation that is built and has a request type, within the
-// route's limit (a longer one is refused unread).
+// body of an operation that is built and has a request type (readBody has
+// already refused a body over the route's limit).
 func (c *call) decodeRequest() {
 	rt := c.route
-	if c.decoded || !rt.implemented() || rt.handler.plan == nil || int64(len(c.body)) > rt.bodyLimit() {
+	if c.decoded || !rt.implemented() || rt.handler.plan == nil {
 		return
 	}
 	c.decoded = true
