@@ -4,7 +4,7 @@
 -- key_list_counts holds, per project, the number of keys of each
 -- combination of the columns ListKeys filters on (spec, state, enterprise
 -- project). The total of a filtered list is the sum of the matching rows:
--- a few rows per project, never a scan of keys. The trigger below keeps it
+-- a few rows per project, never a scan of keys. The triggers below keep it
 -- current in the transaction that changes keys, whichever statement and
 -- whichever node does it: the upsert takes the row lock of the count until
 -- the commit, so concurrent writers on several nodes queue on it and the
@@ -12,12 +12,22 @@
 -- key_counts row (see KeyCounts), so the count row adds no waiting to
 -- creations. A row whose count falls to 0 stays (a handful per project):
 -- removing it would race with a concurrent insert of the same combination.
+--
+-- The triggers run once per statement, on its transition tables, and
+-- apply the net change of each combination in one upsert: a statement
+-- that writes many keys (a bulk insert) touches each count row once, where
+-- a row trigger would stack one row version per key on the same row in one
+-- transaction. The one upsert locks the rows it changes in the order of
+-- their primary key, so two statements moving keys in opposite directions
+-- cannot deadlock. n has no CHECK (n >= 0): a check applies to the row an
+-- upsert proposes before it finds the conflict, and the net change of a
+-- combination may be negative.
 CREATE TABLE key_list_counts (
 	project_id            TEXT COLLATE "C" NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
 	spec                  TEXT COLLATE "C" NOT NULL,
 	state                 TEXT COLLATE "C" NOT NULL,
 	enterprise_project_id TEXT COLLATE "C" NOT NULL,
-	n                     BIGINT NOT NULL CHECK (n >= 0),
+	n                     BIGINT NOT NULL,
 	PRIMARY KEY (project_id, spec, state, enterprise_project_id)
 );
 
@@ -25,53 +35,43 @@ INSERT INTO key_list_counts (project_id, spec, state, enterprise_project_id, n)
 	SELECT project_id, spec, state, enterprise_project_id, COUNT(*) FROM keys
 	GROUP BY project_id, spec, state, enterprise_project_id;
 
--- key_list_count_add adds d to the count of the combination of k: an
--- upsert for a key counted in, an update for a key counted out (its row
--- exists, and the proposed row of an upsert would fail the check).
-CREATE FUNCTION key_list_count_add(k keys, d BIGINT) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-	IF d > 0 THEN
-		INSERT INTO key_list_counts (project_id, spec, state, enterprise_project_id, n)
-			VALUES (k.project_id, k.spec, k.state, k.enterprise_project_id, d)
-			ON CONFLICT (project_id, spec, state, enterprise_project_id)
-			DO UPDATE SET n = key_list_counts.n + excluded.n;
-	ELSE
-		UPDATE key_list_counts SET n = n + d WHERE project_id = k.project_id AND spec = k.spec
-			AND state = k.state AND enterprise_project_id = k.enterprise_project_id;
-	END IF;
-END;
-$$;
-
--- An update that moves a key from one combination to another locks the
--- two count rows in the order of their primary key, so that two updates
--- moving keys in opposite directions cannot deadlock.
 CREATE FUNCTION keys_list_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	IF TG_OP = 'INSERT' THEN
-		PERFORM key_list_count_add(NEW, 1);
+		INSERT INTO key_list_counts AS c (project_id, spec, state, enterprise_project_id, n)
+			SELECT project_id, spec, state, enterprise_project_id, COUNT(*) FROM new_keys
+			GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+			ON CONFLICT (project_id, spec, state, enterprise_project_id) DO UPDATE SET n = c.n + excluded.n;
 	ELSIF TG_OP = 'DELETE' THEN
-		PERFORM key_list_count_add(OLD, -1);
-	ELSIF (OLD.project_id, OLD.spec, OLD.state, OLD.enterprise_project_id)
-		< (NEW.project_id, NEW.spec, NEW.state, NEW.enterprise_project_id) THEN
-		PERFORM key_list_count_add(OLD, -1);
-		PERFORM key_list_count_add(NEW, 1);
+		INSERT INTO key_list_counts AS c (project_id, spec, state, enterprise_project_id, n)
+			SELECT project_id, spec, state, enterprise_project_id, -COUNT(*) FROM old_keys
+			GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+			ON CONFLICT (project_id, spec, state, enterprise_project_id) DO UPDATE SET n = c.n + excluded.n;
 	ELSE
-		PERFORM key_list_count_add(NEW, 1);
-		PERFORM key_list_count_add(OLD, -1);
+		INSERT INTO key_list_counts AS c (project_id, spec, state, enterprise_project_id, n)
+			SELECT project_id, spec, state, enterprise_project_id, SUM(d) FROM (
+				SELECT project_id, spec, state, enterprise_project_id, -1 AS d FROM old_keys
+				UNION ALL
+				SELECT project_id, spec, state, enterprise_project_id, 1 AS d FROM new_keys
+			) m GROUP BY 1, 2, 3, 4 HAVING SUM(d) <> 0 ORDER BY 1, 2, 3, 4
+			ON CONFLICT (project_id, spec, state, enterprise_project_id) DO UPDATE SET n = c.n + excluded.n;
 	END IF;
 	RETURN NULL;
 END;
 $$;
 
 CREATE TRIGGER keys_list_count_insert AFTER INSERT ON keys
-	FOR EACH ROW EXECUTE FUNCTION keys_list_count();
+	REFERENCING NEW TABLE AS new_keys
+	FOR EACH STATEMENT EXECUTE FUNCTION keys_list_count();
 CREATE TRIGGER keys_list_count_delete AFTER DELETE ON keys
-	FOR EACH ROW EXECUTE FUNCTION keys_list_count();
-CREATE TRIGGER keys_list_count_update AFTER UPDATE OF project_id, spec, state, enterprise_project_id ON keys
-	FOR EACH ROW
-	WHEN ((OLD.project_id, OLD.spec, OLD.state, OLD.enterprise_project_id)
-		IS DISTINCT FROM (NEW.project_id, NEW.spec, NEW.state, NEW.enterprise_project_id))
-	EXECUTE FUNCTION keys_list_count();
+	REFERENCING OLD TABLE AS old_keys
+	FOR EACH STATEMENT EXECUTE FUNCTION keys_list_count();
+-- A trigger with transition tables cannot name columns (UPDATE OF): an
+-- update that changes none of the counted columns nets to nothing and
+-- writes no row.
+CREATE TRIGGER keys_list_count_update AFTER UPDATE ON keys
+	REFERENCING OLD TABLE AS old_keys NEW TABLE AS new_keys
+	FOR EACH STATEMENT EXECUTE FUNCTION keys_list_count();
 
 -- The pages of a filtered list walk an index that starts with the filter
 -- and goes on in list order, and holds every column the filter and the

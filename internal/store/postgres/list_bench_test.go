@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/kmsd/kmsd/internal/store"
+	"github.com/kmsd/kmsd/internal/store/storetest"
+)
+
+// BenchmarkListKeys is storetest.BenchListKeys on a new database of the
+// throwaway server (pgtest), then vacuumed, as autovacuum does after bulk
+// inserts, so that the visibility map lets the skips of an offset be
+// index-only scans:
+//
+//	KMSD_BENCH_KEYS=10,10000,100000,1000000 go test -run XXX -bench ListKeys -timeout 30m ./internal/store/postgres/
+//
+// Up to 1 000 keys the database is filled through the store
+// (storetest.FillKeys). Beyond, CreateKey's four round trips per key
+// (savepoint, insert, counter, release) would take an hour for 1 000 000
+// keys on a loaded machine, so fillKeysSQL inserts the same keys with
+// INSERT … SELECT: the triggers of migration 0005 run for every row as
+// they do for CreateKey.
+func BenchmarkListKeys(b *testing.B) {
+	storetest.BenchListKeys(b, func(b *testing.B, n int) store.Store {
+		s := open(b)
+		start := time.Now()
+		if n <= 1_000 {
+			storetest.FillKeys(b, s, n)
+		} else {
+			fillKeysSQL(b, s, n)
+		}
+		b.Logf("%d keys created in %v", n, time.Since(start))
+		if _, err := s.pool.Exec(b.Context(), "VACUUM (ANALYZE) keys"); err != nil {
+			b.Fatal(err)
+		}
+		return s
+	})
+}
+
+// fillKeysSQL creates what storetest.FillKeys does, 100 000 keys per
+// statement, and checks a sample of the keys against storetest.BenchKey.
+func fillKeysSQL(b *testing.B, s *Store, n int) {
+	storetest.FillKeys(b, s, 0)
+	ctx := b.Context()
+	for start := 0; start < n; start += 100_000 {
+		end := min(n, start+100_000)
+		_, err := s.pool.Exec(ctx, `INSERT INTO keys (`+keyCols+`)
+			SELECT $1, '00000000-0000-4000-8000-' || lpad(i::text, 12, '0'), $2, '', '',
+				CASE WHEN i % 4 = 3 THEN 'SM4' ELSE 'AES_256' END, 'ENCRYPT_DECRYPT', $3,
+				CASE WHEN i % 8 = 5 THEN $4 ELSE $5 END, false, '', '', 0,
+				i, NULL, false, 0, NULL, 0, NULL, NULL, 0
+			FROM generate_series($6::bigint, $7::bigint) AS i`,
+			storetest.BenchProjectID, storetest.BenchAccountID, store.OriginExternal,
+			store.StateDisabled, store.StatePendingImport, start, end-1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = s.pool.Exec(ctx, "UPDATE key_counts SET custom_keys = custom_keys + $1 WHERE project_id = $2",
+			end-start, storetest.BenchProjectID)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	err := s.View(ctx, func(tx store.Tx) error {
+		for _, i := range []int{0, 3, 5, n / 2, n - 1} {
+			got, err := tx.GetKey(storetest.BenchProjectID, storetest.BenchKey(i).KeyID)
+			if err != nil {
+				return err
+			}
+			want := storetest.BenchKey(i)
+			if got.CreatedAt.Equal(want.CreatedAt) {
+				want.CreatedAt = got.CreatedAt
+			}
+			if !reflect.DeepEqual(got, want) {
+				b.Fatalf("key %d is\n%+v, want\n%+v", i, got, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
