@@ -65,28 +65,34 @@ BEGIN
 		(NEW.project_id, 2, '', NEW.state, -9223372036854775808, '', 0),
 		(NEW.project_id, 3, NEW.spec, NEW.state, -9223372036854775808, '', 0)
 		ON CONFLICT DO NOTHING;
-	UPDATE key_list_blocks SET n = n + 1 WHERE rowid IN (
+	UPDATE key_list_blocks SET n = n + 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = NEW.project_id AND dim = 0 AND spec = '' AND state = ''
-			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1),
+			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
+	UPDATE key_list_blocks SET n = n + 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = NEW.project_id AND dim = 1 AND spec = NEW.spec AND state = ''
-			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1),
+			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
+	UPDATE key_list_blocks SET n = n + 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = NEW.project_id AND dim = 2 AND spec = '' AND state = NEW.state
-			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1),
+			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
+	UPDATE key_list_blocks SET n = n + 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = NEW.project_id AND dim = 3 AND spec = NEW.spec AND state = NEW.state
-			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1));
+			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
 END;
 
 CREATE TRIGGER keys_list_blocks_delete AFTER DELETE ON keys
 BEGIN
-	UPDATE key_list_blocks SET n = n - 1 WHERE rowid IN (
+	UPDATE key_list_blocks SET n = n - 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = OLD.project_id AND dim = 0 AND spec = '' AND state = ''
-			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1),
+			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
+	UPDATE key_list_blocks SET n = n - 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = OLD.project_id AND dim = 1 AND spec = OLD.spec AND state = ''
-			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1),
+			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
+	UPDATE key_list_blocks SET n = n - 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = OLD.project_id AND dim = 2 AND spec = '' AND state = OLD.state
-			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1),
+			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
+	UPDATE key_list_blocks SET n = n - 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = OLD.project_id AND dim = 3 AND spec = OLD.spec AND state = OLD.state
-			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1));
+			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
 END;
 
 -- A change of spec or state moves the key out of the blocks of its old
@@ -95,25 +101,29 @@ END;
 CREATE TRIGGER keys_list_blocks_update AFTER UPDATE OF spec, state ON keys
 	WHEN OLD.spec IS NOT NEW.spec OR OLD.state IS NOT NEW.state
 BEGIN
-	UPDATE key_list_blocks SET n = n - 1 WHERE rowid IN (
+	UPDATE key_list_blocks SET n = n - 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = OLD.project_id AND dim = 1 AND spec = OLD.spec AND state = ''
-			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1),
+			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
+	UPDATE key_list_blocks SET n = n - 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = OLD.project_id AND dim = 2 AND spec = '' AND state = OLD.state
-			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1),
+			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
+	UPDATE key_list_blocks SET n = n - 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = OLD.project_id AND dim = 3 AND spec = OLD.spec AND state = OLD.state
-			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1));
+			AND (start_at, start_id) <= (OLD.created_at, OLD.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
 	INSERT INTO key_list_blocks (project_id, dim, spec, state, start_at, start_id, n) VALUES
 		(NEW.project_id, 1, NEW.spec, '', -9223372036854775808, '', 0),
 		(NEW.project_id, 2, '', NEW.state, -9223372036854775808, '', 0),
 		(NEW.project_id, 3, NEW.spec, NEW.state, -9223372036854775808, '', 0)
 		ON CONFLICT DO NOTHING;
-	UPDATE key_list_blocks SET n = n + 1 WHERE rowid IN (
+	UPDATE key_list_blocks SET n = n + 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = NEW.project_id AND dim = 1 AND spec = NEW.spec AND state = ''
-			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1),
+			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
+	UPDATE key_list_blocks SET n = n + 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = NEW.project_id AND dim = 2 AND spec = '' AND state = NEW.state
-			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1),
+			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
+	UPDATE key_list_blocks SET n = n + 1 WHERE rowid =
 		(SELECT rowid FROM key_list_blocks WHERE project_id = NEW.project_id AND dim = 3 AND spec = NEW.spec AND state = NEW.state
-			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1));
+			AND (start_at, start_id) <= (NEW.created_at, NEW.key_id) ORDER BY start_at DESC, start_id DESC LIMIT 1);
 END;
 
 -- A block of 2 000 keys becomes two of 1 000: the second starts at the
