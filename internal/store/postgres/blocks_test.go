@@ -1,0 +1,86 @@
+package postgres
+
+import (
+	"testing"
+
+	"github.com/kmsd/kmsd/internal/store"
+	"github.com/kmsd/kmsd/internal/store/storetest"
+)
+
+// TestListKeysBlocks runs storetest.RunListScale with the block counts of
+// migration 0006 checked against the keys before each comparison; then it
+// makes one block's count wrong and checks that a jump reads the wrong
+// page, so that the jumps are known to use the blocks.
+func TestListKeysBlocks(t *testing.T) {
+	s := open(t)
+	l := storetest.RunListScale(t, s, func(t *testing.T, when string) { checkBlocks(t, s, when) })
+	if _, err := s.pool.Exec(t.Context(),
+		"UPDATE key_list_blocks SET n = n + 1 WHERE project_id = $1 AND dim = 0 AND start_id = ''", l.ProjectID()); err != nil {
+		t.Fatal(err)
+	}
+	want := l.Want(store.KeyFilter{})
+	mid := len(want) / 2
+	err := s.View(t.Context(), func(tx store.Tx) error {
+		keys, _, err := tx.ListKeys(l.ProjectID(), store.KeyFilter{}, mid, 1)
+		if err == nil && len(keys) == 1 && keys[0].KeyID == want[mid] {
+			t.Errorf("the page at %d ignores the blocks: a wrong block count did not change it", mid)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkBlocks checks that each block's count is the number of keys of its
+// filter from its start to the next block's start, that no block holds
+// blockMax keys or more, and that every filter of every key has a first
+// block (so that every key falls in a block).
+func checkBlocks(t *testing.T, s *Store, when string) {
+	t.Helper()
+	rows, err := s.pool.Query(t.Context(), `SELECT b.dim, b.spec, b.state, b.start_at, b.start_id, b.n, (
+			SELECT COUNT(*) FROM keys k WHERE k.project_id = b.project_id
+				AND (b.dim & 1 = 0 OR k.spec = b.spec) AND (b.dim & 2 = 0 OR k.state = b.state)
+				AND (k.created_at, k.key_id) >= (b.start_at, b.start_id)
+				AND (nx.start_at IS NULL OR (k.created_at, k.key_id) < (nx.start_at, nx.start_id)))
+		FROM key_list_blocks b LEFT JOIN LATERAL (
+			SELECT c.start_at, c.start_id FROM key_list_blocks c
+			WHERE c.project_id = b.project_id AND c.dim = b.dim AND c.spec = b.spec AND c.state = b.state
+				AND (c.start_at, c.start_id) > (b.start_at, b.start_id)
+			ORDER BY c.start_at, c.start_id LIMIT 1) nx ON true`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	count := 0
+	for rows.Next() {
+		var dim, n, actual int
+		var spec, state, startID string
+		var startAt int64
+		if err := rows.Scan(&dim, &spec, &state, &startAt, &startID, &n, &actual); err != nil {
+			t.Fatal(err)
+		}
+		count++
+		if n != actual || n >= blockMax {
+			t.Errorf("%s: block %d %q %q at (%d, %q) counts %d keys, holds %d", when, dim, spec, state, startAt, startID, n, actual)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var missing int
+	err = s.pool.QueryRow(t.Context(), `SELECT COUNT(*) FROM keys k CROSS JOIN generate_series(0, 3) AS d (dim)
+		WHERE NOT EXISTS (SELECT 1 FROM key_list_blocks b WHERE b.project_id = k.project_id AND b.dim = d.dim
+			AND b.spec = CASE WHEN d.dim & 1 = 1 THEN k.spec ELSE '' END
+			AND b.state = CASE WHEN d.dim & 2 = 2 THEN k.state ELSE '' END
+			AND b.start_at = -9223372036854775808 AND b.start_id = '')`).Scan(&missing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing > 0 {
+		t.Errorf("%s: %d filters of keys have no first block", when, missing)
+	}
+	if count < 20 {
+		t.Errorf("%s: %d blocks, want the splits of 9 000 keys and more", when, count)
+	}
+}
