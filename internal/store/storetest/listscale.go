@@ -61,9 +61,9 @@ func RunListScale(t *testing.T, s store.Store, invariants func(t *testing.T, whe
 	l.Check(t, "after inserts")
 
 	// Disable every fourth key, make every sixth SM4, delete every seventh.
-	for start := 0; start < 9000; start += 500 {
+	for start := 0; start < 9000; start += 60 {
 		err := s.Update(t.Context(), func(tx store.Tx) error {
-			for i := start; i < start+500; i++ {
+			for i := start; i < min(9000, start+60); i++ {
 				id := scaleKeyID(i)
 				switch {
 				case i%7 == 0:
@@ -109,12 +109,13 @@ func (l *ListScale) ProjectID() string { return l.project.ID }
 func scaleKeyID(i int) string { return fmt.Sprintf("5ca1e000-0000-4000-8000-%012d", i) }
 
 // create adds the keys from to to-1, created at at(i) ms, in transactions
-// of 500.
+// of 60 (fewer than PostgreSQL's 64 cached subtransactions: CreateKey
+// opens a savepoint).
 func (l *ListScale) create(t *testing.T, from, to int, at func(i int) int64) {
 	t.Helper()
-	for start := from; start < to; start += 500 {
+	for start := from; start < to; start += 60 {
 		err := l.s.Update(t.Context(), func(tx store.Tx) error {
-			for i := start; i < min(to, start+500); i++ {
+			for i := start; i < min(to, start+60); i++ {
 				k := store.Key{
 					ProjectID: l.project.ID, KeyID: scaleKeyID(i), AccountID: l.project.AccountID,
 					Spec:  []string{"AES_256", "SM4", "AES_256"}[i%3],
