@@ -41,7 +41,7 @@ func BenchmarkListKeys(b *testing.B) {
 
 // fillKeysSQL creates what storetest.FillKeys does, 100 000 keys per
 // statement, and checks a sample of the keys against storetest.BenchKey.
-func fillKeysSQL(b *testing.B, s *Store, n int) {
+func fillKeysSQL(b testing.TB, s *Store, n int) {
 	storetest.FillKeys(b, s, 0)
 	ctx := b.Context()
 	for start := 0; start < n; start += 100_000 {

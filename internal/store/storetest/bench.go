@@ -61,7 +61,7 @@ func BenchKey(i int) store.Key {
 
 // FillKeys creates the bench project with the keys BenchKey(0) to
 // BenchKey(n-1), in batches of 10 000 per transaction, through the store.
-func FillKeys(b *testing.B, s store.Store, n int) {
+func FillKeys(b testing.TB, s store.Store, n int) {
 	ctx := b.Context()
 	err := s.Update(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAccount(store.Account{ID: BenchAccountID, Name: "acme"}); err != nil {
