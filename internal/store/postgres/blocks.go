@@ -54,7 +54,7 @@ func blockQueries(projectID string, f store.KeyFilter) (blocks, reverse, from st
 
 // jump reads the page [offset, offset+limit) of the list of f, whose
 // total is total, through the blocks, from the end nearer to offset. ok
-// is false when f has no blocks.
+// is false when f has no blocks or the blocks do not add up to total.
 func (t *tx) jump(projectID string, f store.KeyFilter, offset, limit, total int) (keys []store.Key, ok bool, err error) {
 	blocks, reverse, from, blockArgs, fromArgs, ok := blockQueries(projectID, f)
 	if !ok {
@@ -102,7 +102,11 @@ func (t *tx) jump(projectID string, f store.KeyFilter, offset, limit, total int)
 		return nil, true, err
 	}
 	if !found || before < 0 {
-		return nil, true, fmt.Errorf("the blocks of the list count %d keys, the total is %d", before, total)
+		// The blocks and the total disagree: in a View (one snapshot)
+		// that is a bug the tests catch; in an Update (READ COMMITTED)
+		// a commit between the two statements. The walk is right in
+		// both cases.
+		return nil, false, nil
 	}
 	keys, err = query(t, scanKey, from, append(fromArgs, startAt, startID, limit, offset-before)...)
 	return keys, true, err
