@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"reflect"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,5 +82,73 @@ func fillKeysSQL(b testing.TB, s *Store, n int) {
 	})
 	if err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkKeyWriteTriggers measures, on one project of 10 000 keys,
+// concurrent writers (b.RunParallel, 8 per core) that each create a key,
+// or change the state of a key of their own, in one Update per
+// operation: with every trigger of migrations 0005 and 0006, without the
+// block trigger (which locks the project's key_counts row), and without
+// the count trigger either. The differences are the triggers' cost and
+// the waiting on the rows they lock.
+//
+//	go test -run XXX -bench KeyWriteTriggers -benchtime 2000x ./internal/store/postgres/
+func BenchmarkKeyWriteTriggers(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		drop string
+	}{
+		{"triggers=all", ""},
+		{"triggers=counts", "DROP TRIGGER keys_list_blocks_insert ON keys; DROP TRIGGER keys_list_blocks_update ON keys"},
+		{"triggers=none", `DROP TRIGGER keys_list_blocks_insert ON keys; DROP TRIGGER keys_list_blocks_update ON keys;
+			DROP TRIGGER keys_list_count_insert ON keys; DROP TRIGGER keys_list_count_update ON keys`},
+	} {
+		s := open(b)
+		fillKeysSQL(b, s, 10_000)
+		if tc.drop != "" {
+			if _, err := s.pool.Exec(b.Context(), tc.drop); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var next atomic.Int64
+		next.Store(10_000)
+		b.Run(tc.name+"/create", func(b *testing.B) {
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					k := storetest.BenchKey(int(next.Add(1)))
+					err := s.Update(b.Context(), func(tx store.Tx) error { return tx.CreateKey(k) })
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+		var worker atomic.Int64
+		b.Run(tc.name+"/state", func(b *testing.B) {
+			b.SetParallelism(8)
+			b.RunParallel(func(pb *testing.PB) {
+				id := storetest.BenchKey(int(worker.Add(1)) * 8).KeyID // never SM4 nor disabled
+				for pb.Next() {
+					err := s.Update(b.Context(), func(tx store.Tx) error {
+						k, err := tx.GetKey(storetest.BenchProjectID, id)
+						if err != nil {
+							return err
+						}
+						k.State = map[string]string{store.StatePendingImport: store.StateDisabled}[k.State]
+						if k.State == "" {
+							k.State = store.StatePendingImport
+						}
+						return tx.UpdateKey(k)
+					})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }
