@@ -17,16 +17,12 @@ import (
 // fast by skipping index entries from that end.
 const blockMax = 2000
 
-// blockQueries returns the queries of a jump for f: block finds the block
-// that holds an offset, counting from the start (it takes the offset
-// after blockArgs), and reverse counting from the end (it takes total -
-// offset); each returns the block's start_at and start_id and the number
-// of keys before it. SQLite sums the counts itself, in the order of the
-// blocks' index, and stops at the block. from selects a page starting at
-// a position (it takes start_at, start_id, limit and offset after
-// fromArgs). ok is false for a filter that has no blocks (one with an
-// enterprise project).
-func blockQueries(projectID string, f store.KeyFilter) (block, reverse, from string, blockArgs, fromArgs []any, ok bool) {
+// blockQueries returns the queries of a jump for f: blocks reads the
+// blocks of f's filter in list order, reverse in the opposite order (each
+// row start_at, start_id, n), and from selects a page starting at a
+// position (it takes start_at, start_id, limit and offset). ok is false
+// for a filter that has no blocks (one with an enterprise project).
+func blockQueries(projectID string, f store.KeyFilter) (blocks, reverse, from string, blockArgs, fromArgs []any, ok bool) {
 	if f.EnterpriseProjectID != "" {
 		return "", "", "", nil, nil, false
 	}
@@ -45,43 +41,65 @@ func blockQueries(projectID string, f store.KeyFilter) (block, reverse, from str
 		fromArgs = append(fromArgs, f.State)
 	}
 	blockArgs = []any{projectID, dim, f.Spec, f.State}
-	sum := func(order string) string {
-		return "SELECT start_at, start_id, n, SUM(n) OVER (ORDER BY " + order + " ROWS UNBOUNDED PRECEDING) AS c" +
-			" FROM key_list_blocks WHERE project_id = ? AND dim = ? AND spec = ? AND state = ?"
-	}
-	// The block holds the offset when the keys up to its end (c) pass it.
-	block = "SELECT start_at, start_id, c - n FROM (" + sum("start_at, start_id") + ") WHERE c > ? LIMIT 1"
-	// Counted from the end, the block holds the offset when the keys from
-	// its start to the end (c) reach total - offset; total - c keys come
-	// before it.
-	reverse = "SELECT start_at, start_id, -c FROM (" + sum("start_at DESC, start_id DESC") + ") WHERE c >= ? LIMIT 1"
+	const b = "SELECT start_at, start_id, n FROM key_list_blocks WHERE project_id = ? AND dim = ? AND spec = ? AND state = ?"
+	blocks = b + " ORDER BY start_at, start_id"
+	reverse = b + " ORDER BY start_at DESC, start_id DESC"
 	from = "SELECT " + keyCols + " FROM keys" + where.String() +
 		" AND (created_at, key_id) >= (?, ?) ORDER BY created_at, key_id LIMIT ? OFFSET ?"
-	return block, reverse, from, blockArgs, fromArgs, true
+	return blocks, reverse, from, blockArgs, fromArgs, true
 }
 
 // jump reads the page [offset, offset+limit) of the list of f, whose
 // total is total, through the blocks, from the end nearer to offset. ok
 // is false when f has no blocks.
 func (t *tx) jump(projectID string, f store.KeyFilter, offset, limit, total int) (keys []store.Key, ok bool, err error) {
-	block, reverse, from, blockArgs, fromArgs, ok := blockQueries(projectID, f)
+	blocks, reverse, from, blockArgs, fromArgs, ok := blockQueries(projectID, f)
 	if !ok {
 		return nil, false, nil
 	}
+	forward := offset <= total/2
+	q := blocks
+	if !forward {
+		q = reverse
+	}
+	rows, err := t.queryRows(q, blockArgs...)
+	if err != nil {
+		return nil, true, err
+	}
+	defer rows.Close()
+	// before counts the keys of the blocks before the current one in list
+	// order: going forward it grows from 0, going back it falls from total.
+	before, found := 0, false
+	if !forward {
+		before = total
+	}
 	var startAt int64
 	var startID string
-	var before int
-	if offset <= total/2 {
-		err = t.queryRow(block, append(blockArgs, offset)...).Scan(&startAt, &startID, &before)
-	} else {
-		err = t.queryRow(reverse, append(blockArgs, total-offset)...).Scan(&startAt, &startID, &before)
-		before += total
+	for rows.Next() {
+		var n int
+		if err := rows.Scan(&startAt, &startID, &n); err != nil {
+			return nil, true, err
+		}
+		if forward {
+			if offset < before+n {
+				found = true
+				break
+			}
+			before += n
+		} else {
+			before -= n
+			if before <= offset {
+				found = true
+				break
+			}
+		}
 	}
-	if err != nil {
-		return nil, true, fmt.Errorf("the block of offset %d of %d: %w", offset, total, err)
+	if err := rows.Err(); err != nil {
+		return nil, true, err
 	}
-	if before < 0 || before > offset {
-		return nil, true, fmt.Errorf("the blocks of the list count %d keys before offset %d, the total is %d", before, offset, total)
+	rows.Close()
+	if !found || before < 0 {
+		return nil, true, fmt.Errorf("the blocks of the list count %d keys, the total is %d", before, total)
 	}
 	keys, err = query(t, scanKey, from, append(fromArgs, startAt, startID, limit, offset-before)...)
 	return keys, true, err
