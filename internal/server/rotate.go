@@ -53,6 +53,10 @@ type RotateOptions struct {
 	// Progress, when set, is called after each batch with the items
 	// walked and the total.
 	Progress func(walked, total int)
+	// Switched, when set, is called once the database names the new
+	// generation as the one to seal under, so that the caller can tell
+	// a serving process on the same data directory at once.
+	Switched func()
 }
 
 // RotateResult says what RotateRootKey did.
@@ -128,6 +132,9 @@ func (s *Server) RotateRootKey(ctx context.Context, opt RotateOptions) (RotateRe
 	}
 	if err := s.keyring.SetCurrent(target); err != nil {
 		return res, err
+	}
+	if opt.Switched != nil {
+		opt.Switched()
 	}
 	walked := 0
 	if res.Resumed {
