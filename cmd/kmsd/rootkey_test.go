@@ -93,12 +93,12 @@ func (c rkClient) kms(t *testing.T, op, body string, out any) {
 // rkFixture is what the test made before the rotation and checks after.
 type rkFixture struct {
 	aesKey, rsaKey, importedKey, pendingKey string
-	ciphertext, importedCiphertext         string
-	message, signature                     string
-	pendingToken                           string
-	pendingPublic                          *rsa.PublicKey
-	accessPoint                            string
-	iamToken                               string
+	ciphertext, importedCiphertext          string
+	message, signature                      string
+	pendingToken                            string
+	pendingPublic                           *rsa.PublicKey
+	accessPoint                             string
+	iamToken                                string
 }
 
 func rkKeyID(t *testing.T, c rkClient, body string) string {
