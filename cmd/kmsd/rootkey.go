@@ -59,6 +59,10 @@ func cmdRootkey(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		if err != nil {
 			return err
 		}
+		if res.Total == 0 {
+			fmt.Fprintf(stdout, "nothing to rotate: everything is sealed by root key generation %d, the only one in use; to rotate, configure a new root_key with the current one in previous_root_keys and run kmsd init\n", res.Generation)
+			return nil
+		}
 		if res.Resumed {
 			fmt.Fprintln(stdout, "resumed a rotation that had stopped")
 		}

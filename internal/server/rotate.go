@@ -93,6 +93,9 @@ func (s *Server) RotateRootKey(ctx context.Context, opt RotateOptions) (RotateRe
 	}
 	target := s.rootGen
 	res := RotateResult{Generation: target}
+	if done, err := s.rotationDone(ctx, target); err != nil || done {
+		return res, err
+	}
 	total, err := rs.CountSealed(ctx)
 	if err != nil {
 		return res, err
@@ -255,6 +258,21 @@ func (s *Server) RotateRootKey(ctx context.Context, opt RotateOptions) (RotateRe
 		return res, fmt.Errorf("rootkey rotate: %w", err)
 	}
 	return res, nil
+}
+
+// rotationDone reports whether there is nothing to rotate: target seals,
+// every other generation is retired, and no rotation is under way.
+func (s *Server) rotationDone(ctx context.Context, target uint32) (bool, error) {
+	gens, current, progress, err := s.RootKeyGenerations(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, g := range gens {
+		if g.Number != target && !g.Retired {
+			return false, nil
+		}
+	}
+	return current == target && progress == "", nil
 }
 
 func putProgress(tx store.Tx, p rotationProgress) error {
