@@ -138,4 +138,3 @@ func sealedBy(t *testing.T, s *Server, want map[uint32]bool) {
 		t.Error("no sealed items counted")
 	}
 }
-
