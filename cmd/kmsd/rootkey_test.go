@@ -315,7 +315,7 @@ func (s *rkSetup) kmsd(t *testing.T, args ...string) (string, error) {
 
 // rotationProgress reads the progress record of the rotation from the
 // store, as the rotate process left it.
-func (s *rkSetup) rotationProgress(t *testing.T, st store.Store) (resealed int, target uint32) {
+func (s *rkSetup) rotationProgress(t *testing.T, st store.Store) (walked int, target uint32) {
 	t.Helper()
 	var b []byte
 	err := st.View(t.Context(), func(tx store.Tx) (err error) {
@@ -329,13 +329,13 @@ func (s *rkSetup) rotationProgress(t *testing.T, st store.Store) (resealed int, 
 		t.Fatal(err)
 	}
 	var p struct {
-		Resealed int    `json:"resealed"`
-		Target   uint32 `json:"target"`
+		Walked int    `json:"walked"`
+		Target uint32 `json:"target"`
 	}
 	if err := json.Unmarshal(b, &p); err != nil {
 		t.Fatal(err)
 	}
-	return p.Resealed, p.Target
+	return p.Walked, p.Target
 }
 
 func TestRootKeyRotate(t *testing.T) {

@@ -63,29 +63,29 @@ func LoadSigningKey(dir, node string, s Sealer) (ed25519.PrivateKey, error) {
 	return ed25519.NewKeyFromSeed(seed), nil
 }
 
-// generations is implemented by a Sealer with root key generations
-// (*keyring.Keyring).
-type generations interface {
-	Generations() []uint32
+// nodeSealer is implemented by a Sealer that names the root key
+// generation a node's own files belong under (the server's adapter of
+// *keyring.Keyring).
+type nodeSealer interface {
+	NodeGeneration() uint32
 	Reseal(n uint32, b keyring.Binding, sealed []byte) ([]byte, error)
 }
 
-// resealSigningKey re-seals the signing key file under the newest root
-// key generation s holds when an older one sealed it. The file belongs to
-// this node alone, so it may move to the new root key as soon as the node
-// has it — before kmsd rootkey rotate — and it opens once the previous
-// root key is removed from the configuration.
+// resealSigningKey re-seals the signing key file under the generation s
+// names for the node's files when another one sealed it. The file belongs
+// to this node alone, so it may move to the new root key as soon as the
+// node has it — before kmsd rootkey rotate — and it opens once the
+// previous root key is removed from the configuration.
 func resealSigningKey(dir, path string, b keyring.Binding, sealed []byte, s Sealer) error {
-	g, ok := s.(generations)
+	g, ok := s.(nodeSealer)
 	if !ok {
 		return nil
 	}
-	gens := g.Generations()
-	newest := gens[len(gens)-1]
-	if n, err := keyring.GenerationOf(sealed); err != nil || n == newest {
+	want := g.NodeGeneration()
+	if n, err := keyring.GenerationOf(sealed); err != nil || n == want {
 		return nil
 	}
-	re, err := g.Reseal(newest, b, sealed)
+	re, err := g.Reseal(want, b, sealed)
 	if err != nil {
 		return fmt.Errorf("audit: re-seal signing key %s: %w", path, err)
 	}

@@ -243,14 +243,7 @@ func matchGenerations(tx store.Tx, cfg config.Config, roots []*configuredRoot, r
 	}
 	// The check value names the newest generation once there are
 	// several, in format 2, which a kmsd without generations refuses.
-	newest := rs.gens[len(rs.gens)-1]
-	var want []byte
-	if newest.Number == 1 {
-		want = append([]byte{0x01}, newest.Check...)
-	} else {
-		want = binary.BigEndian.AppendUint32([]byte{0x02}, newest.Number)
-		want = append(want, newest.Check...)
-	}
+	want := checkValueFor(rs.gens)
 	stored, err := tx.GetMeta(rootCheckMeta)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -385,4 +378,34 @@ func describeRootKey(cfg config.Config) string {
 		return fmt.Sprintf("the root key in %s, decrypted by the key %q of token %q", cfg.WrappedRootKeyPath(), rk.KeyLabel, rk.TokenLabel)
 	}
 	return "the configured root key"
+}
+
+// nodeSealer seals a node's own files (its audit signing key) under the
+// generation of root_key, the one the node is being moved to, rather than
+// the database's current generation: no other node opens them, and they
+// must open once the previous root keys are removed.
+type nodeSealer struct {
+	*keyring.Keyring
+	gen uint32
+}
+
+// Seal seals under the node's generation.
+func (n nodeSealer) Seal(b keyring.Binding, plaintext []byte) ([]byte, error) {
+	return n.SealGeneration(n.gen, b, plaintext)
+}
+
+// NodeGeneration is the generation of the node's files.
+func (n nodeSealer) NodeGeneration() uint32 { return n.gen }
+
+// checkValueFor is the root key check value a database with the
+// generation table gens stores: generation 1's in format 1 while it is the
+// only one, then the newest generation's in format 2, which a kmsd
+// without generations refuses.
+func checkValueFor(gens []keyring.GenerationRecord) []byte {
+	newest := gens[len(gens)-1]
+	if len(gens) == 1 && newest.Number == 1 {
+		return append([]byte{0x01}, newest.Check...)
+	}
+	out := binary.BigEndian.AppendUint32([]byte{0x02}, newest.Number)
+	return append(out, newest.Check...)
 }

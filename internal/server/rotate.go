@@ -34,11 +34,11 @@ const sealingGrace = 3 * generationPollInterval
 // walk from the beginning, which is always safe: items already of the
 // target generation are skipped.
 type rotationProgress struct {
-	Version  int              `json:"version"`
-	Target   uint32           `json:"target"`
-	Kind     string           `json:"kind"`
-	After    store.SealedItem `json:"after"`
-	Resealed int              `json:"resealed"`
+	Version int              `json:"version"`
+	Target  uint32           `json:"target"`
+	Kind    string           `json:"kind"`
+	After   store.SealedItem `json:"after"`
+	Walked  int              `json:"walked"`
 	// SwitchedAt is when the sealing generation was moved (Unix ms).
 	SwitchedAt int64 `json:"switched_at"`
 }
@@ -115,6 +115,19 @@ func (s *Server) RotateRootKey(ctx context.Context, opt RotateOptions) (RotateRe
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		b, err := tx.GetMeta(generationsMeta)
+		if err != nil {
+			return err
+		}
+		gens, err := keyring.ParseGenerations(b)
+		if err != nil {
+			return err
+		}
+		for _, g := range gens {
+			if g.Number == target && g.Retired {
+				return fmt.Errorf("root_key is root key generation %d, which a rotation retired; a replaced root key is not taken back: make a new root key (kmsd init with the current one in previous_root_keys)", target)
+			}
+		}
 		cur, err := tx.GetMeta(currentGenerationMeta)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -141,7 +154,7 @@ func (s *Server) RotateRootKey(ctx context.Context, opt RotateOptions) (RotateRe
 	}
 	walked := 0
 	if res.Resumed {
-		walked = prog.Resealed
+		walked = prog.Walked
 	}
 	report := func() {
 		if opt.Progress != nil {
@@ -164,7 +177,7 @@ func (s *Server) RotateRootKey(ctx context.Context, opt RotateOptions) (RotateRe
 		res.Resealed += n
 		walked += len(items)
 		last := items[len(items)-1]
-		prog.Kind, prog.After, prog.Resealed = last.Kind, cursorOf(last), walked
+		prog.Kind, prog.After, prog.Walked = last.Kind, cursorOf(last), walked
 		if err := s.store.Update(ctx, func(tx store.Tx) error { return putProgress(tx, prog) }); err != nil {
 			return store.SealedItem{}, err
 		}
@@ -248,10 +261,10 @@ func (s *Server) RotateRootKey(ctx context.Context, opt RotateOptions) (RotateRe
 		if err := putGenerations(tx, gens); err != nil {
 			return err
 		}
-		if err := tx.PutMeta(rootCheckMeta, s.keyring.CheckValue()); err != nil {
+		if err := tx.PutMeta(rootCheckMeta, checkValueFor(gens)); err != nil {
 			return err
 		}
-		prog = rotationProgress{Version: 1, Target: 0, Kind: "done", Resealed: walked}
+		prog = rotationProgress{Version: 1, Target: 0, Kind: "done", Walked: walked}
 		return putProgress(tx, prog)
 	})
 	if err != nil {
@@ -416,7 +429,7 @@ func (s *Server) RootKeyGenerations(ctx context.Context) (gens []keyring.Generat
 		if b, err := tx.GetMeta(rotationMeta); err == nil {
 			var p rotationProgress
 			if json.Unmarshal(b, &p) == nil && p.Target != 0 {
-				progress = fmt.Sprintf("rotation to generation %d under way: %d items walked, at %s", p.Target, p.Resealed, p.Kind)
+				progress = fmt.Sprintf("rotation to generation %d under way: %d items walked, at %s", p.Target, p.Walked, p.Kind)
 			}
 		}
 		return nil

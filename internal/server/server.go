@@ -147,7 +147,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if opt.NoAudit {
 		cfg.Audit.Mode = string(audit.ModeOff)
 	}
-	if s.Audit, err = openAudit(cfg, kr, opt.AuditOpenFile, m.ObserveAuditSync); err != nil {
+	if s.Audit, err = openAudit(cfg, nodeSealer{kr, rootGen}, opt.AuditOpenFile, m.ObserveAuditSync); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 
 // openAudit opens the node's audit chain (nil when audit is off), with its
 // checkpoint signing key sealed under the root key.
-func openAudit(cfg config.Config, kr *keyring.Keyring, open func(string) (audit.File, error), observe func(time.Duration)) (*audit.Log, error) {
+func openAudit(cfg config.Config, kr audit.Sealer, open func(string) (audit.File, error), observe func(time.Duration)) (*audit.Log, error) {
 	mode, err := audit.ParseMode(cfg.Audit.Mode)
 	if err != nil || mode == audit.ModeOff {
 		return nil, err
