@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kmsd/kmsd/internal/config"
@@ -136,5 +137,64 @@ func sealedBy(t *testing.T, s *Server, want map[uint32]bool) {
 	}
 	if len(counts) == 0 {
 		t.Error("no sealed items counted")
+	}
+}
+
+// TestRotationAbandoned: swapping root_key and previous_root_keys after a
+// second root key was registered rotates back; the node's audit signing
+// key follows; the old key alone then serves; and the abandoned root key
+// is not taken back.
+func TestRotationAbandoned(t *testing.T) {
+	ctx := t.Context()
+	v1 := DevConfig(t.TempDir(), "127.0.0.1:0", 100)
+	if _, err := Init(ctx, v1, nil); err != nil {
+		t.Fatal(err)
+	}
+	v2 := v1
+	v2.RootKey.File = filepath.Join(v1.DataDir, "root-2.key")
+	v2.PreviousRootKeys = []config.RootKey{{File: v1.RootKey.File}}
+	if _, err := Init(ctx, v2, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(ctx, v2, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := DefaultDevIdentities(func(string) string { return "" })
+	if err := s.EnsureDevIdentities(ctx, ids); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	back := v1
+	back.PreviousRootKeys = []config.RootKey{{File: v2.RootKey.File}}
+	s, err = New(ctx, back, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.RotateRootKey(ctx, RotateOptions{})
+	if err != nil || res.Generation != 1 || len(res.Retired) != 1 || res.Retired[0] != 2 {
+		t.Fatalf("rotate back: %+v, %v", res, err)
+	}
+	s.Close()
+	audit, err := os.ReadFile(filepath.Join(v1.AuditChainDir(), "signing-key.sealed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := keyring.GenerationOf(audit); g != 1 {
+		t.Errorf("audit signing key sealed by generation %d after rotating back, want 1", g)
+	}
+	s, err = New(ctx, v1, Options{})
+	if err != nil {
+		t.Fatalf("start with the old root key alone after rotating back: %v", err)
+	}
+	s.Close()
+	s, err = New(ctx, v2, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.RotateRootKey(ctx, RotateOptions{}); err == nil || !strings.Contains(err.Error(), "not taken back") {
+		t.Errorf("rotate to a retired root key: got %v", err)
 	}
 }
