@@ -7,12 +7,12 @@ import (
 	"github.com/kmsd/kmsd/internal/store"
 )
 
-// Jumps of ListKeys to an offset through key_list_blocks (migration 0006):
+// Jumps of ListKeys to an offset through key_list_blocks (migration 0005):
 // the counts of blocks of the list order per filter, summed up to the
 // block that holds the offset, then a seek to that block's start and a
 // skip of fewer than blockMax index entries.
 
-// blockMax is the size at which the trigger of migration 0006 splits a
+// blockMax is the size at which the trigger of migration 0005 splits a
 // block; an offset closer than this to an end of the list is reached as
 // fast by skipping index entries from that end.
 const blockMax = 2000

@@ -8,7 +8,7 @@ import (
 )
 
 // TestListKeysBlocks runs storetest.RunListScale with the block counts of
-// migration 0006 checked against the keys before each comparison; then it
+// migration 0005 checked against the keys before each comparison; then it
 // makes one block's count wrong and checks that a jump reads the wrong
 // page, so that the jumps are known to use the blocks.
 func TestListKeysBlocks(t *testing.T) {

@@ -203,7 +203,7 @@ func (t *tx) DeleteKey(projectID, keyID string) error {
 // counts as 0; a limit of 0 or less means no limit. The total comes from
 // key_list_counts, read in the same snapshot as the page (a View is
 // REPEATABLE READ). A page far from both ends of the list is found through
-// the block counts of migration 0006 (blocks.go); a page near an end is
+// the block counts of migration 0005 (blocks.go); a page near an end is
 // read from that end, so that it costs no more than the first.
 func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([]store.Key, int, error) {
 	const op = "list keys"

@@ -88,7 +88,7 @@ func fillKeysSQL(b testing.TB, s *Store, n int) {
 // BenchmarkKeyWriteTriggers measures, on one project of 10 000 keys,
 // concurrent writers (b.RunParallel, 8 per core) that each create a key,
 // or change the state of a key of their own, in one Update per
-// operation: with every trigger of migrations 0005 and 0006, without the
+// operation: with every trigger of migration 0005, without the
 // block trigger (which locks the project's key_counts row), and without
 // the count trigger either. The differences are the triggers' cost and
 // the waiting on the rows they lock.
