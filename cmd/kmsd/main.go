@@ -8,6 +8,7 @@
 //	kmsd key …                       create default keys and keys of any spec
 //	kmsd kms …                       a client of the KMS API, any KMS endpoint
 //	kmsd audit verify|tail|export    check and read audit trails offline
+//	kmsd backup|restore              archive a whole store; load it into an empty one
 package main
 
 import (
@@ -63,8 +64,8 @@ Usage:
   kmsd kms COMMAND ...      a client of the KMS API (kmsd kms help)
   kmsd seed export ...      write the data directory's keys as a seed file (kmsd seed help)
   kmsd audit SUBCOMMAND ... check and read audit trails offline (kmsd audit help)
-  kmsd backup --config FILE --out FILE     (not yet implemented)
-  kmsd restore --config FILE --in FILE     (not yet implemented)
+  kmsd backup --config FILE --out FILE     write an online snapshot of the whole store
+  kmsd restore --config FILE --in FILE     load a snapshot into an empty store (either backend)
   kmsd rootkey rotate --config FILE        (not yet implemented)
   kmsd version
 `
@@ -96,7 +97,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdKMS(ctx, args[1:], stdout, stderr, getenv)
 	case "audit":
 		return cmdAudit(ctx, args[1:], stdout, stderr)
-	case "backup", "restore", "rootkey":
+	case "backup":
+		return cmdBackup(ctx, args[1:], stdout, stderr, getenv)
+	case "restore":
+		return cmdRestore(ctx, args[1:], stdout, stderr, getenv)
+	case "rootkey":
 		return notYetImplemented(args[0], stderr)
 	case "version":
 		fmt.Fprintln(stdout, buildInfo())

@@ -15,6 +15,8 @@ type progressReader struct {
 	size  int64 // -1: unknown
 	done  int64
 	last  time.Time
+	// unit formats done and size; bytesText when nil.
+	unit func(int64) string
 }
 
 // progress wraps r with a progress bar on stderr when stderr is a
@@ -38,7 +40,11 @@ func (p *progressReader) Read(b []byte) (int, error) {
 
 func (p *progressReader) draw(final bool) {
 	const width = 30
-	line := fmt.Sprintf("\r%s %s", p.label, bytesText(p.done))
+	text := p.unit
+	if text == nil {
+		text = bytesText
+	}
+	line := fmt.Sprintf("\r%s %s", p.label, text(p.done))
 	if p.size > 0 {
 		frac := float64(p.done) / float64(p.size)
 		frac = min(frac, 1)
@@ -49,12 +55,25 @@ func (p *progressReader) draw(final bool) {
 				bar[i] = '='
 			}
 		}
-		line = fmt.Sprintf("\r%s [%s] %3.0f%% %s / %s", p.label, bar, 100*frac, bytesText(p.done), bytesText(p.size))
+		line = fmt.Sprintf("\r%s [%s] %3.0f%% %s / %s", p.label, bar, 100*frac, text(p.done), text(p.size))
 	}
 	if final {
 		line += "\n"
 	}
 	io.WriteString(p.w, line)
+}
+
+// progressCount returns a function that draws a progress bar of records
+// on w as it is told how many are done out of how many.
+func progressCount(w io.Writer, label string) func(done, total int64) {
+	p := &progressReader{w: w, label: label, unit: func(n int64) string { return fmt.Sprintf("%d records", n) }}
+	return func(done, total int64) {
+		p.done, p.size = done, total
+		if now := time.Now(); done == total || now.Sub(p.last) > 100*time.Millisecond {
+			p.last = now
+			p.draw(done == total && total > 0)
+		}
+	}
 }
 
 func bytesText(n int64) string {

@@ -110,6 +110,15 @@ func Write(ctx context.Context, st store.Store, kr *keyring.Keyring, out io.Writ
 		if !ok {
 			return errors.New("backup: this store cannot be dumped (its transactions do not implement store.Dumper)")
 		}
+		// An archive claims the configured root key; a store sealed under
+		// another would give one that no restore could use.
+		if v, err := tx.GetMeta(rootCheckMeta); err == nil {
+			if kr.VerifyCheckValue(v) != nil {
+				return fmt.Errorf("%w: the store's root key check value is not the configured root key's", ErrWrongRootKey)
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 		c, err := d.DumpCounts()
 		if err != nil {
 			return err
