@@ -11,7 +11,6 @@ import (
 
 var benchKeys = flag.Int("bench-keys", 100_000, "keys of the store that BenchmarkBackupRestore backs up and restores")
 
-
 // BenchmarkBackupRestore measures kmsd backup and kmsd restore of a store
 // of -bench-keys keys (default 100 000: half in each of two projects, a
 // quarter with two versions of 60-byte sealed material, every tenth with
