@@ -52,7 +52,13 @@ func Restore(ctx context.Context, st store.Store, kr *keyring.Keyring, open func
 	for _, n := range want {
 		total += n
 	}
-	err = st.Update(ctx, func(tx store.Tx) error {
+	// One transaction; a backend that loads rows faster when a failure
+	// may end it (every failure ends this one anyway) says so.
+	update := st.Update
+	if l, ok := store.As[store.BulkLoader](st); ok {
+		update = l.Load
+	}
+	err = update(ctx, func(tx store.Tx) error {
 		if err := checkEmpty(tx, kr); err != nil {
 			return err
 		}

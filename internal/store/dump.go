@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // Dumper is an optional interface of a Tx: a backend whose transactions
 // can visit every row of the store implements it, so that kmsd backup can
 // write a whole store from one read transaction (one snapshot). Callers
@@ -56,4 +58,16 @@ type KeyTag struct {
 type Meta struct {
 	Name  string
 	Value []byte
+}
+
+// BulkLoader is an optional interface of a Store, for kmsd restore. Load
+// runs fn in one write transaction like Update and commits it when fn
+// returns nil, but a Tx method that fails may leave the transaction
+// unusable: fn must return the first error it gets, and Load then rolls
+// everything back. A backend whose methods would otherwise pay for being
+// atomic one by one (PostgreSQL's savepoints, whose cost grows with the
+// number of them in one transaction) loads many rows faster this way.
+// Load does not retry fn.
+type BulkLoader interface {
+	Load(ctx context.Context, fn func(Tx) error) error
 }

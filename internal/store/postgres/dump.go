@@ -1,6 +1,9 @@
 package postgres
 
 import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
 	"github.com/kmsd/kmsd/internal/store"
 )
 
@@ -8,6 +11,23 @@ import (
 // streamed in primary-key order from the transaction's snapshot.
 
 var _ store.Dumper = (*tx)(nil)
+
+var _ store.BulkLoader = (*Store)(nil)
+
+// Load runs fn in one READ COMMITTED transaction whose methods open no
+// savepoints (see store.BulkLoader): a failing statement aborts the whole
+// transaction, which Load then rolls back.
+func (s *Store) Load(ctx context.Context, fn func(store.Tx) error) error {
+	pgTx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return wrap("begin load", err)
+	}
+	defer pgTx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(&tx{ctx: ctx, tx: pgTx, write: true, bulk: true}); err != nil {
+		return err
+	}
+	return wrap("commit load", pgTx.Commit(ctx))
+}
 
 // each runs q and calls fn with every row scanned by scan, one at a time.
 func each[T any](t *tx, op string, scan func(scanner) (T, error), q string, fn func(T) error) error {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -188,5 +189,36 @@ func testDump(t *testing.T, f *fixture) {
 			}
 			return nil
 		})
+	})
+
+	t.Run("BulkLoad", func(t *testing.T) {
+		l, ok := store.As[store.BulkLoader](f.s)
+		if !ok {
+			t.Skip("the backend has no BulkLoader")
+		}
+		p := want.Projects[1]
+		k := f.key(p, 20)
+		// A failure rolls back everything the function did.
+		err := l.Load(t.Context(), func(tx store.Tx) error {
+			if err := tx.CreateKey(k); err != nil {
+				return err
+			}
+			return tx.CreateKey(k) // a duplicate id
+		})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("Load with a duplicate key: got %v, want ErrConflict", err)
+		}
+		if c := f.counts(t, p.ID); c.Custom != 2 || c.Default != 1 {
+			t.Errorf("counts after a failed Load: %+v", c)
+		}
+		if err := l.Load(t.Context(), func(tx store.Tx) error { return tx.CreateKey(k) }); err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		if got := f.getKey(t, p.ID, k.KeyID); got.KeyID != k.KeyID {
+			t.Errorf("the loaded key reads back as %+v", got)
+		}
+		if c := f.counts(t, p.ID); c.Custom != 3 {
+			t.Errorf("counts after Load: %+v", c)
+		}
 	})
 }
