@@ -181,7 +181,7 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	h, err := backup.Restore(ctx, st, kr, open, backup.RestoreOptions{})
 	switch {
 	case errors.Is(err, backup.ErrWrongRootKey):
-		return fmt.Errorf("%w: %s is not the root key of the store it was taken from; configure that root key (root_key in the configuration) and run kmsd restore again; nothing was written", err, describeRootKey(cfg))
+		return fmt.Errorf("%w: the configured root key (root_key in the configuration) is not the root key of the store it was taken from; configure that root key and run kmsd restore again; nothing was written", err)
 	case errors.Is(err, backup.ErrNotEmpty):
 		return fmt.Errorf("%w; nothing was written", err)
 	case err != nil:
@@ -198,19 +198,6 @@ func backendName(cfg config.Config) string {
 		return config.DriverPostgres
 	}
 	return config.DriverSQLite
-}
-
-// describeRootKey names the configured root key source, without secrets.
-func describeRootKey(cfg config.Config) string {
-	switch rk := cfg.RootKey; {
-	case rk.File != "":
-		return "the root key file " + rk.File
-	case rk.PassphraseEnv != "":
-		return "the root key from the passphrase in $" + rk.PassphraseEnv
-	case rk.PassphraseFile != "":
-		return "the root key from the passphrase in " + rk.PassphraseFile
-	}
-	return "the configured root key"
 }
 
 func describeCounts(c store.DumpCounts) string {
