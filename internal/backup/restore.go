@@ -54,11 +54,19 @@ func Restore(ctx context.Context, st store.Store, kr *keyring.Keyring, open func
 	}
 	// One transaction; a backend that loads rows faster when a failure
 	// may end it (every failure ends this one anyway) says so.
-	update := st.Update
-	if l, ok := store.As[store.BulkLoader](st); ok {
-		update = l.Load
+	load := func(load, check func(store.Tx) error) error {
+		return st.Update(ctx, func(tx store.Tx) error {
+			if err := load(tx); err != nil {
+				return err
+			}
+			return check(tx)
+		})
 	}
-	err = update(ctx, func(tx store.Tx) error {
+	if l, ok := store.As[store.BulkLoader](st); ok {
+		load = func(load, check func(store.Tx) error) error { return l.Load(ctx, load, check) }
+	}
+	keys := map[string]*store.KeyCounts{} // per project, as CreateKey must count them
+	err = load(func(tx store.Tx) error {
 		if err := checkEmpty(tx, kr); err != nil {
 			return err
 		}
@@ -74,7 +82,7 @@ func Restore(ctx context.Context, st store.Store, kr *keyring.Keyring, open func
 		if rd.Header().CheckValue == nil || string(rd.Header().CheckValue) != string(h.CheckValue) || !rd.Header().Created.Equal(h.Created) {
 			return corrupt("the archive changed between the verification and the restore")
 		}
-		keys := map[string]*store.KeyCounts{} // per project, as CreateKey must count them
+		clear(keys)
 		var done int64
 		for {
 			v, err := rd.Next()
@@ -110,8 +118,8 @@ func Restore(ctx context.Context, st store.Store, kr *keyring.Keyring, open func
 		if o.Progress != nil {
 			o.Progress(done, total)
 		}
-		return checkRestored(tx, h, keys)
-	})
+		return nil
+	}, func(tx store.Tx) error { return checkRestored(tx, h, keys) })
 	if err != nil {
 		return Header{}, err
 	}
@@ -147,8 +155,8 @@ func checkEmpty(tx store.Tx, kr *keyring.Keyring) error {
 }
 
 // checkRestored compares what the transaction now holds with the
-// archive's counts, and every project's maintained key counters with the
-// keys restored into it.
+// archive's counts, and every project's maintained key counters and
+// list-keys total with the keys restored into it.
 func checkRestored(tx store.Tx, h Header, keys map[string]*store.KeyCounts) error {
 	c, err := tx.(store.Dumper).DumpCounts()
 	if err != nil {
@@ -171,6 +179,12 @@ func checkRestored(tx store.Tx, h Header, keys map[string]*store.KeyCounts) erro
 		}
 		if got != *wantKeys {
 			return fmt.Errorf("backup: project %s counts %+v keys after the restore, the archive holds %+v", project, got, *wantKeys)
+		}
+		// list-keys counts its totals on its own (SQLite: key_list_counts).
+		if _, total, err := tx.ListKeys(project, store.KeyFilter{}, 0, 1); err != nil {
+			return err
+		} else if total != got.Custom+got.Default {
+			return fmt.Errorf("backup: project %s lists %d keys after the restore, the archive holds %d", project, total, got.Custom+got.Default)
 		}
 	}
 	return nil

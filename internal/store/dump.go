@@ -61,13 +61,15 @@ type Meta struct {
 }
 
 // BulkLoader is an optional interface of a Store, for kmsd restore. Load
-// runs fn in one write transaction like Update and commits it when fn
-// returns nil, but a Tx method that fails may leave the transaction
-// unusable: fn must return the first error it gets, and Load then rolls
-// everything back. A backend whose methods would otherwise pay for being
-// atomic one by one (PostgreSQL's savepoints, whose cost grows with the
-// number of them in one transaction) loads many rows faster this way.
-// Load does not retry fn.
+// runs load and then check in one write transaction and commits it when
+// both return nil; any error rolls everything back. Inside load, a Tx
+// method that fails may leave the transaction unusable (load must return
+// the first error it gets), and the per-project key counters (KeyCounts)
+// may lag behind the keys created: Load brings them up to date before it
+// runs check. A backend whose methods would otherwise pay for being atomic
+// and counted one by one (PostgreSQL: a savepoint per method, and one row
+// version of the counters per key, which each later update walks) loads
+// many rows much faster this way. Load does not retry.
 type BulkLoader interface {
-	Load(ctx context.Context, fn func(Tx) error) error
+	Load(ctx context.Context, load, check func(Tx) error) error
 }

@@ -14,16 +14,33 @@ var _ store.Dumper = (*tx)(nil)
 
 var _ store.BulkLoader = (*Store)(nil)
 
-// Load runs fn in one READ COMMITTED transaction whose methods open no
-// savepoints (see store.BulkLoader): a failing statement aborts the whole
-// transaction, which Load then rolls back.
-func (s *Store) Load(ctx context.Context, fn func(store.Tx) error) error {
+// Load runs load in one READ COMMITTED transaction whose methods open no
+// savepoints and do not count keys (see store.BulkLoader): a failing
+// statement aborts the whole transaction, which Load then rolls back. It
+// locks key_counts for the transaction, so that no other writer counts a
+// key meanwhile, and recounts every project's keys once before check.
+func (s *Store) Load(ctx context.Context, load, check func(store.Tx) error) error {
 	pgTx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return wrap("begin load", err)
 	}
 	defer pgTx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(&tx{ctx: ctx, tx: pgTx, write: true, bulk: true}); err != nil {
+	t := &tx{ctx: ctx, tx: pgTx, write: true, bulk: true}
+	if _, err := pgTx.Exec(ctx, "LOCK TABLE key_counts IN EXCLUSIVE MODE"); err != nil {
+		return wrap("load", err)
+	}
+	if err := load(t); err != nil {
+		return err
+	}
+	if _, err := pgTx.Exec(ctx, `UPDATE key_counts c SET custom_keys = n.custom, default_keys = n.dflt
+		FROM (SELECT p.id, COUNT(k.key_id) FILTER (WHERE NOT k.is_default) AS custom,
+			COUNT(k.key_id) FILTER (WHERE k.is_default) AS dflt
+			FROM projects p LEFT JOIN keys k ON k.project_id = p.id GROUP BY p.id) n
+		WHERE c.project_id = n.id`); err != nil {
+		return wrap("load: count keys", err)
+	}
+	t.bulk = false
+	if err := check(t); err != nil {
 		return err
 	}
 	return wrap("commit load", pgTx.Commit(ctx))

@@ -199,19 +199,35 @@ func testDump(t *testing.T, f *fixture) {
 		p := want.Projects[1]
 		k := f.key(p, 20)
 		// A failure rolls back everything the function did.
+		none := func(store.Tx) error { return nil }
 		err := l.Load(t.Context(), func(tx store.Tx) error {
 			if err := tx.CreateKey(k); err != nil {
 				return err
 			}
 			return tx.CreateKey(k) // a duplicate id
-		})
+		}, none)
 		if !errors.Is(err, store.ErrConflict) {
 			t.Fatalf("Load with a duplicate key: got %v, want ErrConflict", err)
 		}
 		if c := f.counts(t, p.ID); c.Custom != 2 || c.Default != 1 {
 			t.Errorf("counts after a failed Load: %+v", c)
 		}
-		if err := l.Load(t.Context(), func(tx store.Tx) error { return tx.CreateKey(k) }); err != nil {
+		errCheck := errors.New("check refused")
+		var inCheck store.KeyCounts
+		err = l.Load(t.Context(), func(tx store.Tx) error { return tx.CreateKey(k) }, func(tx store.Tx) (err error) {
+			inCheck, err = tx.KeyCounts(p.ID)
+			if err == nil {
+				err = errCheck
+			}
+			return err
+		})
+		if !errors.Is(err, errCheck) || inCheck.Custom != 3 || inCheck.Default != 1 {
+			t.Fatalf("Load refused by its check: %v, counts in the check %+v, want 3 custom keys and 1 default", err, inCheck)
+		}
+		if c := f.counts(t, p.ID); c.Custom != 2 {
+			t.Errorf("counts after a Load its check refused: %+v", c)
+		}
+		if err := l.Load(t.Context(), func(tx store.Tx) error { return tx.CreateKey(k) }, none); err != nil {
 			t.Fatalf("Load: %v", err)
 		}
 		if got := f.getKey(t, p.ID, k.KeyID); got.KeyID != k.KeyID {
