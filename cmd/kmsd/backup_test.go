@@ -15,7 +15,7 @@ func TestProgressCount(t *testing.T) {
 	p(1000, 2000)
 	p(2000, 2000)
 	s := bar.String()
-	if !strings.Contains(s, "\rbackup [") || !strings.Contains(s, "100% 2000 records / 2000 records\n") || strings.Count(s, "\n") != 1 {
+	if !strings.Contains(s, "\rbackup [") || !strings.Contains(s, "100% 2000 / 2000 records\n") || strings.Count(s, "\n") != 1 {
 		t.Errorf("progress bar %q", s)
 	}
 }

@@ -9,6 +9,7 @@
 //	kmsd kms …                       a client of the KMS API, any KMS endpoint
 //	kmsd audit verify|tail|export    check and read audit trails offline
 //	kmsd backup|restore              archive a whole store; load it into an empty one
+//	kmsd rootkey rotate|status       replace the root key while serving
 package main
 
 import (
@@ -66,7 +67,7 @@ Usage:
   kmsd audit SUBCOMMAND ... check and read audit trails offline (kmsd audit help)
   kmsd backup --config FILE --out FILE     write an online snapshot of the whole store
   kmsd restore --config FILE --in FILE     load a snapshot into an empty store (either backend)
-  kmsd rootkey rotate --config FILE        (not yet implemented)
+  kmsd rootkey rotate|status --config FILE  re-seal everything under a new root key (kmsd rootkey help)
   kmsd version
 `
 
@@ -102,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "restore":
 		return cmdRestore(ctx, args[1:], stdout, stderr, getenv)
 	case "rootkey":
-		return notYetImplemented(args[0], stderr)
+		return cmdRootkey(ctx, args[1:], stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, buildInfo())
 		return nil

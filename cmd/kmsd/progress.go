@@ -15,8 +15,6 @@ type progressReader struct {
 	size  int64 // -1: unknown
 	done  int64
 	last  time.Time
-	// unit formats done and size; bytesText when nil.
-	unit func(int64) string
 }
 
 // progress wraps r with a progress bar on stderr when stderr is a
@@ -39,23 +37,9 @@ func (p *progressReader) Read(b []byte) (int, error) {
 }
 
 func (p *progressReader) draw(final bool) {
-	const width = 30
-	text := p.unit
-	if text == nil {
-		text = bytesText
-	}
-	line := fmt.Sprintf("\r%s %s", p.label, text(p.done))
+	line := fmt.Sprintf("\r%s %s", p.label, bytesText(p.done))
 	if p.size > 0 {
-		frac := float64(p.done) / float64(p.size)
-		frac = min(frac, 1)
-		bar := make([]byte, width)
-		for i := range bar {
-			bar[i] = ' '
-			if float64(i) < frac*width {
-				bar[i] = '='
-			}
-		}
-		line = fmt.Sprintf("\r%s [%s] %3.0f%% %s / %s", p.label, bar, 100*frac, text(p.done), text(p.size))
+		line = barLine(p.label, float64(p.done)/float64(p.size), bytesText(p.done)+" / "+bytesText(p.size))
 	}
 	if final {
 		line += "\n"
@@ -63,17 +47,18 @@ func (p *progressReader) draw(final bool) {
 	io.WriteString(p.w, line)
 }
 
-// progressCount returns a function that draws a progress bar of records
-// on w as it is told how many are done out of how many.
-func progressCount(w io.Writer, label string) func(done, total int64) {
-	p := &progressReader{w: w, label: label, unit: func(n int64) string { return fmt.Sprintf("%d records", n) }}
-	return func(done, total int64) {
-		p.done, p.size = done, total
-		if now := time.Now(); done == total || now.Sub(p.last) > 100*time.Millisecond {
-			p.last = now
-			p.draw(done == total && total > 0)
+// barLine is one drawing of a progress bar: "\rLABEL [===   ]  45% TEXT".
+func barLine(label string, frac float64, text string) string {
+	const width = 30
+	frac = max(0, min(frac, 1))
+	bar := make([]byte, width)
+	for i := range bar {
+		bar[i] = ' '
+		if float64(i) < frac*width {
+			bar[i] = '='
 		}
 	}
+	return fmt.Sprintf("\r%s [%s] %3.0f%% %s", label, bar, 100*frac, text)
 }
 
 func bytesText(n int64) string {
@@ -86,4 +71,29 @@ func bytesText(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// progressCount returns a function that draws a progress bar of records
+// on w as it is told how many are done out of how many; the last drawing
+// (done == total) ends the line.
+func progressCount(w io.Writer, label string) func(done, total int64) {
+	var last time.Time
+	finished := false
+	return func(done, total int64) {
+		now := time.Now()
+		if finished || (done != total && now.Sub(last) <= 100*time.Millisecond) {
+			return
+		}
+		last = now
+		frac := 1.0
+		if total > 0 {
+			frac = float64(done) / float64(total)
+		}
+		line := barLine(label, frac, fmt.Sprintf("%d / %d records", done, total))
+		if done == total {
+			line += "\n"
+			finished = true
+		}
+		io.WriteString(w, line)
+	}
 }

@@ -399,3 +399,37 @@ func TestBackupWhileWriting(t *testing.T) {
 		})
 	}
 }
+
+// TestSameRoot checks the comparison of the configured root key with a
+// store's check value, before and after a root key rotation (format 2
+// names the newest generation).
+func TestSameRoot(t *testing.T) {
+	a, b := bytes.Repeat([]byte{1}, keyring.RootKeySize), bytes.Repeat([]byte{2}, keyring.RootKeySize)
+	ka, kb := testKeyring(t, 1), testKeyring(t, 2)
+	rotated, err := keyring.NewGenerations(2, keyring.Generation{Number: 1, Root: a}, keyring.Generation{Number: 2, Root: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := rotated.CheckValue()
+	if v2[0] != 0x02 {
+		t.Fatalf("check value of generation 2: %x", v2)
+	}
+	for _, tc := range []struct {
+		kr     *keyring.Keyring
+		stored []byte
+		want   bool
+	}{
+		{ka, ka.CheckValue(), true}, {kb, ka.CheckValue(), false},
+		{kb, v2, true}, {ka, v2, false}, {ka, []byte{0x02, 0, 0}, false},
+	} {
+		if got := sameRoot(tc.kr, tc.stored); got != tc.want {
+			t.Errorf("sameRoot(%x…): %v, want %v", tc.stored[:3], got, tc.want)
+		}
+	}
+	// A backup with a root key that is not the store's is refused.
+	st := openSQLite(t)
+	populate(t, st, ka, 1)
+	if _, err := Write(t.Context(), st, kb, io.Discard, Options{}); !errors.Is(err, ErrWrongRootKey) {
+		t.Errorf("Write with another root key: %v, want ErrWrongRootKey", err)
+	}
+}

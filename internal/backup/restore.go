@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -144,7 +145,7 @@ func checkEmpty(tx store.Tx, kr *keyring.Keyring) error {
 	}
 	if meta > 0 {
 		v, err := tx.GetMeta(rootCheckMeta)
-		if err == nil && kr.VerifyCheckValue(v) != nil {
+		if err == nil && !sameRoot(kr, v) {
 			return fmt.Errorf("%w: it was initialised with another root key than the configured one", ErrNotEmpty)
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -152,6 +153,17 @@ func checkEmpty(tx store.Tx, kr *keyring.Keyring) error {
 		}
 	}
 	return nil
+}
+
+// sameRoot reports whether stored, a store's root key check value (format
+// 1, or format 2 naming a later root key generation), is that of the root
+// key of kr, a keyring of one root key (keyring.New).
+func sameRoot(kr *keyring.Keyring, stored []byte) bool {
+	if len(stored) == keyring.CheckValueSizeV2 && stored[0] == 0x02 {
+		digest := stored[keyring.CheckValueSizeV2-(keyring.CheckValueSize-1):]
+		return subtle.ConstantTimeCompare(digest, kr.CheckDigest(1)) == 1
+	}
+	return kr.VerifyCheckValue(stored) == nil
 }
 
 // checkRestored compares what the transaction now holds with the

@@ -98,6 +98,12 @@ func (w *writer) row(v any) error {
 // it to out as an archive: the header, every row of every kind, and the
 // trailer. Sealed values stay sealed: Write opens nothing. It returns the
 // archive's header. st's transactions must implement store.Dumper.
+//
+// kr is a keyring of the store's root key alone (keyring.New of root_key,
+// its newest root key generation): the archive's check value and MAC key
+// come from that root key, so that a restore can check both before it
+// reads anything else. Items sealed by older generations (a rotation not
+// done) travel sealed like the rest, with the generation table.
 func Write(ctx context.Context, st store.Store, kr *keyring.Keyring, out io.Writer, o Options) (Header, error) {
 	now := time.Now
 	if o.Now != nil {
@@ -113,7 +119,7 @@ func Write(ctx context.Context, st store.Store, kr *keyring.Keyring, out io.Writ
 		// An archive claims the configured root key; a store sealed under
 		// another would give one that no restore could use.
 		if v, err := tx.GetMeta(rootCheckMeta); err == nil {
-			if kr.VerifyCheckValue(v) != nil {
+			if !sameRoot(kr, v) {
 				return fmt.Errorf("%w: the store's root key check value is not the configured root key's", ErrWrongRootKey)
 			}
 		} else if !errors.Is(err, store.ErrNotFound) {
