@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 
 	"github.com/kmsd/kmsd/internal/store"
@@ -10,6 +11,42 @@ import (
 // streamed in primary-key order from the transaction's snapshot.
 
 var _ store.Dumper = (*tx)(nil)
+
+var _ store.BulkLoader = (*Store)(nil)
+
+// Load runs load and then check in one Update (see store.BulkLoader). The
+// Tx methods of load open no savepoints of their own (the Update's
+// savepoint undoes everything when load fails) and prepare each statement
+// once for the transaction: a restore into a new store would otherwise
+// parse every statement again, since the store's statement cache fills
+// only between transactions.
+func (s *Store) Load(ctx context.Context, load, check func(store.Tx) error) error {
+	return s.Update(ctx, func(st store.Tx) error {
+		t := st.(*tx)
+		t.bulk, t.local = true, map[string]*sql.Stmt{}
+		defer func() { t.bulk, t.local = false, nil }()
+		if err := load(t); err != nil {
+			return err
+		}
+		t.bulk = false
+		return check(t)
+	})
+}
+
+// localStmt returns the statement of query prepared for the transaction,
+// preparing it on first use; nil when it cannot be prepared (the caller
+// then runs the query unprepared).
+func (t *tx) localStmt(query string) *sql.Stmt {
+	if st, ok := t.local[query]; ok {
+		return st
+	}
+	st, err := t.tx.PrepareContext(t.ctx, query)
+	if err != nil {
+		return nil
+	}
+	t.local[query] = st
+	return st
+}
 
 // each runs q and calls fn with every row scanned by scan, one at a time.
 func each[T any](t *tx, op string, scan func(scanner) (T, error), q string, fn func(T) error) error {
