@@ -24,7 +24,11 @@
 //	n         payload
 //	32        tag: HMAC-SHA256(K, previous tag || kind || the uvarint n || payload)
 //
-// K is keyring.Derive("kmsd backup mac v1", 32) of the root key. The
+// K is Derive("kmsd backup mac v1", 32) of keyring.New(root_key), a
+// keyring of the configured root key alone: HKDF of that root key's own
+// derivation key, not the store's derivation key (a restore could open
+// that only after reading the archive), so backup and restore compute K
+// from the configuration before anything else. The
 // "previous tag" of the first record (the header) is
 // HMAC-SHA256(K, magic || version byte). Each tag thus covers every byte
 // before it: a reader that checks every tag and requires the trailer
@@ -62,7 +66,8 @@
 //
 //	header        kmsd version string, created time, source backend string
 //	              ("sqlite" or "postgres"), root key check value bytes
-//	              (keyring.CheckValue: 0x01 and 32 bytes), counts
+//	              (keyring.New(root_key).CheckValue(): 0x01 and 32 bytes,
+//	              whatever generation root_key is in the store), counts
 //	account       ID, Name, CreatedAt
 //	project       ID, AccountID, Name, CMKQuota int, GrantQuota int, CreatedAt
 //	user          ID, AccountID, Name, PasswordHash (Argon2id PHC string),

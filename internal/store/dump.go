@@ -68,8 +68,11 @@ type Meta struct {
 // may lag behind the keys created: Load brings them up to date before it
 // runs check. A backend whose methods would otherwise pay for being atomic
 // and counted one by one (PostgreSQL: a savepoint per method, and one row
-// version of the counters per key, which each later update walks) loads
-// many rows much faster this way. Load does not retry.
+// version of the counters per key, which each later update walks; SQLite:
+// a savepoint per method, and statements parsed again until a transaction
+// ends) loads many rows much faster this way. Like Update, Load may run
+// load and check again after a transient failure, so each must start from
+// scratch every time it is called.
 type BulkLoader interface {
 	Load(ctx context.Context, load, check func(Tx) error) error
 }
