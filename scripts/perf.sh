@@ -9,13 +9,18 @@
 # RUNS > 1 the phases are interleaved RUNS times, which server goes first
 # alternating, and the medians come last.
 #
-#   bash scripts/perf.sh            # DURATION=10s CONCURRENCY=16 SIZE=1024 RUNS=1
+#   bash scripts/perf.sh            # DURATION=10s CONCURRENCY=16 SIZE=1024 RUNS=1 AUDIT=off
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 CONCURRENCY=${CONCURRENCY:-16}
 SIZE=${SIZE:-1024}
 RUNS=${RUNS:-1}
+# AUDIT is kmsd's audit mode. The baselines keep no audit trail, so the
+# hot-path ratios compare the servers without one (off); the trail's own
+# cost is measured by scripts/audit-perf.sh. AUDIT=best_effort measures
+# the dev default.
+AUDIT=${AUDIT:-off}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -25,7 +30,7 @@ PIN_SERVER="taskset -c 0"; PIN_LOAD="taskset -c 1"
 command -v taskset >/dev/null || { PIN_SERVER=""; PIN_LOAD=""; echo "taskset not found: running unpinned"; }
 TICK=$(getconf CLK_TCK)
 
-$PIN_SERVER "$work/kmsd" serve --dev --log-level info --data "$work/data" --listen 127.0.0.1:0 >"$work/kmsd.out" 2>/dev/null &
+$PIN_SERVER "$work/kmsd" serve --dev --log-level info --audit "$AUDIT" --data "$work/data" --listen 127.0.0.1:0 >"$work/kmsd.out" 2>/dev/null &
 kmsd_pid=$!
 for _ in $(seq 100); do [ -s "$work/data/dev.env" ] && break; sleep 0.1; done
 . "$work/data/dev.env"

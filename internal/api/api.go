@@ -112,35 +112,36 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case status >= 400:
 		level = slog.LevelInfo
 	}
-	if !h.log.Enabled(c.ctx, level) {
+	// The line is encoded by hand, as slog would (logging.Line).
+	l := logging.Begin(h.log, c.ctx, level, "request")
+	if l == nil {
 		return
 	}
-	attrs := []slog.Attr{
-		slog.String("request_id", c.requestID),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
-		slog.Int("status", status),
-		slog.Duration("duration", time.Since(start)),
-	}
+	l.String("request_id", c.requestID)
+	l.String("method", r.Method)
+	l.String("path", r.URL.Path)
+	l.Int("status", status)
+	l.Duration("duration", time.Since(start))
 	if c.route != nil {
-		attrs = append(attrs, slog.String("operation", c.route.op))
+		l.String("operation", c.route.op)
 	}
 	if c.principal.UserID != "" {
-		attrs = append(attrs, slog.String("user_id", c.principal.UserID), slog.String("project_id", c.project()))
+		l.String("user_id", c.principal.UserID)
+		l.String("project_id", c.project())
 	}
 	if c.access.ByGrant() {
 		// A grant, not IAM, let the user in; project_id is the key's.
-		attrs = append(attrs, slog.Bool("by_grant", true))
+		l.Bool("by_grant", true)
 	}
 	if code != "" {
-		attrs = append(attrs, slog.String("error_code", code))
+		l.String("error_code", code)
 	}
 	if err != nil {
 		// The private cause: never contains secrets, as errors carry ids
 		// and reasons only.
-		attrs = append(attrs, slog.String("cause", err.Error()))
+		l.String("cause", err.Error())
 	}
-	h.log.LogAttrs(c.ctx, level, "request", attrs...)
+	l.End()
 }
 
 // serveRecovering is serve, answering a panic like any unmapped error —
