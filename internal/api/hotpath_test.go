@@ -43,6 +43,15 @@ func TestEncodeKeyBase64(t *testing.T) {
 // TestEncodeDecryptData checks the hand-written decrypt-data response
 // against encoding/json, for plaintexts that need no escaping and ones
 // that do (quotes, control and HTML characters, UTF-8, invalid UTF-8).
+func TestEncodeInstanceNum(t *testing.T) {
+	for _, n := range []int{0, 1, 9, 10, 12345, 1<<31 - 1, 1 << 40} {
+		want, _ := json.Marshal(map[string]int{"instance_num": n})
+		if got := encodeInstanceNum(n); !bytes.Equal(got, want) {
+			t.Errorf("%d: got %s, want %s", n, got, want)
+		}
+	}
+}
+
 func TestEncodeDecryptData(t *testing.T) {
 	pts := []string{"", "k", strings.Repeat("k", 1024), `{"a":"b\\c"}`, "<script>&amp;", "line\nbreak\t\x00",
 		"caf\u00e9 \u2028 \U0001f600", "\xff\xfe bad", strings.Repeat("\x80", 5)}
