@@ -17,6 +17,10 @@ DURATION=${DURATION:-5s}
 RUNS=${RUNS:-3}
 KEYS=${KEYS:-"10 10000 100000"}
 PHASES=${PHASES:-"instances lists create logging"} # lists before create: create adds keys
+# AUDIT is the servers' audit mode. The baseline keeps no audit trail, so
+# by default neither does kmsd (off); AUDIT=best_effort measures the dev
+# default.
+AUDIT=${AUDIT:-off}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
@@ -50,7 +54,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 # leaves its endpoint in $endpoint; the credentials are the same for all.
 start() {
 	local name=$1 level=$2
-	$PIN_SERVER "$KMSD" serve --dev --log-level "$level" --cmk-quota 100000000 --data "$work/$name" \
+	$PIN_SERVER "$KMSD" serve --dev --log-level "$level" --audit "$AUDIT" --cmk-quota 100000000 --data "$work/$name" \
 		--listen 127.0.0.1:0 >"$work/$name.out" 2>"$work/$name.log" &
 	pid=$!
 	for _ in $(seq 100); do [ -s "$work/$name/dev.env" ] && break; sleep 0.1; done
