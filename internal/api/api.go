@@ -190,7 +190,12 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		// What the headers alone can show is checked before the body is
 		// read, so that a caller who cannot authenticate costs no body
 		// buffer (docs/security.md).
-		if err := h.authn.Precheck(c.ctx, c.r); err != nil {
+		// Authentication below reuses what the precheck parsed and looked
+		// up; the date was checked before the body was read, which the
+		// server's read timeout bounds.
+		err := h.authn.PrecheckSigned(c.ctx, c.r, &c.pre)
+		defer c.pre.Release()
+		if err != nil {
 			return h.writeError(c, err)
 		}
 	}
@@ -201,7 +206,7 @@ func (h *Handler) serve(c *call) (int, string, error) {
 	}
 	switch rt.auth {
 	case authProject, authAccount:
-		p, err := h.authn.Authenticate(c.ctx, c.r, c.body, c.pathProject, rt.auth == authProject)
+		p, err := h.authn.AuthenticatePrechecked(c.ctx, &c.pre, c.r, c.body, c.pathProject, rt.auth == authProject)
 		if err != nil {
 			return h.writeError(c, err)
 		}

@@ -22,6 +22,8 @@ type call struct {
 	body        []byte
 	// held is the bytes of the body budget the call holds (readBody).
 	held int64
+	// pre is what the authentication precheck established (auth).
+	pre auth.Prechecked
 	// req is the decoded request, a pointer to the route's request type
 	// (request.go), or reqErr why it does not decode; decoded tells that
 	// decodeRequest ran.

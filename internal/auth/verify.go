@@ -107,7 +107,15 @@ func (v *verifier) prepare(r *http.Request, body []byte, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	return v.build(r, body, date)
+}
+
+// build builds the canonical request and the string to sign, once
+// checkHeaders has accepted the headers (date is the X-Sdk-Date it
+// returned).
+func (v *verifier) build(r *http.Request, body []byte, date string) error {
 	a := &v.a
+	var err error
 	v.buf, err = appendCanonicalRequest(v.buf[:0], r, body, a.signedHeaders, a.alg)
 	if err != nil {
 		return err
