@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // TestEncodeKeyBase64 checks the hand-written encoder of the hot
@@ -202,5 +203,38 @@ func TestRequestIDs(t *testing.T) {
 			}
 			seen[id] = true
 		}
+	}
+}
+
+// TestBudgetWakesWaiter: a call waiting for the body budget proceeds as
+// soon as bytes are released (release closes the channel only when
+// someone waits on it).
+func TestBudgetWakesWaiter(t *testing.T) {
+	b := newBudget(10, 10*time.Second)
+	if err := b.acquire(t.Context(), 10); err != nil {
+		t.Fatal(err)
+	}
+	b.release(1) // nobody waits
+	if err := b.acquire(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.acquire(t.Context(), 5) }()
+	for { // until the waiter watches the channel
+		b.mu.Lock()
+		w := b.watched
+		b.mu.Unlock()
+		if w {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	b.release(10)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the waiter took %v to wake", d)
 	}
 }
