@@ -10,6 +10,7 @@
 # alternating, and the medians come last.
 #
 #   bash scripts/perf.sh            # DURATION=10s CONCURRENCY=16 SIZE=1024 RUNS=1 AUDIT=off
+#   KMSD=/path/to/old/kmsd bash scripts/perf.sh   # measure another kmsd binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
@@ -24,18 +25,21 @@ AUDIT=${AUDIT:-off}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
-go build -o "$work/kmsd" ./cmd/kmsd
 go build -o "$work/kmsd-bench" ./cmd/kmsd-bench
+if [ -z "${KMSD:-}" ]; then
+	go build -o "$work/kmsd" ./cmd/kmsd
+	KMSD=$work/kmsd
+fi
 PIN_SERVER="taskset -c 0"; PIN_LOAD="taskset -c 1"
 command -v taskset >/dev/null || { PIN_SERVER=""; PIN_LOAD=""; echo "taskset not found: running unpinned"; }
 TICK=$(getconf CLK_TCK)
 
-$PIN_SERVER "$work/kmsd" serve --dev --log-level info --audit "$AUDIT" --data "$work/data" --listen 127.0.0.1:0 >"$work/kmsd.out" 2>/dev/null &
+$PIN_SERVER "$KMSD" serve --dev --log-level info --audit "$AUDIT" --data "$work/data" --listen 127.0.0.1:0 >"$work/kmsd.out" 2>/dev/null &
 kmsd_pid=$!
 for _ in $(seq 100); do [ -s "$work/data/dev.env" ] && break; sleep 0.1; done
 . "$work/data/dev.env"
-aes=$("$work/kmsd" key --data "$work/data" create --project "$CLOUD_SDK_PROJECT_ID" --alias bench-aes --spec AES_256 | awk '/^key_id/{print $2}')
-ec=$("$work/kmsd" key --data "$work/data" create --project "$CLOUD_SDK_PROJECT_ID" --alias bench-ec --spec EC_P256 | awk '/^key_id/{print $2}')
+aes=$("$KMSD" key --data "$work/data" create --project "$CLOUD_SDK_PROJECT_ID" --alias bench-aes --spec AES_256 | awk '/^key_id/{print $2}')
+ec=$("$KMSD" key --data "$work/data" create --project "$CLOUD_SDK_PROJECT_ID" --alias bench-ec --spec EC_P256 | awk '/^key_id/{print $2}')
 
 $PIN_SERVER "$work/kmsd-bench" baseline --listen 127.0.0.1:0 >"$work/base.out" &
 base_pid=$!
