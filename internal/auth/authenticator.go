@@ -224,8 +224,9 @@ func (a *Authenticator) verify(ctx context.Context, pre *Prechecked, r *http.Req
 	if pre != nil && pre.v != nil {
 		// The headers were checked, and the key looked up, by
 		// PrecheckSigned for this request.
-		v, sk, id = pre.v, pre.sk, pre.id
-		if err := v.build(r, body, pre.date); err != nil {
+		v = pre.v
+		sk, id = v.pre.sk, v.pre.id
+		if err := v.build(r, body, v.pre.date); err != nil {
 			return Identity{}, false, err
 		}
 	} else {

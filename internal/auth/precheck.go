@@ -27,10 +27,7 @@ func (a *Authenticator) Precheck(ctx context.Context, r *http.Request) error {
 // AuthenticatePrechecked uses it instead of parsing the headers and
 // looking the key up a second time. Release returns it to its pool.
 type Prechecked struct {
-	v    *verifier
-	date string
-	sk   []byte
-	id   Identity
+	v *verifier // holds them (pre), so that a call carries one pointer
 }
 
 // Release returns p's scratch space; p must not be used afterwards. A
@@ -72,6 +69,7 @@ func (a *Authenticator) PrecheckSigned(ctx context.Context, r *http.Request, p *
 		putVerifier(v)
 		return fmt.Errorf("auth: look up access key %q: %w", v.a.ak, err)
 	}
-	*p = Prechecked{v: v, date: date, sk: sk, id: id}
+	v.pre = precheck{date: date, sk: sk, id: id}
+	*p = Prechecked{v: v}
 	return nil
 }

@@ -73,6 +73,17 @@ type verifier struct {
 	inner, outer [numHashes]hash.Hash
 	pad          [maxBlockSize]byte
 	sum          [maxHashSize]byte
+	// pre is what PrecheckSigned established with this verifier.
+	pre precheck
+}
+
+// precheck is what PrecheckSigned established of a request: the
+// X-Sdk-Date that checkHeaders accepted and the access key's secret and
+// owner.
+type precheck struct {
+	date string
+	sk   []byte
+	id   Identity
 }
 
 const (
@@ -95,6 +106,7 @@ func putVerifier(v *verifier) {
 	}
 	v.buf = v.buf[:0]
 	v.a.reset()
+	v.pre = precheck{}
 	clear(v.pad[:])
 	clear(v.sum[:])
 	verifiers.Put(v)
