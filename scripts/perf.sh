@@ -90,9 +90,9 @@ for i in $(seq "$RUNS"); do
 	echo "$(ratio "$k_enc" "$b_enc")" >>"$work/enc"; echo "$(ratio "$kc_enc" "$bc_enc")" >>"$work/enc_cpu"
 	echo "$(ratio "$k_sig" "$b_sig")" >>"$work/sig"; echo "$(ratio "$kc_sig" "$bc_sig")" >>"$work/sig_cpu"
 	echo "run $i: encrypt-data $SIZE B: kmsd/baseline = $(ratio "$k_enc" "$b_enc") [per CPU-second $(ratio "$kc_enc" "$bc_enc")] (target >= 0.80)"
-	echo "run $i: sign ECDSA P-256: kmsd/baseline = $(ratio "$k_sig" "$b_sig") [per CPU-second $(ratio "$kc_sig" "$bc_sig")] (target >= 0.85)"
+	echo "run $i: sign ECDSA P-256: kmsd/baseline = $(ratio "$k_sig" "$b_sig") [per CPU-second $(ratio "$kc_sig" "$bc_sig")] (target >= 1.0, issue 13)"
 done
 if [ "$RUNS" -gt 1 ]; then
 	echo "median of $RUNS: encrypt-data $SIZE B: kmsd/baseline = $(median <"$work/enc") [per CPU-second $(median <"$work/enc_cpu")] (target >= 0.80)"
-	echo "median of $RUNS: sign ECDSA P-256: kmsd/baseline = $(median <"$work/sig") [per CPU-second $(median <"$work/sig_cpu")] (target >= 0.85)"
+	echo "median of $RUNS: sign ECDSA P-256: kmsd/baseline = $(median <"$work/sig") [per CPU-second $(median <"$work/sig_cpu")] (target >= 1.0, issue 13)"
 fi
