@@ -23,6 +23,9 @@ type tx struct {
 	ctx   context.Context
 	tx    pgx.Tx
 	write bool // an Update: reads that guard a write lock their rows
+	// bulk is a Load (dump.go): an error ends the transaction, so
+	// methods need no savepoint.
+	bulk bool
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -39,6 +42,9 @@ func (t *tx) row(q string, args ...any) pgx.Row {
 // atomic runs fn inside a savepoint and undoes everything fn did when it
 // returns an error, leaving the transaction usable.
 func (t *tx) atomic(fn func() error) error {
+	if t.bulk {
+		return fn()
+	}
 	if _, err := t.tx.Exec(t.ctx, "SAVEPOINT op"); err != nil {
 		return wrap("savepoint", err)
 	}
