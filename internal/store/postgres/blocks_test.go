@@ -84,3 +84,46 @@ func checkBlocks(t *testing.T, s *Store, when string) {
 		t.Errorf("%s: %d blocks, want the splits of 9 000 keys and more", when, count)
 	}
 }
+
+// TestLoadRebuildsListCounts checks that a bulk load, whose transaction
+// turns the list triggers off, leaves the counts and blocks of migration
+// 0005 exact (key_list_rebuild): totals of every filter and a jump.
+func TestLoadRebuildsListCounts(t *testing.T) {
+	s := open(t)
+	storetest.FillKeys(t, s, 0)
+	const n = 9000
+	err := s.Load(t.Context(), func(tx store.Tx) error {
+		for i := range n {
+			if err := tx.CreateKey(storetest.BenchKey(i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func(store.Tx) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBlocks(t, s, "after a load")
+	err = s.View(t.Context(), func(tx store.Tx) error {
+		for _, c := range []struct {
+			f    store.KeyFilter
+			want int
+		}{
+			{store.KeyFilter{}, n},
+			{store.KeyFilter{Spec: "SM4"}, n / 4},
+			{store.KeyFilter{State: store.StateDisabled}, n / 8},
+		} {
+			if _, total, err := tx.ListKeys(storetest.BenchProjectID, c.f, 0, 1); err != nil || total != c.want {
+				t.Errorf("%+v: total %d, %v; want %d", c.f, total, err, c.want)
+			}
+		}
+		keys, _, err := tx.ListKeys(storetest.BenchProjectID, store.KeyFilter{}, n/2, 2)
+		if err == nil && (len(keys) != 2 || keys[0].KeyID != storetest.BenchKey(n/2).KeyID) {
+			t.Errorf("the page at %d is %v, want %s first", n/2, keys, storetest.BenchKey(n/2).KeyID)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -31,12 +31,11 @@ CREATE TABLE key_list_counts (
 	PRIMARY KEY (project_id, spec, state, enterprise_project_id)
 );
 
-INSERT INTO key_list_counts (project_id, spec, state, enterprise_project_id, n)
-	SELECT project_id, spec, state, enterprise_project_id, COUNT(*) FROM keys
-	GROUP BY project_id, spec, state, enterprise_project_id;
-
 CREATE FUNCTION keys_list_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+	IF current_setting('kmsd.bulk_load', true) = 'on' THEN
+		RETURN NULL; -- counted by key_list_rebuild at the end of the load
+	END IF;
 	IF TG_OP = 'INSERT' THEN
 		INSERT INTO key_list_counts AS c (project_id, spec, state, enterprise_project_id, n)
 			SELECT project_id, spec, state, enterprise_project_id, COUNT(*) FROM new_keys
@@ -128,28 +127,6 @@ CREATE TABLE key_list_blocks (
 	PRIMARY KEY (project_id, dim, spec, state, start_at, start_id)
 );
 
--- The blocks of the keys that exist: the first block of each filter starts
--- before every key, each further one at every 1 000th key in list order.
-INSERT INTO key_list_blocks (project_id, dim, spec, state, start_at, start_id, n)
-	SELECT project_id, dim, spec, state,
-		CASE WHEN b = 0 THEN -9223372036854775808 ELSE MAX(created_at) FILTER (WHERE r % 1000 = 0) END,
-		CASE WHEN b = 0 THEN '' ELSE MAX(key_id) FILTER (WHERE r % 1000 = 0) END,
-		COUNT(*)
-	FROM (
-		SELECT project_id, dim, spec, state, created_at, key_id, r, r / 1000 AS b FROM (
-			SELECT k.project_id, d.dim,
-				CASE WHEN d.dim & 1 = 1 THEN k.spec ELSE '' END AS spec,
-				CASE WHEN d.dim & 2 = 2 THEN k.state ELSE '' END AS state,
-				k.created_at, k.key_id,
-				row_number() OVER (PARTITION BY k.project_id, d.dim,
-					CASE WHEN d.dim & 1 = 1 THEN k.spec ELSE '' END,
-					CASE WHEN d.dim & 2 = 2 THEN k.state ELSE '' END
-					ORDER BY k.created_at, k.key_id) - 1 AS r
-			FROM keys k CROSS JOIN generate_series(0, 3) AS d (dim)
-		) numbered
-	) blocked
-	GROUP BY project_id, dim, spec, state, b;
-
 -- key_list_blocks_split splits the block at (p, dm, sp, st, at, id) while
 -- it holds 2 000 keys or more: a new block starts at its 1 000th key.
 CREATE FUNCTION key_list_blocks_split(p TEXT, dm SMALLINT, sp TEXT, st TEXT, at BIGINT, id TEXT, cnt BIGINT)
@@ -230,6 +207,9 @@ $$;
 
 CREATE FUNCTION keys_list_blocks_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+	IF current_setting('kmsd.bulk_load', true) = 'on' THEN
+		RETURN NULL;
+	END IF;
 	PERFORM key_list_blocks_apply(array_agg(project_id), array_agg(created_at), array_agg(key_id),
 		array_agg(spec), array_agg(state), array_agg(1::BIGINT)) FROM new_keys HAVING COUNT(*) > 0;
 	RETURN NULL;
@@ -238,6 +218,9 @@ $$;
 
 CREATE FUNCTION keys_list_blocks_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+	IF current_setting('kmsd.bulk_load', true) = 'on' THEN
+		RETURN NULL;
+	END IF;
 	PERFORM key_list_blocks_apply(array_agg(project_id), array_agg(created_at), array_agg(key_id),
 		array_agg(spec), array_agg(state), array_agg(-1::BIGINT)) FROM old_keys HAVING COUNT(*) > 0;
 	RETURN NULL;
@@ -248,6 +231,9 @@ $$;
 -- updates) take no lock.
 CREATE FUNCTION keys_list_blocks_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+	IF current_setting('kmsd.bulk_load', true) = 'on' THEN
+		RETURN NULL;
+	END IF;
 	PERFORM key_list_blocks_apply(array_agg(m.project_id), array_agg(m.created_at), array_agg(m.key_id),
 		array_agg(m.spec), array_agg(m.state), array_agg(m.d))
 	FROM (
@@ -270,3 +256,42 @@ CREATE TRIGGER keys_list_blocks_delete AFTER DELETE ON keys
 CREATE TRIGGER keys_list_blocks_update AFTER UPDATE ON keys
 	REFERENCING OLD TABLE AS old_keys NEW TABLE AS new_keys
 	FOR EACH STATEMENT EXECUTE FUNCTION keys_list_blocks_update();
+
+-- key_list_rebuild counts every key again, into key_list_counts and into
+-- key_list_blocks (the first block of each filter starts before every key,
+-- each further one at every 1 000th key in list order). The migration
+-- runs it once; a bulk load (Load in dump.go) runs it at its end instead
+-- of the triggers, which a transaction that sets kmsd.bulk_load to 'on'
+-- turns off: one count per key in one transaction would stack row
+-- versions on the same count rows. Its caller keeps other writers out.
+CREATE FUNCTION key_list_rebuild() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	DELETE FROM key_list_counts;
+	INSERT INTO key_list_counts (project_id, spec, state, enterprise_project_id, n)
+		SELECT project_id, spec, state, enterprise_project_id, COUNT(*) FROM keys
+		GROUP BY project_id, spec, state, enterprise_project_id;
+	DELETE FROM key_list_blocks;
+	INSERT INTO key_list_blocks (project_id, dim, spec, state, start_at, start_id, n)
+		SELECT project_id, dim, spec, state,
+			CASE WHEN b = 0 THEN -9223372036854775808 ELSE MAX(created_at) FILTER (WHERE r % 1000 = 0) END,
+			CASE WHEN b = 0 THEN '' ELSE MAX(key_id) FILTER (WHERE r % 1000 = 0) END,
+			COUNT(*)
+		FROM (
+			SELECT project_id, dim, spec, state, created_at, key_id, r, r / 1000 AS b FROM (
+				SELECT k.project_id, d.dim,
+					CASE WHEN d.dim & 1 = 1 THEN k.spec ELSE '' END AS spec,
+					CASE WHEN d.dim & 2 = 2 THEN k.state ELSE '' END AS state,
+					k.created_at, k.key_id,
+					row_number() OVER (PARTITION BY k.project_id, d.dim,
+						CASE WHEN d.dim & 1 = 1 THEN k.spec ELSE '' END,
+						CASE WHEN d.dim & 2 = 2 THEN k.state ELSE '' END
+						ORDER BY k.created_at, k.key_id) - 1 AS r
+				FROM keys k CROSS JOIN generate_series(0, 3) AS d (dim)
+			) numbered
+		) blocked
+		GROUP BY project_id, dim, spec, state, b;
+END;
+$$;
+
+SELECT key_list_rebuild();
+
