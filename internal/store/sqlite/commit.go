@@ -36,6 +36,12 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return err
 }
 
+// CommitGroups reports the groups committed and the writes they held (see
+// store.GroupCommitter).
+func (s *Store) CommitGroups() (groups, writes int64) { return s.committer.Sizes() }
+
+var _ store.GroupCommitter = (*Store)(nil)
+
 // errClosed is the error of Update on a closed store.
 var errClosed = errors.New("sqlite: store is closed")
 
