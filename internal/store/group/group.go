@@ -133,9 +133,27 @@ func (c *Committer[T]) Sizes() (groups, writes int64) {
 	return c.sizes.get()
 }
 
+// errGoexit answers the writes of a group whose commit ended the
+// committer's goroutine (runtime.Goexit in a write's function: t.Fatal in
+// a test, say).
+var errGoexit = errors.New("update function ended its goroutine (runtime.Goexit)")
+
 func (c *Committer[T]) loop() {
-	defer close(c.stopped)
 	group := make([]*Write[T], 0, c.max)
+	committing := false
+	defer func() {
+		if !committing {
+			close(c.stopped)
+			return
+		}
+		// A write's function called runtime.Goexit in the middle of the
+		// commit (whose own defers rolled the transaction back): answer
+		// the group instead of leaving its writers waiting, and go on.
+		for _, w := range group {
+			w.done <- errGoexit
+		}
+		go c.loop()
+	}()
 	last := 0 // the size of the previous group
 	linger := time.NewTimer(0)
 	for {
@@ -175,7 +193,9 @@ func (c *Committer[T]) loop() {
 			}
 		}
 		last = len(group)
+		committing = true
 		errs := c.commit(group)
+		committing = false
 		for i, w := range group {
 			w.done <- errs[i]
 		}

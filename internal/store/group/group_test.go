@@ -3,6 +3,7 @@ package group
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -120,5 +121,24 @@ func TestDoAfterClose(t *testing.T) {
 	c.Close() // twice is fine
 	if err := c.Do(t.Context(), func(int) error { return nil }); !errors.Is(err, ErrClosed) {
 		t.Errorf("got %v, want ErrClosed", err)
+	}
+}
+
+// TestDoSurvivesGoexit answers the writers of a group whose commit ended
+// the committer's goroutine, and keeps committing.
+func TestDoSurvivesGoexit(t *testing.T) {
+	c := New(Options{}, func(g []*Write[int]) []error {
+		errs := make([]error, len(g))
+		for i, w := range g {
+			errs[i] = w.Run(0)
+		}
+		return errs
+	})
+	defer c.Close()
+	if err := c.Do(t.Context(), func(int) error { runtime.Goexit(); return nil }); !errors.Is(err, errGoexit) {
+		t.Errorf("got %v, want errGoexit", err)
+	}
+	if err := c.Do(t.Context(), func(int) error { return nil }); err != nil {
+		t.Errorf("Do after a Goexit: %v", err)
 	}
 }

@@ -91,22 +91,21 @@ func (s *Store) runGroup(g []*group.Write[store.Tx], errs []error) error {
 		return wrap("begin", err)
 	}
 	defer pgTx.Rollback(ctx)
+	c := &conn{tx: pgTx}
 	for i, w := range g {
 		if err := w.Context().Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		if _, err := pgTx.Exec(ctx, "SAVEPOINT write"); err != nil {
-			return wrap("savepoint", err)
-		}
-		errs[i] = w.Run(&tx{ctx: context.WithoutCancel(w.Context()), tx: pgTx, write: true})
-		undo := "RELEASE SAVEPOINT write"
-		if errs[i] != nil {
-			undo = "ROLLBACK TO SAVEPOINT write; RELEASE SAVEPOINT write"
-		}
-		if _, err := pgTx.Exec(ctx, undo); err != nil {
-			return wrap("end savepoint", err)
+		// The savepoint statements are held and travel with the
+		// function's first statement and the next one after it (see conn).
+		c.hold("SAVEPOINT write")
+		errs[i] = w.Run(&tx{ctx: context.WithoutCancel(w.Context()), tx: c, write: true})
+		if errs[i] == nil {
+			c.hold("RELEASE SAVEPOINT write")
+		} else if err := c.rollbackTo(ctx, "write"); err != nil {
+			return wrap("rollback to savepoint", err)
 		}
 	}
-	return wrap("commit", pgTx.Commit(ctx))
+	return wrap("commit", c.Commit(ctx))
 }

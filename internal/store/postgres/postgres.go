@@ -89,12 +89,13 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 		return wrap("begin read", err)
 	}
 	defer pgTx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(&tx{ctx: ctx, tx: pgTx}); err != nil {
+	c := &conn{tx: pgTx}
+	if err := fn(&tx{ctx: ctx, tx: c}); err != nil {
 		return err
 	}
 	// A read-only transaction has nothing to commit; ending it with COMMIT
 	// rather than ROLLBACK only returns the connection sooner.
-	return wrap("commit read", pgTx.Commit(ctx))
+	return wrap("commit read", c.Commit(ctx))
 }
 
 // KeyCounts reads the project's counters row in one statement outside any
