@@ -8,6 +8,7 @@
 //	kmsd key …                       create default keys and keys of any spec
 //	kmsd kms …                       a client of the KMS API, any KMS endpoint
 //	kmsd audit verify|tail|export    check and read audit trails offline
+//	kmsd rootkey rotate|status       replace the root key while serving
 package main
 
 import (
@@ -65,7 +66,7 @@ Usage:
   kmsd audit SUBCOMMAND ... check and read audit trails offline (kmsd audit help)
   kmsd backup --config FILE --out FILE     (not yet implemented)
   kmsd restore --config FILE --in FILE     (not yet implemented)
-  kmsd rootkey rotate --config FILE        (not yet implemented)
+  kmsd rootkey rotate|status --config FILE  re-seal everything under a new root key (kmsd rootkey help)
   kmsd version
 `
 
@@ -96,7 +97,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdKMS(ctx, args[1:], stdout, stderr, getenv)
 	case "audit":
 		return cmdAudit(ctx, args[1:], stdout, stderr)
-	case "backup", "restore", "rootkey":
+	case "rootkey":
+		return cmdRootkey(ctx, args[1:], stdout, stderr, getenv)
+	case "backup", "restore":
 		return notYetImplemented(args[0], stderr)
 	case "version":
 		fmt.Fprintln(stdout, buildInfo())

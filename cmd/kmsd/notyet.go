@@ -13,7 +13,6 @@ var errNotYetImplemented = errors.New("not yet implemented")
 var plans = map[string]string{
 	"backup":  "kmsd backup (a consistent, integrity-protected archive of a running store) is not built yet; back up the PostgreSQL database with pg_dump or the SQLite file with the server stopped (docs/operations.md)",
 	"restore": "kmsd restore is not built yet; restore the database with the PostgreSQL or SQLite tools (docs/operations.md)",
-	"rootkey": "kmsd rootkey rotate (re-sealing every item under a new root key) is not built yet; the root key cannot be changed",
 }
 
 // notYetImplemented fails a planned command clearly instead of pretending.

@@ -9,7 +9,7 @@ import (
 
 // TestNotYetImplemented checks that the planned commands fail and say so.
 func TestNotYetImplemented(t *testing.T) {
-	for _, cmd := range [][]string{{"backup", "--out", "x"}, {"restore"}, {"rootkey", "rotate"}} {
+	for _, cmd := range [][]string{{"backup", "--out", "x"}, {"restore"}} {
 		var stdout, stderr bytes.Buffer
 		err := run(t.Context(), cmd, &stdout, &stderr, func(string) string { return "" })
 		if !errors.Is(err, errNotYetImplemented) {

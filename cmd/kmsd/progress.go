@@ -37,24 +37,28 @@ func (p *progressReader) Read(b []byte) (int, error) {
 }
 
 func (p *progressReader) draw(final bool) {
-	const width = 30
 	line := fmt.Sprintf("\r%s %s", p.label, bytesText(p.done))
 	if p.size > 0 {
-		frac := float64(p.done) / float64(p.size)
-		frac = min(frac, 1)
-		bar := make([]byte, width)
-		for i := range bar {
-			bar[i] = ' '
-			if float64(i) < frac*width {
-				bar[i] = '='
-			}
-		}
-		line = fmt.Sprintf("\r%s [%s] %3.0f%% %s / %s", p.label, bar, 100*frac, bytesText(p.done), bytesText(p.size))
+		line = barLine(p.label, float64(p.done)/float64(p.size), bytesText(p.done)+" / "+bytesText(p.size))
 	}
 	if final {
 		line += "\n"
 	}
 	io.WriteString(p.w, line)
+}
+
+// barLine is one drawing of a progress bar: "\rLABEL [===   ]  45% TEXT".
+func barLine(label string, frac float64, text string) string {
+	const width = 30
+	frac = max(0, min(frac, 1))
+	bar := make([]byte, width)
+	for i := range bar {
+		bar[i] = ' '
+		if float64(i) < frac*width {
+			bar[i] = '='
+		}
+	}
+	return fmt.Sprintf("\r%s [%s] %3.0f%% %s", label, bar, 100*frac, text)
 }
 
 func bytesText(n int64) string {

@@ -39,6 +39,9 @@ func LoadSigningKey(dir, node string, s Sealer) (ed25519.PrivateKey, error) {
 		if len(seed) != ed25519.SeedSize {
 			return nil, fmt.Errorf("audit: signing key %s: %d bytes", path, len(seed))
 		}
+		if err := resealSigningKey(dir, path, b, sealed, s); err != nil {
+			return nil, err
+		}
 		return ed25519.NewKeyFromSeed(seed), nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -54,17 +57,55 @@ func LoadSigningKey(dir, node string, s Sealer) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp := path + ".tmp"
-	if err := writeSynced(tmp, sealed); err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
-	}
-	if err := syncDir(dir); err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+	if err := replaceFile(dir, path, sealed); err != nil {
+		return nil, err
 	}
 	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// nodeSealer is implemented by a Sealer that names the root key
+// generation a node's own files belong under (the server's adapter of
+// *keyring.Keyring).
+type nodeSealer interface {
+	NodeGeneration() uint32
+	Reseal(n uint32, b keyring.Binding, sealed []byte) ([]byte, error)
+}
+
+// resealSigningKey re-seals the signing key file under the generation s
+// names for the node's files when another one sealed it. The file belongs
+// to this node alone, so it may move to the new root key as soon as the
+// node has it — before kmsd rootkey rotate — and it opens once the
+// previous root key is removed from the configuration.
+func resealSigningKey(dir, path string, b keyring.Binding, sealed []byte, s Sealer) error {
+	g, ok := s.(nodeSealer)
+	if !ok {
+		return nil
+	}
+	want := g.NodeGeneration()
+	if n, err := keyring.GenerationOf(sealed); err != nil || n == want {
+		return nil
+	}
+	re, err := g.Reseal(want, b, sealed)
+	if err != nil {
+		return fmt.Errorf("audit: re-seal signing key %s: %w", path, err)
+	}
+	return replaceFile(dir, path, re)
+}
+
+// replaceFile writes b to path atomically: a synced temporary file
+// renamed over it, and the directory synced.
+func replaceFile(dir, path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := writeSynced(tmp, b); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
 }
 
 func writeSynced(path string, b []byte) error {

@@ -34,6 +34,10 @@ type Config struct {
 	Database Database `yaml:"database"`
 	// RootKey names the source of the 256-bit root key.
 	RootKey RootKey `yaml:"root_key"`
+	// PreviousRootKeys name the root keys a root key rotation replaces
+	// (kmsd rootkey rotate): the node opens what they sealed until the
+	// rotation is done. Each names its source as root_key does.
+	PreviousRootKeys []RootKey `yaml:"previous_root_keys"`
 	// Region is reported as the realm of keys (default cn-north-4).
 	Region string `yaml:"region"`
 	// Quotas are the defaults for projects that set none.
@@ -290,10 +294,51 @@ type RootKey struct {
 	// KeyLabel names the token's AES key that encrypts the root key,
 	// kept in DATA_DIR/root-key.pkcs11 (source pkcs11).
 	KeyLabel string `yaml:"key_label"`
+	// ParamsFile is where the Argon2id parameters of a passphrase root
+	// key live (default DATA_DIR/root-key.params.json); a new root key of
+	// a rotation needs a file of its own.
+	ParamsFile string `yaml:"params_file"`
+	// WrappedKeyFile is where a pkcs11 root key's encrypted root key lives
+	// (default DATA_DIR/root-key.pkcs11); a new root key of a rotation
+	// needs a file of its own.
+	WrappedKeyFile string `yaml:"wrapped_key_file"`
 }
 
 // SourcePKCS11 is RootKey.Source for a root key kept by a PKCS#11 token.
 const SourcePKCS11 = "pkcs11"
+
+// validate checks one root key source; name is its place in the file.
+func (rk RootKey) validate(name string) []error {
+	var errs []error
+	n := 0
+	for _, s := range []string{rk.File, rk.PassphraseEnv, rk.PassphraseFile} {
+		if s != "" {
+			n++
+		}
+	}
+	if n > 1 {
+		errs = append(errs, fmt.Errorf("%s: set exactly one of file, passphrase_env, passphrase_file", name))
+	}
+	switch rk.Source {
+	case "":
+		if rk.Module != "" || rk.TokenLabel != "" || rk.PinFile != "" || rk.KeyLabel != "" || rk.WrappedKeyFile != "" {
+			errs = append(errs, fmt.Errorf("%s: module, token_label, pin_file, key_label and wrapped_key_file need source: pkcs11", name))
+		}
+	case SourcePKCS11:
+		if n > 0 {
+			errs = append(errs, fmt.Errorf("%s: source pkcs11 takes module, token_label, pin_file and key_label, not file or a passphrase", name))
+		}
+		if rk.Module == "" || rk.TokenLabel == "" || rk.PinFile == "" || rk.KeyLabel == "" {
+			errs = append(errs, fmt.Errorf("%s: source pkcs11 needs module, token_label, pin_file and key_label", name))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("%s.source %q: want pkcs11 (a file or passphrase root key needs no source)", name, rk.Source))
+	}
+	if rk.ParamsFile != "" && rk.PassphraseEnv == "" && rk.PassphraseFile == "" {
+		errs = append(errs, fmt.Errorf("%s: params_file is for a passphrase root key (passphrase_env or passphrase_file)", name))
+	}
+	return errs
+}
 
 // Quotas are per-project defaults.
 type Quotas struct {
@@ -408,14 +453,29 @@ func Parse(r io.Reader, baseDir string) (Config, error) {
 			*p = filepath.Join(baseDir, *p)
 		}
 	}
-	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.Database.DSNFile, &c.RootKey.File, &c.RootKey.PassphraseFile, &c.RootKey.Module, &c.RootKey.PinFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap, &c.Audit.Dir, &c.Seed} {
+	for _, p := range []*string{&c.DataDir, &c.Database.Path, &c.Database.DSNFile, &c.TLS.CertFile, &c.TLS.KeyFile, &c.Bootstrap, &c.Audit.Dir, &c.Seed} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(baseDir, *p)
+		}
+	}
+	for _, rk := range append([]*RootKey{&c.RootKey}, pointers(c.PreviousRootKeys)...) {
+		for _, p := range []*string{&rk.File, &rk.PassphraseFile, &rk.Module, &rk.PinFile, &rk.ParamsFile, &rk.WrappedKeyFile} {
+			if *p != "" && !filepath.IsAbs(*p) {
+				*p = filepath.Join(baseDir, *p)
+			}
 		}
 	}
 	c.Dir = baseDir
 	c.fill()
 	return c, c.Validate()
+}
+
+func pointers[T any](xs []T) []*T {
+	out := make([]*T, len(xs))
+	for i := range xs {
+		out[i] = &xs[i]
+	}
+	return out
 }
 
 // Load parses the file at path.
@@ -476,16 +536,29 @@ func validNodeChar(c byte) bool {
 // AuditChainDir is the directory of this node's audit chain.
 func (c Config) AuditChainDir() string { return filepath.Join(c.Audit.Dir, c.NodeID) }
 
-// PassphraseParamsPath is where the Argon2id parameters of a passphrase
-// root key live.
+// PassphraseParamsPath is where the Argon2id parameters of the passphrase
+// root key c.RootKey live.
 func (c Config) PassphraseParamsPath() string {
+	if c.RootKey.ParamsFile != "" {
+		return c.RootKey.ParamsFile
+	}
 	return filepath.Join(c.DataDir, "root-key.params.json")
 }
 
-// WrappedRootKeyPath is where a PKCS#11 root key's encrypted root key
-// lives.
+// WrappedRootKeyPath is where the PKCS#11 root key c.RootKey's encrypted
+// root key lives.
 func (c Config) WrappedRootKeyPath() string {
+	if c.RootKey.WrappedKeyFile != "" {
+		return c.RootKey.WrappedKeyFile
+	}
 	return filepath.Join(c.DataDir, "root-key.pkcs11")
+}
+
+// WithRootKey returns c with rk as its root key, so that what reads the
+// root key of a configuration reads rk (one of PreviousRootKeys).
+func (c Config) WithRootKey(rk RootKey) Config {
+	c.RootKey = rk
+	return c
 }
 
 // Validate checks the configuration.
@@ -498,30 +571,13 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("console.path %q: want a path such as /console, not / and not under the API's /v1.0, /v3 or /metrics", p))
 	}
 	errs = append(errs, c.Database.validate()...)
-	n := 0
-	for _, s := range []string{c.RootKey.File, c.RootKey.PassphraseEnv, c.RootKey.PassphraseFile} {
-		if s != "" {
-			n++
+	errs = append(errs, c.RootKey.validate("root_key")...)
+	for i, rk := range c.PreviousRootKeys {
+		name := fmt.Sprintf("previous_root_keys[%d]", i)
+		if rk.File == "" && rk.PassphraseEnv == "" && rk.PassphraseFile == "" && rk.Source == "" {
+			errs = append(errs, fmt.Errorf("%s: name its source: file, passphrase_env, passphrase_file or source: pkcs11", name))
 		}
-	}
-	if n > 1 {
-		errs = append(errs, errors.New("root_key: set exactly one of file, passphrase_env, passphrase_file"))
-	}
-	rk := c.RootKey
-	switch rk.Source {
-	case "":
-		if rk.Module != "" || rk.TokenLabel != "" || rk.PinFile != "" || rk.KeyLabel != "" {
-			errs = append(errs, errors.New("root_key: module, token_label, pin_file and key_label need source: pkcs11"))
-		}
-	case SourcePKCS11:
-		if n > 0 {
-			errs = append(errs, errors.New("root_key: source pkcs11 takes module, token_label, pin_file and key_label, not file or a passphrase"))
-		}
-		if rk.Module == "" || rk.TokenLabel == "" || rk.PinFile == "" || rk.KeyLabel == "" {
-			errs = append(errs, errors.New("root_key: source pkcs11 needs module, token_label, pin_file and key_label"))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("root_key.source %q: want pkcs11 (a file or passphrase root key needs no source)", rk.Source))
+		errs = append(errs, rk.validate(name)...)
 	}
 	seen := map[string]bool{}
 	for i, h := range c.HSMClusters {

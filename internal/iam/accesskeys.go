@@ -25,7 +25,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, userID, ak, sk string) (s
 	if !skRE.MatchString(sk) {
 		return "", "", fmt.Errorf("%w: an SK is 20–128 letters and digits", ErrInvalid)
 	}
-	sealed, err := s.keyring.Seal(keyring.Binding{Purpose: PurposeAccessKey, KeyID: ak}, []byte(sk))
+	sealed, err := s.keyring.Seal(AccessKeyBinding(ak), []byte(sk))
 	if err != nil {
 		return "", "", err
 	}
@@ -47,7 +47,7 @@ func (s *Service) EnsureAccessKey(ctx context.Context, userID, ak, sk string) er
 	if !akRE.MatchString(ak) || !skRE.MatchString(sk) {
 		return fmt.Errorf("%w: an AK is 16–64 upper-case letters and digits, an SK 20–128 letters and digits", ErrInvalid)
 	}
-	sealed, err := s.keyring.Seal(keyring.Binding{Purpose: PurposeAccessKey, KeyID: ak}, []byte(sk))
+	sealed, err := s.keyring.Seal(AccessKeyBinding(ak), []byte(sk))
 	if err != nil {
 		return err
 	}
@@ -98,4 +98,10 @@ func (s *Service) SetAccessKeyDisabled(ctx context.Context, ak string, disabled 
 func (s *Service) DeleteAccessKey(ctx context.Context, ak string) error {
 	defer s.invalidate()
 	return wrapStore(s.store.Update(ctx, func(tx store.Tx) error { return tx.DeleteAccessKey(ak) }), "access key "+ak)
+}
+
+// AccessKeyBinding is the keyring binding of the sealed secret of access
+// key ak.
+func AccessKeyBinding(ak string) keyring.Binding {
+	return keyring.Binding{Purpose: PurposeAccessKey, KeyID: ak}
 }

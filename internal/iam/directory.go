@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/kmsd/kmsd/internal/auth"
-	"github.com/kmsd/kmsd/internal/keyring"
 	"github.com/kmsd/kmsd/internal/store"
 )
 
@@ -70,7 +69,7 @@ func (s *Service) AccessKey(ctx context.Context, ak string) ([]byte, auth.Identi
 		if u.Disabled {
 			return unauthenticated("user disabled")
 		}
-		if sk, err = s.keyring.Open(keyring.Binding{Purpose: PurposeAccessKey, KeyID: ak}, k.SealedSK); err != nil {
+		if sk, err = s.keyring.Open(AccessKeyBinding(ak), k.SealedSK); err != nil {
 			return fmt.Errorf("open secret of access key %s: %w", ak, err)
 		}
 		id, err = identity(tx, u)

@@ -13,6 +13,15 @@ import (
 	"testing"
 )
 
+// testRoot2 is a second fixed root key for tests: bytes 0x20..0x3f.
+var testRoot2 = func() []byte {
+	b := make([]byte, RootKeySize)
+	for i := range b {
+		b[i] = byte(0x20 + i)
+	}
+	return b
+}()
+
 // testRoot is a fixed root key for tests: bytes 0x00..0x1f.
 var testRoot = func() []byte {
 	b := make([]byte, RootKeySize)
@@ -98,7 +107,7 @@ func TestSealKnownAnswer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := k.sealWithNonce(b, nonce, pt)
+			got, err := k.sealWithNonce(1, b, nonce, pt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -227,7 +236,7 @@ func TestSealRejectsBadBinding(t *testing.T) {
 	if _, err := k.Seal(Binding{KeyID: "k", Version: 1}, []byte("x")); err == nil {
 		t.Error("Seal with empty Purpose: got nil error, want an error")
 	}
-	if _, err := k.sealWithNonce(testBinding, make([]byte, 11), []byte("x")); err == nil {
+	if _, err := k.sealWithNonce(1, testBinding, make([]byte, 11), []byte("x")); err == nil {
 		t.Error("sealWithNonce with 11-byte nonce: got nil error, want an error")
 	}
 }
@@ -485,29 +494,46 @@ func TestConcurrentUse(t *testing.T) {
 }
 
 // FuzzOpen checks that Open never panics and only ever returns ErrOpen, and
-// that a blob it accepts is exactly what Seal makes from the same binding,
-// nonce and plaintext: no other byte string opens (non-malleability).
+// that a blob it accepts is exactly what Seal makes from the same
+// generation, binding, nonce and plaintext: no other byte string opens
+// (non-malleability), in either format version.
 func FuzzOpen(f *testing.F) {
-	k := newTestKeyring(f)
-	nonce := bytes.Repeat([]byte{0x42}, nonceSize)
-	valid, err := k.sealWithNonce(testBinding, nonce, []byte("thirty-two bytes of key material"))
+	k, err := NewGenerations(2, Generation{Number: 1, Root: testRoot}, Generation{Number: 2, Root: testRoot2})
 	if err != nil {
 		f.Fatal(err)
 	}
-	empty, err := k.sealWithNonce(testBinding, nonce, nil)
+	nonce := bytes.Repeat([]byte{0x42}, nonceSize)
+	valid, err := k.sealWithNonce(1, testBinding, nonce, []byte("thirty-two bytes of key material"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	empty, err := k.sealWithNonce(1, testBinding, nonce, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	validV2, err := k.sealWithNonce(2, testBinding, nonce, []byte("thirty-two bytes of key material"))
 	if err != nil {
 		f.Fatal(err)
 	}
 	version2 := bytes.Clone(valid)
 	version2[0] = 0x02
+	gen1InV2 := bytes.Clone(validV2)
+	gen1InV2[4] = 0x01
+	gen3 := bytes.Clone(validV2)
+	gen3[4] = 0x03
 	seeds := [][]byte{
 		valid,
 		empty,
 		valid[:len(valid)-1],
 		empty[:28],
 		version2,
+		validV2,
+		validV2[:len(validV2)-1],
+		gen1InV2,
+		gen3,
 		{},
 		{0x01},
+		{0x02, 0, 0, 0, 2},
 		append(bytes.Clone(valid), 0),
 	}
 	if len(seeds) == 0 {
@@ -528,7 +554,15 @@ func FuzzOpen(f *testing.F) {
 			}
 			return
 		}
-		again, err := k.sealWithNonce(b, sealed[1:1+nonceSize], pt)
+		gen, err := GenerationOf(sealed)
+		if err != nil {
+			t.Fatalf("GenerationOf of an opened blob: %v", err)
+		}
+		hdr := 1
+		if gen != 1 {
+			hdr += genSize
+		}
+		again, err := k.sealWithNonce(gen, b, sealed[hdr:hdr+nonceSize], pt)
 		if err != nil {
 			t.Fatalf("sealWithNonce of an opened blob: %v", err)
 		}

@@ -66,7 +66,7 @@ func InitPKCS11RootKey(cfg config.Config, createKey bool) (created bool, err err
 		}
 		return false, nil
 	}
-	if _, err := os.Stat(cfg.Database.Path); err == nil {
+	if _, err := os.Stat(cfg.Database.Path); err == nil && len(cfg.PreviousRootKeys) == 0 {
 		return false, fmt.Errorf("%w: %s is missing but the database %s exists; restore the file from its backup (a new root key could not open the existing keys)", ErrWrongRootKey, path, cfg.Database.Path)
 	}
 	tok, err := openRootToken(cfg)

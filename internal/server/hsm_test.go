@@ -115,3 +115,63 @@ func TestPKCS11RootKey(t *testing.T) {
 		t.Errorf("init over a database without its wrapped root key: got %v, want ErrWrongRootKey", err)
 	}
 }
+
+// TestPKCS11RootKeyRotation rotates a PKCS#11 root key to another token
+// key with a wrapped root key file of its own: kmsd init makes the new
+// one beside the database, the rotation re-seals, and the new token key
+// alone then decrypts what the old one encrypted.
+func TestPKCS11RootKeyRotation(t *testing.T) {
+	tokens := softhsm.New(t, "root")
+	cfg := pkcs11Config(t, tokens, "kmsd-root")
+	if _, err := server.InitPKCS11RootKey(cfg, true); err != nil {
+		t.Fatal(err)
+	}
+	ids := server.DefaultDevIdentities(func(string) string { return "" })
+	srv, err := server.New(t.Context(), cfg, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.EnsureDevIdentities(t.Context(), ids); err != nil {
+		t.Fatal(err)
+	}
+	k, err := srv.KMS.CreateKey(t.Context(), kmsInput(ids, "rotated"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, err := srv.KMS.Encrypt(t.Context(), ids.ProjectID, k.KeyID, []byte("under the first token key"), nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+
+	v2 := cfg
+	v2.PreviousRootKeys = []config.RootKey{cfg.RootKey}
+	v2.RootKey.KeyLabel = "kmsd-root-2"
+	v2.RootKey.WrappedKeyFile = cfg.WrappedRootKeyPath() + "-2"
+	if created, err := server.InitPKCS11RootKey(v2, true); err != nil || !created {
+		t.Fatalf("init of the new root key beside the database: created %v, %v", created, err)
+	}
+	srv, err = server.New(t.Context(), v2, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := srv.RotateRootKey(t.Context(), server.RotateOptions{})
+	srv.Close()
+	if err != nil || res.Generation != 2 {
+		t.Fatalf("RotateRootKey: %+v, %v", res, err)
+	}
+
+	v3 := v2
+	v3.PreviousRootKeys = nil
+	srv, err = server.New(t.Context(), v3, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	if _, pt, err := srv.KMS.Decrypt(t.Context(), ids.ProjectID, ct, nil, "", ""); err != nil || string(pt) != "under the first token key" {
+		t.Errorf("decrypt with only the new token key: %q, %v", pt, err)
+	}
+	if _, err := server.New(t.Context(), cfg, server.Options{}); !errors.Is(err, server.ErrMissingGeneration) {
+		t.Errorf("start with only the old token key after the rotation: got %v, want ErrMissingGeneration", err)
+	}
+}

@@ -59,22 +59,14 @@ func Init(ctx context.Context, cfg config.Config, getenv func(string) string) (I
 		return res, err
 	}
 	res = InitResult{RootKeyPath: path, Passphrase: passphrase, Created: created}
-	root, err := LoadRootKey(cfg, getenv)
-	if err != nil {
-		return res, err
-	}
-	kr, err := keyring.New(root)
-	clear(root)
-	if err != nil {
-		return res, err
-	}
 	st, err := OpenStore(ctx, cfg, getenv)
 	if err != nil {
 		return res, err
 	}
-	// Store the root key check value of a new database, and refuse a
-	// root key that is not the database's.
-	if err := checkRootKey(ctx, st, kr, cfg, slog.New(slog.DiscardHandler)); err != nil {
+	// Store the root key check value of a new database, refuse a root
+	// key that is not the database's, and register a new root key of a
+	// rotation (previous_root_keys set) as the next generation.
+	if _, _, err := openKeyring(ctx, st, cfg, getenv, slog.New(slog.DiscardHandler)); err != nil {
 		st.Close()
 		return res, err
 	}
@@ -96,8 +88,8 @@ func initRootKeyFile(cfg config.Config) (created bool, err error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return false, err
 	}
-	if _, err := os.Stat(cfg.Database.Path); err == nil {
-		return false, fmt.Errorf("%w: the root key file %s is missing but the database %s exists; restore the root key file from its backup (a new one could not open the existing keys)", ErrWrongRootKey, path, cfg.Database.Path)
+	if _, err := os.Stat(cfg.Database.Path); err == nil && len(cfg.PreviousRootKeys) == 0 {
+		return false, fmt.Errorf("%w: the root key file %s is missing but the database %s exists; restore the root key file from its backup (a new one could not open the existing keys), or, to rotate the root key, name the current one in previous_root_keys", ErrWrongRootKey, path, cfg.Database.Path)
 	}
 	if err := keyring.CreateRootKeyFile(path); err != nil {
 		return false, err

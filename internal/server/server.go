@@ -59,6 +59,10 @@ type Server struct {
 	Metrics *metrics.Metrics
 	metrics *metrics.Metrics
 	keyring *keyring.Keyring
+	// rootGen is the generation of root_key; genPoke makes the node read
+	// the generation the database seals under now (rotate.go).
+	rootGen uint32
+	genPoke chan struct{}
 }
 
 // Options are what New needs besides the configuration.
@@ -95,15 +99,6 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, CipherSuites: tls12Suites}
 	}
-	root, err := LoadRootKey(cfg, opt.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	kr, err := keyring.New(root)
-	clear(root)
-	if err != nil {
-		return nil, err
-	}
 	db, err := OpenStore(ctx, cfg, opt.Getenv)
 	if err != nil {
 		return nil, err
@@ -112,7 +107,8 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	// The services see the store through a counter of its own failures;
 	// Close and readiness use it directly.
 	var st store.Store = countingStore{Store: db, m: m}
-	if err := checkRootKey(ctx, db, kr, cfg, opt.Logger); err != nil {
+	kr, rootGen, err := openKeyring(ctx, db, cfg, opt.Getenv, opt.Logger)
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -121,7 +117,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		db.Close()
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: opt.Logger, store: db, tls: tlsConfig, Metrics: m, metrics: m, keyring: kr}
+	s := &Server{cfg: cfg, log: opt.Logger, store: db, tls: tlsConfig, Metrics: m, metrics: m, keyring: kr, rootGen: rootGen, genPoke: make(chan struct{}, 1)}
 	hsms, err := s.openHSMClusters()
 	if err != nil {
 		s.Close()
@@ -151,7 +147,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 	if opt.NoAudit {
 		cfg.Audit.Mode = string(audit.ModeOff)
 	}
-	if s.Audit, err = openAudit(cfg, kr, opt.AuditOpenFile, m.ObserveAuditSync); err != nil {
+	if s.Audit, err = openAudit(cfg, nodeSealer{kr, rootGen}, opt.AuditOpenFile, m.ObserveAuditSync); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -199,7 +195,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 
 // openAudit opens the node's audit chain (nil when audit is off), with its
 // checkpoint signing key sealed under the root key.
-func openAudit(cfg config.Config, kr *keyring.Keyring, open func(string) (audit.File, error), observe func(time.Duration)) (*audit.Log, error) {
+func openAudit(cfg config.Config, kr audit.Sealer, open func(string) (audit.File, error), observe func(time.Duration)) (*audit.Log, error) {
 	mode, err := audit.ParseMode(cfg.Audit.Mode)
 	if err != nil || mode == audit.ModeOff {
 		return nil, err
@@ -407,6 +403,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Go(func() { s.KMS.RunImportExpiryJob(jobs, s.cfg.DeletionCheckInterval.Duration) })
 	wg.Go(func() { s.KMS.RunRotationJob(jobs, s.cfg.RotationCheckInterval.Duration) })
 	wg.Go(func() { s.watchChanges(jobs) })
+	wg.Go(func() { s.followSealingGeneration(jobs) })
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -461,6 +458,10 @@ func (s *Server) HTTPHandler() http.Handler {
 func (s *Server) FlushCaches() {
 	s.KMS.InvalidateAll()
 	s.IAM.Invalidate()
+	select {
+	case s.genPoke <- struct{}{}: // a rotation may have moved the sealing generation
+	default:
+	}
 	s.log.Info("caches flushed: the store was changed by an admin command")
 }
 
