@@ -31,6 +31,7 @@ var rules = []struct {
 	{pkg: "internal/capsule", forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/store", forbidden: []string{"net/http"}},
 	{pkg: "internal/store/group", forbidden: []string{"net/http", "database/sql"}},
+	{pkg: "internal/backup", kmsd: []string{"internal/keyring", "internal/store"}, external: []string{"golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/store/postgres", kmsd: []string{"internal/store"}, external: []string{"github.com/jackc/", "golang.org/x/sync/", "golang.org/x/text/"}, forbidden: []string{"net/http"}},
 	{pkg: "internal/auth", external: []string{"github.com/emmansun/gmsm", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"database/sql"}},
 	{pkg: "internal/kms", kmsd: []string{"internal/keyring", "internal/store", "internal/ciphertext", "internal/capsule"}, external: []string{"github.com/emmansun/gmsm", "github.com/decred/dcrd/dcrec/secp256k1", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},

@@ -9,28 +9,37 @@
 # RUNS > 1 the phases are interleaved RUNS times, which server goes first
 # alternating, and the medians come last.
 #
-#   bash scripts/perf.sh            # DURATION=10s CONCURRENCY=16 SIZE=1024 RUNS=1
+#   bash scripts/perf.sh            # DURATION=10s CONCURRENCY=16 SIZE=1024 RUNS=1 AUDIT=off
+#   KMSD=/path/to/old/kmsd bash scripts/perf.sh   # measure another kmsd binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10s}
 CONCURRENCY=${CONCURRENCY:-16}
 SIZE=${SIZE:-1024}
 RUNS=${RUNS:-1}
+# AUDIT is kmsd's audit mode. The baselines keep no audit trail, so the
+# hot-path ratios compare the servers without one (off); the trail's own
+# cost is measured by scripts/audit-perf.sh. AUDIT=best_effort measures
+# the dev default.
+AUDIT=${AUDIT:-off}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
-go build -o "$work/kmsd" ./cmd/kmsd
 go build -o "$work/kmsd-bench" ./cmd/kmsd-bench
+if [ -z "${KMSD:-}" ]; then
+	go build -o "$work/kmsd" ./cmd/kmsd
+	KMSD=$work/kmsd
+fi
 PIN_SERVER="taskset -c 0"; PIN_LOAD="taskset -c 1"
 command -v taskset >/dev/null || { PIN_SERVER=""; PIN_LOAD=""; echo "taskset not found: running unpinned"; }
 TICK=$(getconf CLK_TCK)
 
-$PIN_SERVER "$work/kmsd" serve --dev --log-level info --data "$work/data" --listen 127.0.0.1:0 >"$work/kmsd.out" 2>/dev/null &
+$PIN_SERVER "$KMSD" serve --dev --log-level info --audit "$AUDIT" --data "$work/data" --listen 127.0.0.1:0 >"$work/kmsd.out" 2>/dev/null &
 kmsd_pid=$!
 for _ in $(seq 100); do [ -s "$work/data/dev.env" ] && break; sleep 0.1; done
 . "$work/data/dev.env"
-aes=$("$work/kmsd" key --data "$work/data" create --project "$CLOUD_SDK_PROJECT_ID" --alias bench-aes --spec AES_256 | awk '/^key_id/{print $2}')
-ec=$("$work/kmsd" key --data "$work/data" create --project "$CLOUD_SDK_PROJECT_ID" --alias bench-ec --spec EC_P256 | awk '/^key_id/{print $2}')
+aes=$("$KMSD" key --data "$work/data" create --project "$CLOUD_SDK_PROJECT_ID" --alias bench-aes --spec AES_256 | awk '/^key_id/{print $2}')
+ec=$("$KMSD" key --data "$work/data" create --project "$CLOUD_SDK_PROJECT_ID" --alias bench-ec --spec EC_P256 | awk '/^key_id/{print $2}')
 
 $PIN_SERVER "$work/kmsd-bench" baseline --listen 127.0.0.1:0 >"$work/base.out" &
 base_pid=$!
@@ -81,9 +90,9 @@ for i in $(seq "$RUNS"); do
 	echo "$(ratio "$k_enc" "$b_enc")" >>"$work/enc"; echo "$(ratio "$kc_enc" "$bc_enc")" >>"$work/enc_cpu"
 	echo "$(ratio "$k_sig" "$b_sig")" >>"$work/sig"; echo "$(ratio "$kc_sig" "$bc_sig")" >>"$work/sig_cpu"
 	echo "run $i: encrypt-data $SIZE B: kmsd/baseline = $(ratio "$k_enc" "$b_enc") [per CPU-second $(ratio "$kc_enc" "$bc_enc")] (target >= 0.80)"
-	echo "run $i: sign ECDSA P-256: kmsd/baseline = $(ratio "$k_sig" "$b_sig") [per CPU-second $(ratio "$kc_sig" "$bc_sig")] (target >= 0.85)"
+	echo "run $i: sign ECDSA P-256: kmsd/baseline = $(ratio "$k_sig" "$b_sig") [per CPU-second $(ratio "$kc_sig" "$bc_sig")] (target >= 1.0, issue 13)"
 done
 if [ "$RUNS" -gt 1 ]; then
 	echo "median of $RUNS: encrypt-data $SIZE B: kmsd/baseline = $(median <"$work/enc") [per CPU-second $(median <"$work/enc_cpu")] (target >= 0.80)"
-	echo "median of $RUNS: sign ECDSA P-256: kmsd/baseline = $(median <"$work/sig") [per CPU-second $(median <"$work/sig_cpu")] (target >= 0.85)"
+	echo "median of $RUNS: sign ECDSA P-256: kmsd/baseline = $(median <"$work/sig") [per CPU-second $(median <"$work/sig_cpu")] (target >= 1.0, issue 13)"
 fi

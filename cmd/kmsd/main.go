@@ -8,6 +8,7 @@
 //	kmsd key …                       create default keys and keys of any spec
 //	kmsd kms …                       a client of the KMS API, any KMS endpoint
 //	kmsd audit verify|tail|export    check and read audit trails offline
+//	kmsd backup|restore              archive a whole store; load it into an empty one
 //	kmsd rootkey rotate|status       replace the root key while serving
 package main
 
@@ -64,8 +65,8 @@ Usage:
   kmsd kms COMMAND ...      a client of the KMS API (kmsd kms help)
   kmsd seed export ...      write the data directory's keys as a seed file (kmsd seed help)
   kmsd audit SUBCOMMAND ... check and read audit trails offline (kmsd audit help)
-  kmsd backup --config FILE --out FILE     (not yet implemented)
-  kmsd restore --config FILE --in FILE     (not yet implemented)
+  kmsd backup --config FILE --out FILE     write an online snapshot of the whole store
+  kmsd restore --config FILE --in FILE     load a snapshot into an empty store (either backend)
   kmsd rootkey rotate|status --config FILE  re-seal everything under a new root key (kmsd rootkey help)
   kmsd version
 `
@@ -97,10 +98,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdKMS(ctx, args[1:], stdout, stderr, getenv)
 	case "audit":
 		return cmdAudit(ctx, args[1:], stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, args[1:], stdout, stderr, getenv)
+	case "restore":
+		return cmdRestore(ctx, args[1:], stdout, stderr, getenv)
 	case "rootkey":
 		return cmdRootkey(ctx, args[1:], stdout, stderr, getenv)
-	case "backup", "restore":
-		return notYetImplemented(args[0], stderr)
 	case "version":
 		fmt.Fprintln(stdout, buildInfo())
 		return nil

@@ -72,3 +72,28 @@ func bytesText(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// progressCount returns a function that draws a progress bar of records
+// on w as it is told how many are done out of how many; the last drawing
+// (done == total) ends the line.
+func progressCount(w io.Writer, label string) func(done, total int64) {
+	var last time.Time
+	finished := false
+	return func(done, total int64) {
+		now := time.Now()
+		if finished || (done != total && now.Sub(last) <= 100*time.Millisecond) {
+			return
+		}
+		last = now
+		frac := 1.0
+		if total > 0 {
+			frac = float64(done) / float64(total)
+		}
+		line := barLine(label, frac, fmt.Sprintf("%d / %d records", done, total))
+		if done == total {
+			line += "\n"
+			finished = true
+		}
+		io.WriteString(w, line)
+	}
+}

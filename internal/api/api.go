@@ -112,35 +112,36 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case status >= 400:
 		level = slog.LevelInfo
 	}
-	if !h.log.Enabled(c.ctx, level) {
+	// The line is encoded by hand, as slog would (logging.Line).
+	l := logging.Begin(h.log, c.ctx, level, "request")
+	if l == nil {
 		return
 	}
-	attrs := []slog.Attr{
-		slog.String("request_id", c.requestID),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
-		slog.Int("status", status),
-		slog.Duration("duration", time.Since(start)),
-	}
+	l.String("request_id", c.requestID)
+	l.String("method", r.Method)
+	l.String("path", r.URL.Path)
+	l.Int("status", status)
+	l.Duration("duration", time.Since(start))
 	if c.route != nil {
-		attrs = append(attrs, slog.String("operation", c.route.op))
+		l.String("operation", c.route.op)
 	}
 	if c.principal.UserID != "" {
-		attrs = append(attrs, slog.String("user_id", c.principal.UserID), slog.String("project_id", c.project()))
+		l.String("user_id", c.principal.UserID)
+		l.String("project_id", c.project())
 	}
 	if c.access.ByGrant() {
 		// A grant, not IAM, let the user in; project_id is the key's.
-		attrs = append(attrs, slog.Bool("by_grant", true))
+		l.Bool("by_grant", true)
 	}
 	if code != "" {
-		attrs = append(attrs, slog.String("error_code", code))
+		l.String("error_code", code)
 	}
 	if err != nil {
 		// The private cause: never contains secrets, as errors carry ids
 		// and reasons only.
-		attrs = append(attrs, slog.String("cause", err.Error()))
+		l.String("cause", err.Error())
 	}
-	h.log.LogAttrs(c.ctx, level, "request", attrs...)
+	l.End()
 }
 
 // serveRecovering is serve, answering a panic like any unmapped error —
@@ -189,7 +190,12 @@ func (h *Handler) serve(c *call) (int, string, error) {
 		// What the headers alone can show is checked before the body is
 		// read, so that a caller who cannot authenticate costs no body
 		// buffer (docs/security.md).
-		if err := h.authn.Precheck(c.ctx, c.r); err != nil {
+		// Authentication below reuses what the precheck parsed and looked
+		// up; the date was checked before the body was read, which the
+		// server's read timeout bounds.
+		err := h.authn.PrecheckSigned(c.ctx, c.r, &c.pre)
+		defer c.pre.Release()
+		if err != nil {
 			return h.writeError(c, err)
 		}
 	}
@@ -200,7 +206,7 @@ func (h *Handler) serve(c *call) (int, string, error) {
 	}
 	switch rt.auth {
 	case authProject, authAccount:
-		p, err := h.authn.Authenticate(c.ctx, c.r, c.body, c.pathProject, rt.auth == authProject)
+		p, err := h.authn.AuthenticatePrechecked(c.ctx, &c.pre, c.r, c.body, c.pathProject, rt.auth == authProject)
 		if err != nil {
 			return h.writeError(c, err)
 		}

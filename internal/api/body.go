@@ -100,11 +100,14 @@ const (
 type budget struct {
 	size int64
 	wait time.Duration
-	mu   sync.Mutex // guards held, peak, changed
+	mu   sync.Mutex // guards held, peak, changed, watched
 	// held is the bytes acquired now, peak the most ever held at once.
 	held, peak int64
-	// changed is closed, and replaced, whenever bytes are released.
+	// changed is closed, and replaced, when bytes are released while a
+	// call waits on it (watched): a release with nobody waiting, the
+	// common case, costs no channel.
 	changed chan struct{}
+	watched bool
 }
 
 func newBudget(size int64, wait time.Duration) *budget {
@@ -137,6 +140,7 @@ func (b *budget) acquire(ctx context.Context, n int64) error {
 			return nil
 		}
 		changed := b.changed
+		b.watched = true
 		b.mu.Unlock()
 		if timer == nil {
 			timer = time.NewTimer(b.wait)
@@ -160,8 +164,10 @@ func (b *budget) release(n int64) {
 	n = min(n, b.size)
 	b.mu.Lock()
 	b.held -= n
-	close(b.changed)
-	b.changed = make(chan struct{})
+	if b.watched {
+		close(b.changed)
+		b.changed, b.watched = make(chan struct{}), false
+	}
 	b.mu.Unlock()
 }
 

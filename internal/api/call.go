@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/kmsd/kmsd/internal/auth"
@@ -22,6 +23,8 @@ type call struct {
 	body        []byte
 	// held is the bytes of the body budget the call holds (readBody).
 	held int64
+	// pre is what the authentication precheck established (auth).
+	pre auth.Prechecked
 	// req is the decoded request, a pointer to the route's request type
 	// (request.go), or reqErr why it does not decode; decoded tells that
 	// decodeRequest ran.
@@ -79,10 +82,23 @@ func (c *call) decodeRequest() {
 		return
 	}
 	c.decoded = true
-	f, err := decodeObject(c.body)
+	m := fieldMaps.Get().(fields)
+	defer func() {
+		// The plan copies what it reads out of the map (the values are
+		// slices of the body), so the map goes back to the pool; one that
+		// a body of many members grew does not.
+		if len(m) <= 32 {
+			clear(m)
+			fieldMaps.Put(m)
+		}
+	}()
+	f, err := decodeObjectInto(c.body, m)
 	if err != nil {
 		c.reqErr = err
 		return
 	}
 	c.req, c.reqErr = rt.handler.plan.decode(f)
 }
+
+// fieldMaps pools the maps of decoded request members.
+var fieldMaps = sync.Pool{New: func() any { return make(fields, 8) }}

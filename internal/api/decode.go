@@ -24,9 +24,18 @@ type fields map[string]json.RawMessage
 // members they know, and unknown members cost nothing. This is the hot
 // path of every operation (docs/performance.md).
 func decodeObject(body []byte) (fields, error) {
+	return decodeObjectInto(body, nil)
+}
+
+// decodeObjectInto is decodeObject filling f, which must be empty, unless
+// f is nil (pooled maps for the top-level object: call.decodeRequest).
+func decodeObjectInto(body []byte, f fields) (fields, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
-		return fields{}, nil
+		if f == nil {
+			f = fields{}
+		}
+		return f, nil
 	}
 	if !utf8.Valid(body) {
 		return nil, fmt.Errorf("%w: body is not UTF-8", errMalformedJSON)
@@ -45,7 +54,9 @@ func decodeObject(body []byte) (fields, error) {
 		// text would silently not be what the client sent.
 		return nil, fmt.Errorf("%w: an escaped lone surrogate is not Unicode text", errMalformedJSON)
 	}
-	f := make(fields, 8)
+	if f == nil {
+		f = make(fields, 8)
+	}
 	i := skipSpace(body, 1)
 	for i < len(body) && body[i] != '}' {
 		// body is valid JSON, so a member is: string ws ':' ws value.

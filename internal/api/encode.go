@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 )
 
 // rawJSON is a response body a handler encoded itself; writeJSON sends it
@@ -11,6 +12,15 @@ type rawJSON []byte
 
 // emptyObject is the body of a success that has nothing to say.
 var emptyObject = rawJSON("{}")
+
+// encodeInstanceNum encodes {"instance_num":n}, the response of
+// user-instances, as encoding/json does the map it replaces.
+func encodeInstanceNum(n int) rawJSON {
+	b := make([]byte, 0, len(`{"instance_num":}`)+20)
+	b = append(b, `{"instance_num":`...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, '}')
+}
 
 // encodeKeyBase64 encodes {"key_id":id,"<name>":"<base64 of b>"}, the
 // response of encrypt-data (cipher_text) and sign (signature), in one

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 // TestEncodeKeyBase64 checks the hand-written encoder of the hot
@@ -43,6 +44,15 @@ func TestEncodeKeyBase64(t *testing.T) {
 // TestEncodeDecryptData checks the hand-written decrypt-data response
 // against encoding/json, for plaintexts that need no escaping and ones
 // that do (quotes, control and HTML characters, UTF-8, invalid UTF-8).
+func TestEncodeInstanceNum(t *testing.T) {
+	for _, n := range []int{0, 1, 9, 10, 12345, 1<<31 - 1, 1 << 40} {
+		want, _ := json.Marshal(map[string]int{"instance_num": n})
+		if got := encodeInstanceNum(n); !bytes.Equal(got, want) {
+			t.Errorf("%d: got %s, want %s", n, got, want)
+		}
+	}
+}
+
 func TestEncodeDecryptData(t *testing.T) {
 	pts := []string{"", "k", strings.Repeat("k", 1024), `{"a":"b\\c"}`, "<script>&amp;", "line\nbreak\t\x00",
 		"caf\u00e9 \u2028 \U0001f600", "\xff\xfe bad", strings.Repeat("\x80", 5)}
@@ -193,5 +203,38 @@ func TestRequestIDs(t *testing.T) {
 			}
 			seen[id] = true
 		}
+	}
+}
+
+// TestBudgetWakesWaiter: a call waiting for the body budget proceeds as
+// soon as bytes are released (release closes the channel only when
+// someone waits on it).
+func TestBudgetWakesWaiter(t *testing.T) {
+	b := newBudget(10, 10*time.Second)
+	if err := b.acquire(t.Context(), 10); err != nil {
+		t.Fatal(err)
+	}
+	b.release(1) // nobody waits
+	if err := b.acquire(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.acquire(t.Context(), 5) }()
+	for { // until the waiter watches the channel
+		b.mu.Lock()
+		w := b.watched
+		b.mu.Unlock()
+		if w {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	b.release(10)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the waiter took %v to wake", d)
 	}
 }

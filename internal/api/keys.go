@@ -292,7 +292,7 @@ func (h *Handler) showUserInstances(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]int{"instance_num": n}, nil
+	return encodeInstanceNum(n), nil
 }
 
 type quotaResource struct {

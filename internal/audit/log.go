@@ -65,6 +65,13 @@ const (
 	// maxQueue bounds the records a best_effort Log holds in memory; more
 	// are dropped and counted as lost.
 	maxQueue = 1 << 16
+	// bestEffortInterval is the least time between two commits of a
+	// best_effort Log. Its callers never wait for a commit, so nothing
+	// gains from one per wake-up, and each is an fsync: back to back
+	// (one per ~1 ms under load) they took most of a server's core on a
+	// virtual disk (docs/performance.md, issue 13). A crash loses at most
+	// this much of a best_effort trail, as of the log (logging.Buffer).
+	bestEffortInterval = 50 * time.Millisecond
 	// probeInterval is how often an unwritable trail is retried when no
 	// record arrives.
 	probeInterval = time.Second
@@ -136,6 +143,7 @@ type Log struct {
 	seq             uint64
 	head            [HashSize]byte
 	sinceCheckpoint int
+	lastCommit      time.Time // of the last batch (best_effort pacing)
 	lastCheckpoint  time.Time
 	buf             []byte
 
@@ -404,6 +412,17 @@ func (l *Log) run() {
 		case <-l.stop:
 			stopping = true
 		}
+		if l.opt.Mode == ModeBestEffort && !stopping {
+			if d := time.Until(l.lastCommit.Add(bestEffortInterval)); d > 0 {
+				t := time.NewTimer(d)
+				select {
+				case <-t.C:
+				case <-l.stop:
+					stopping = true
+				}
+				t.Stop()
+			}
+		}
 		// Take the current batch if it holds records; an empty one stays
 		// current (Appends may fill it), and is not read after Unlock.
 		l.mu.Lock()
@@ -421,6 +440,7 @@ func (l *Log) run() {
 		}
 		if n > 0 {
 			l.commit(b)
+			l.lastCommit = time.Now()
 		}
 		now := l.opt.Now()
 		switch {

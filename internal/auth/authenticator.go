@@ -90,6 +90,13 @@ func NewAuthenticator(dir Directory, tokens *TokenSigner) *Authenticator {
 // Errors wrap ErrUnauthenticated (answer 401 without saying which part was
 // wrong), ErrProjectMismatch (403), or are internal failures.
 func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte, pathProject string, requireProject bool) (Principal, error) {
+	return a.AuthenticatePrechecked(ctx, nil, r, body, pathProject, requireProject)
+}
+
+// AuthenticatePrechecked is Authenticate for a request that
+// PrecheckSigned accepted (pre, which may be nil): the headers it parsed
+// and the access key it looked up are not parsed and looked up again.
+func (a *Authenticator) AuthenticatePrechecked(ctx context.Context, pre *Prechecked, r *http.Request, body []byte, pathProject string, requireProject bool) (Principal, error) {
 	tok := r.Header.Get("X-Auth-Token")
 	signed := r.Header.Get("Authorization") != ""
 	switch {
@@ -98,7 +105,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 		if err != nil {
 			return Principal{}, both(err)
 		}
-		ps, err := a.authenticateSignature(ctx, r, body, pathProject, requireProject)
+		ps, err := a.authenticateSignature(ctx, nil, r, body, pathProject, requireProject)
 		if err != nil {
 			return Principal{}, both(err)
 		}
@@ -109,7 +116,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	case tok != "":
 		return a.authenticateToken(ctx, r, tok, pathProject, requireProject)
 	case signed:
-		return a.authenticateSignature(ctx, r, body, pathProject, requireProject)
+		return a.authenticateSignature(ctx, pre, r, body, pathProject, requireProject)
 	}
 	return Principal{}, &AuthError{Reason: "no Authorization or X-Auth-Token header"}
 }
@@ -156,8 +163,8 @@ func (a *Authenticator) authenticateToken(ctx context.Context, r *http.Request, 
 }
 
 // authenticateSignature is Authenticate for an AK/SK signature.
-func (a *Authenticator) authenticateSignature(ctx context.Context, r *http.Request, body []byte, pathProject string, requireProject bool) (Principal, error) {
-	id, headerSigned, err := a.verify(ctx, r, body)
+func (a *Authenticator) authenticateSignature(ctx context.Context, pre *Prechecked, r *http.Request, body []byte, pathProject string, requireProject bool) (Principal, error) {
+	id, headerSigned, err := a.verify(ctx, pre, r, body)
 	if err != nil {
 		return Principal{}, err
 	}
@@ -209,13 +216,27 @@ func (a *Authenticator) authenticateSignature(ctx context.Context, r *http.Reque
 // verify is VerifyRequest with the directory as the lookup; it returns
 // the owner of the access key and whether the signature covers
 // X-Project-Id.
-func (a *Authenticator) verify(ctx context.Context, r *http.Request, body []byte) (Identity, bool, error) {
-	v := getVerifier()
-	defer putVerifier(v)
-	if err := v.prepare(r, body, a.Now()); err != nil {
-		return Identity{}, false, err
+func (a *Authenticator) verify(ctx context.Context, pre *Prechecked, r *http.Request, body []byte) (Identity, bool, error) {
+	var v *verifier
+	var sk []byte
+	var id Identity
+	var err error
+	if pre != nil && pre.v != nil {
+		// The headers were checked, and the key looked up, by
+		// PrecheckSigned for this request.
+		v = pre.v
+		sk, id = v.pre.sk, v.pre.id
+		if err := v.build(r, body, v.pre.date); err != nil {
+			return Identity{}, false, err
+		}
+	} else {
+		v = getVerifier()
+		defer putVerifier(v)
+		if err := v.prepare(r, body, a.Now()); err != nil {
+			return Identity{}, false, err
+		}
+		sk, id, err = a.dir.AccessKey(ctx, v.a.ak)
 	}
-	sk, id, err := a.dir.AccessKey(ctx, v.a.ak)
 	if err := v.finish(sk, err); err != nil {
 		return Identity{}, false, err
 	}

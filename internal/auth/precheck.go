@@ -16,6 +16,33 @@ import (
 // Authenticate still makes every check; a request that passes Precheck
 // may fail it. Errors are those of Authenticate.
 func (a *Authenticator) Precheck(ctx context.Context, r *http.Request) error {
+	var p Prechecked
+	err := a.PrecheckSigned(ctx, r, &p)
+	p.Release()
+	return err
+}
+
+// Prechecked is what Precheck established of a signed request: its
+// parsed Authorization header and the access key's owner and secret.
+// AuthenticatePrechecked uses it instead of parsing the headers and
+// looking the key up a second time. Release returns it to its pool.
+type Prechecked struct {
+	v *verifier // holds them (pre), so that a call carries one pointer
+}
+
+// Release returns p's scratch space; p must not be used afterwards. A
+// nil p is fine.
+func (p *Prechecked) Release() {
+	if p != nil && p.v != nil {
+		putVerifier(p.v)
+		p.v = nil
+	}
+}
+
+// PrecheckSigned is Precheck, also keeping in p, for a request that
+// carries a signature and no token, what it established (p stays empty
+// otherwise, or on error).
+func (a *Authenticator) PrecheckSigned(ctx context.Context, r *http.Request, p *Prechecked) error {
 	if tok := r.Header.Get("X-Auth-Token"); tok != "" {
 		claims, err := a.tokens.Verify(tok, a.Now())
 		if err != nil {
@@ -28,16 +55,21 @@ func (a *Authenticator) Precheck(ctx context.Context, r *http.Request) error {
 		return &AuthError{Reason: "no Authorization or X-Auth-Token header"}
 	}
 	v := getVerifier()
-	defer putVerifier(v)
-	if _, err := v.checkHeaders(r, a.Now()); err != nil {
+	date, err := v.checkHeaders(r, a.Now())
+	if err != nil {
+		putVerifier(v)
 		return err
 	}
-	_, _, err := a.dir.AccessKey(ctx, v.a.ak)
+	sk, id, err := a.dir.AccessKey(ctx, v.a.ak)
 	if errors.Is(err, ErrUnauthenticated) {
+		putVerifier(v)
 		return &AuthError{Reason: fmt.Sprintf("access key %q", v.a.ak), Err: err}
 	}
 	if err != nil {
+		putVerifier(v)
 		return fmt.Errorf("auth: look up access key %q: %w", v.a.ak, err)
 	}
+	v.pre = precheck{date: date, sk: sk, id: id}
+	*p = Prechecked{v: v}
 	return nil
 }

@@ -73,6 +73,17 @@ type verifier struct {
 	inner, outer [numHashes]hash.Hash
 	pad          [maxBlockSize]byte
 	sum          [maxHashSize]byte
+	// pre is what PrecheckSigned established with this verifier.
+	pre precheck
+}
+
+// precheck is what PrecheckSigned established of a request: the
+// X-Sdk-Date that checkHeaders accepted and the access key's secret and
+// owner.
+type precheck struct {
+	date string
+	sk   []byte
+	id   Identity
 }
 
 const (
@@ -95,6 +106,7 @@ func putVerifier(v *verifier) {
 	}
 	v.buf = v.buf[:0]
 	v.a.reset()
+	v.pre = precheck{}
 	clear(v.pad[:])
 	clear(v.sum[:])
 	verifiers.Put(v)
@@ -107,7 +119,15 @@ func (v *verifier) prepare(r *http.Request, body []byte, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	return v.build(r, body, date)
+}
+
+// build builds the canonical request and the string to sign, once
+// checkHeaders has accepted the headers (date is the X-Sdk-Date it
+// returned).
+func (v *verifier) build(r *http.Request, body []byte, date string) error {
 	a := &v.a
+	var err error
 	v.buf, err = appendCanonicalRequest(v.buf[:0], r, body, a.signedHeaders, a.alg)
 	if err != nil {
 		return err

@@ -56,18 +56,22 @@ func IsTerminal(w io.Writer) bool {
 // terminal, JSON otherwise).
 func New(w io.Writer, level *slog.LevelVar, format string) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler
+	lw := &lockedWriter{w: w}
 	if format == "text" || format == "auto" && IsTerminal(w) {
-		h = slog.NewTextHandler(w, opts)
-	} else {
-		h = slog.NewJSONHandler(w, opts)
+		return slog.New(requestIDHandler{Handler: slog.NewTextHandler(lw, opts), w: lw})
 	}
-	return slog.New(requestIDHandler{h})
+	return slog.New(requestIDHandler{Handler: slog.NewJSONHandler(lw, opts), w: lw, json: true})
 }
 
 // requestIDHandler adds the context's request id to every record that
-// does not carry one already.
-type requestIDHandler struct{ slog.Handler }
+// does not carry one already. The handler New makes also knows its writer
+// and format, for Line's fast path; those of WithAttrs and WithGroup do
+// not (their lines go through slog).
+type requestIDHandler struct {
+	slog.Handler
+	w    io.Writer
+	json bool
+}
 
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
@@ -84,9 +88,9 @@ func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 }
 
 func (h requestIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return requestIDHandler{h.Handler.WithAttrs(as)}
+	return requestIDHandler{Handler: h.Handler.WithAttrs(as)}
 }
 
 func (h requestIDHandler) WithGroup(name string) slog.Handler {
-	return requestIDHandler{h.Handler.WithGroup(name)}
+	return requestIDHandler{Handler: h.Handler.WithGroup(name)}
 }

@@ -23,6 +23,9 @@ type tx struct {
 	ctx   context.Context
 	tx    *conn
 	write bool // an Update: reads that guard a write lock their rows
+	// bulk is a Load (dump.go): an error ends the transaction, so
+	// methods need no savepoint.
+	bulk bool
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -42,6 +45,9 @@ func (t *tx) row(q string, args ...any) pgx.Row {
 // with the next statement after fn, so that they cost no round trip of
 // their own; an undo is sent at once.
 func (t *tx) atomic(fn func() error) error {
+	if t.bulk {
+		return fn()
+	}
 	t.tx.hold("SAVEPOINT op")
 	if err := fn(); err != nil {
 		// The undo must run even when the context ended the operation.

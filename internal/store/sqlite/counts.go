@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/kmsd/kmsd/internal/store"
@@ -24,7 +25,8 @@ import (
 // check that started before the call could miss a commit made just
 // before it), and one check answers every call that joined it. So 64
 // concurrent callers cost one PRAGMA between them, not 64 in a row behind
-// a lock. No call waits for a connection of the read pool: the row of a
+// a lock; the caller that runs a check first yields the processor, so
+// that callers ready to run join it even on a single busy core. No call waits for a connection of the read pool: the row of a
 // project, after a commit, is read on the cache's own connection too.
 type countCache struct {
 	db      *sql.DB   // one read-only connection
@@ -83,6 +85,12 @@ func (c *countCache) dataVersion(ctx context.Context) (int64, error) {
 	}
 	c.mu.Unlock()
 	if lead {
+		// Let the goroutines that are ready to run go first: on a busy
+		// core the PRAGMA, which never blocks, would otherwise run to its
+		// end before any other caller could join it, and every caller
+		// would run its own. Those that reach this point meanwhile join
+		// ch, which has not started, so it still starts after their calls.
+		runtime.Gosched()
 		c.run(ctx)
 	}
 	<-ch.done

@@ -26,6 +26,10 @@ type tx struct {
 	counts  *countCache
 	cursors *cursorCache
 	started bool // a statement has run in the transaction
+	// bulk is a Load (dump.go): methods open no savepoint, and local
+	// holds the statements prepared for this transaction.
+	bulk  bool
+	local map[string]*sql.Stmt
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -34,6 +38,9 @@ var _ store.Tx = (*tx)(nil)
 // transaction, or nil.
 func (t *tx) stmt(query string) *sql.Stmt {
 	t.started = true
+	if t.local != nil {
+		return t.localStmt(query)
+	}
 	if t.stmts == nil {
 		return nil
 	}
@@ -84,6 +91,9 @@ func (t *tx) execOne(op, query string, args ...any) error {
 // atomic runs fn inside a savepoint and undoes everything fn did when it
 // returns an error.
 func (t *tx) atomic(fn func() error) error {
+	if t.bulk {
+		return fn()
+	}
 	if _, err := t.exec("SAVEPOINT op"); err != nil {
 		return fmt.Errorf("sqlite: savepoint: %w", err)
 	}

@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tags", testTags},
 		{"KeySpaces", testKeySpaces},
 		{"FindKeysByTags", testFindKeysByTags},
+		{"Dump", testDump},
 		{"Transactions", testTransactions},
 		{"Cascades", testCascades},
 		{"DeleteKeyCascade", testDeleteKeyCascade},
