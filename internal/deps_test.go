@@ -30,6 +30,7 @@ var rules = []struct {
 	{pkg: "internal/throttle", forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/capsule", forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/store", forbidden: []string{"net/http"}},
+	{pkg: "internal/store/group", forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/backup", kmsd: []string{"internal/keyring", "internal/store"}, external: []string{"golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"net/http", "database/sql"}},
 	{pkg: "internal/store/postgres", kmsd: []string{"internal/store"}, external: []string{"github.com/jackc/", "golang.org/x/sync/", "golang.org/x/text/"}, forbidden: []string{"net/http"}},
 	{pkg: "internal/auth", external: []string{"github.com/emmansun/gmsm", "golang.org/x/crypto/", "golang.org/x/sys/"}, forbidden: []string{"database/sql"}},

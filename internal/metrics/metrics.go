@@ -17,6 +17,7 @@ import (
 
 	"github.com/kmsd/kmsd/internal/audit"
 	"github.com/kmsd/kmsd/internal/kms"
+	"github.com/kmsd/kmsd/internal/store"
 )
 
 const namespace = "kmsd"
@@ -134,6 +135,17 @@ func (m *Metrics) AuditTrail(l *audit.Log) {
 				}
 				return 0
 			}),
+	)
+}
+
+// GroupCommits publishes the store's group commit counters: groups
+// committed and the writes (Update calls) they held.
+func (m *Metrics) GroupCommits(gc store.GroupCommitter) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Subsystem: "store", Name: "commit_groups_total", Help: "Store transactions committed by the group committer."},
+			func() float64 { g, _ := gc.CommitGroups(); return float64(g) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Subsystem: "store", Name: "commit_writes_total", Help: "Store writes (Update calls) committed in those groups; writes / groups is the batching factor."},
+			func() float64 { _, w := gc.CommitGroups(); return float64(w) }),
 	)
 }
 

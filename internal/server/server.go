@@ -152,6 +152,9 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Server, error) {
 		return nil, err
 	}
 	m.KMS(s.KMS)
+	if gc, ok := store.As[store.GroupCommitter](db); ok {
+		m.GroupCommits(gc)
+	}
 	if s.Audit != nil {
 		m.AuditTrail(s.Audit)
 	}

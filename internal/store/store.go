@@ -116,6 +116,14 @@ type IdentityGenerations interface {
 	IdentityGeneration(ctx context.Context) (int64, error)
 }
 
+// GroupCommitter is implemented by a backend that commits concurrent
+// Update calls in groups, several in one transaction. CommitGroups
+// returns how many groups it committed and how many Update calls they
+// held, since it was opened: the load generator's measure of group sizes.
+type GroupCommitter interface {
+	CommitGroups() (groups, writes int64)
+}
+
 // Tx is the set of operations available inside a transaction. Methods take
 // the transaction's context implicitly.
 //

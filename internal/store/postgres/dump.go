@@ -26,22 +26,23 @@ func (s *Store) Load(ctx context.Context, load, check func(store.Tx) error) erro
 		return wrap("begin load", err)
 	}
 	defer pgTx.Rollback(context.WithoutCancel(ctx))
-	t := &tx{ctx: ctx, tx: pgTx, write: true, bulk: true}
-	if _, err := pgTx.Exec(ctx, "LOCK TABLE key_counts IN EXCLUSIVE MODE"); err != nil {
+	c := &conn{tx: pgTx}
+	t := &tx{ctx: ctx, tx: c, write: true, bulk: true}
+	if _, err := c.Exec(ctx, "LOCK TABLE key_counts IN EXCLUSIVE MODE"); err != nil {
 		return wrap("load", err)
 	}
 	// The list counts and blocks of migration 0005 are rebuilt once at
 	// the end, not counted key by key (key_list_rebuild).
-	if _, err := pgTx.Exec(ctx, "SELECT set_config('kmsd.bulk_load', 'on', true)"); err != nil {
+	if _, err := c.Exec(ctx, "SELECT set_config('kmsd.bulk_load', 'on', true)"); err != nil {
 		return wrap("load", err)
 	}
 	if err := load(t); err != nil {
 		return err
 	}
-	if _, err := pgTx.Exec(ctx, "SELECT set_config('kmsd.bulk_load', 'off', true), key_list_rebuild()"); err != nil {
+	if _, err := c.Exec(ctx, "SELECT set_config('kmsd.bulk_load', 'off', true), key_list_rebuild()"); err != nil {
 		return wrap("load: list counts", err)
 	}
-	if _, err := pgTx.Exec(ctx, `UPDATE key_counts c SET custom_keys = n.custom, default_keys = n.dflt
+	if _, err := c.Exec(ctx, `UPDATE key_counts c SET custom_keys = n.custom, default_keys = n.dflt
 		FROM (SELECT p.id, COUNT(k.key_id) FILTER (WHERE NOT k.is_default) AS custom,
 			COUNT(k.key_id) FILTER (WHERE k.is_default) AS dflt
 			FROM projects p LEFT JOIN keys k ON k.project_id = p.id GROUP BY p.id) n
@@ -52,7 +53,7 @@ func (s *Store) Load(ctx context.Context, load, check func(store.Tx) error) erro
 	if err := check(t); err != nil {
 		return err
 	}
-	return wrap("commit load", pgTx.Commit(ctx))
+	return wrap("commit load", c.Commit(ctx))
 }
 
 // each runs q and calls fn with every row scanned by scan, one at a time.

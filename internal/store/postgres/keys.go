@@ -105,19 +105,25 @@ func countColumn(isDefault bool) string {
 // takes the row lock of the project's key_counts row until the commit.
 func (t *tx) CreateKey(k store.Key) error {
 	const op = "create key"
+	args := []any{k.ProjectID, k.KeyID, k.AccountID, k.Alias, k.Description, k.Spec, k.Usage,
+		k.Origin, k.State, k.Default, k.EnterpriseProjectID, k.KeystoreID,
+		k.PrimaryVersion, millis(k.CreatedAt), nullMillis(k.DeletionDate),
+		k.RotationEnabled, k.RotationInterval, nullMillis(k.LastRotation),
+		k.RotationCount, nullMillis(k.MaterialExpiresAt), nullBlob(k.MaterialFingerprint), k.Revision}
+	const insert = "INSERT INTO keys (" + keyCols + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`
+	if t.bulk {
+		// A Load counts the keys once at its end (dump.go).
+		_, err := t.execIn(op, insert, args...)
+		return err
+	}
+	// One statement, one round trip: the insert, and the count of the
+	// project the inserted row names (no row counted: the project has no
+	// counters row, and the savepoint undoes the insert).
+	col := countColumn(k.Default)
 	return t.atomic(func() error {
-		_, err := t.execIn(op, "INSERT INTO keys ("+keyCols+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
-			k.ProjectID, k.KeyID, k.AccountID, k.Alias, k.Description, k.Spec, k.Usage,
-			k.Origin, k.State, k.Default, k.EnterpriseProjectID, k.KeystoreID,
-			k.PrimaryVersion, millis(k.CreatedAt), nullMillis(k.DeletionDate),
-			k.RotationEnabled, k.RotationInterval, nullMillis(k.LastRotation),
-			k.RotationCount, nullMillis(k.MaterialExpiresAt), nullBlob(k.MaterialFingerprint), k.Revision)
-		if err != nil || t.bulk {
-			return err // a Load counts the keys once at its end (dump.go)
-		}
-		col := countColumn(k.Default)
-		tag, err := t.execIn(op, "UPDATE key_counts SET "+col+" = "+col+" + 1 WHERE project_id = $1", k.ProjectID)
+		tag, err := t.execIn(op, "WITH k AS ("+insert+` RETURNING project_id)
+			UPDATE key_counts SET `+col+" = "+col+" + 1 WHERE project_id = (SELECT project_id FROM k)", args...)
 		if err == nil && tag.RowsAffected() == 0 {
 			err = notFound(op)
 		}

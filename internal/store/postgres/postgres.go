@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kmsd/kmsd/internal/store"
+	"github.com/kmsd/kmsd/internal/store/group"
 )
 
 // maxAttempts bounds how often Update runs a transaction that PostgreSQL
@@ -35,7 +36,8 @@ type Options struct {
 // concurrent use by multiple goroutines, and several processes (the nodes
 // of a cluster) may use one database at once.
 type Store struct {
-	pool *pgxpool.Pool
+	pool      *pgxpool.Pool
+	committer *group.Committer[store.Tx] // runs Update (commit.go)
 	// channel is the NOTIFY channel of the change triggers.
 	channel string
 }
@@ -74,7 +76,9 @@ func Open(ctx context.Context, dsn string, o Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	return &Store{pool: pool, channel: changeChannel}, nil
+	s := &Store{pool: pool, channel: changeChannel}
+	s.committer = group.New(group.Options{}, s.commitGroup)
+	return s, nil
 }
 
 // View runs fn in a read-only REPEATABLE READ transaction: every read of fn
@@ -85,40 +89,13 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 		return wrap("begin read", err)
 	}
 	defer pgTx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(&tx{ctx: ctx, tx: pgTx}); err != nil {
+	c := &conn{tx: pgTx}
+	if err := fn(&tx{ctx: ctx, tx: c}); err != nil {
 		return err
 	}
 	// A read-only transaction has nothing to commit; ending it with COMMIT
 	// rather than ROLLBACK only returns the connection sooner.
-	return wrap("commit read", pgTx.Commit(ctx))
-}
-
-// Update runs fn in a READ COMMITTED transaction and commits it when fn
-// returns nil; a nil error means the commit is durable (synchronous_commit
-// is the server's business: keep it on). Reads that a caller checks before
-// a write lock what they read (see KeyCounts, CountGrants, ListKeyTags), so
-// checks hold across nodes. Update runs fn again, up to a few times, when
-// PostgreSQL aborts the transaction with a serialization failure or a
-// deadlock, as the store contract permits.
-func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
-	for attempt := 1; ; attempt++ {
-		err := s.update(ctx, fn)
-		if err == nil || !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
-			return err
-		}
-	}
-}
-
-func (s *Store) update(ctx context.Context, fn func(store.Tx) error) error {
-	pgTx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
-	if err != nil {
-		return wrap("begin", err)
-	}
-	defer pgTx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(&tx{ctx: ctx, tx: pgTx, write: true}); err != nil {
-		return err
-	}
-	return wrap("commit", pgTx.Commit(ctx))
+	return wrap("commit read", c.Commit(ctx))
 }
 
 // KeyCounts reads the project's counters row in one statement outside any
@@ -156,8 +133,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	return wrap("ping", s.pool.Ping(ctx))
 }
 
-// Close closes the pool. It waits for connections in use to be returned.
+// Close stops the committer after the group it is committing and closes
+// the pool; Update fails afterwards. It waits for connections in use to be
+// returned.
 func (s *Store) Close() error {
+	s.committer.Close()
 	s.pool.Close()
 	return nil
 }

@@ -21,7 +21,7 @@ import (
 // method runs inside a savepoint (atomic) and rolls back to it on error.
 type tx struct {
 	ctx   context.Context
-	tx    pgx.Tx
+	tx    *conn
 	write bool // an Update: reads that guard a write lock their rows
 	// bulk is a Load (dump.go): an error ends the transaction, so
 	// methods need no savepoint.
@@ -40,28 +40,23 @@ func (t *tx) row(q string, args ...any) pgx.Row {
 }
 
 // atomic runs fn inside a savepoint and undoes everything fn did when it
-// returns an error, leaving the transaction usable.
+// returns an error, leaving the transaction usable. The savepoint and its
+// release are held (see conn) and travel with fn's first statement and
+// with the next statement after fn, so that they cost no round trip of
+// their own; an undo is sent at once.
 func (t *tx) atomic(fn func() error) error {
 	if t.bulk {
 		return fn()
 	}
-	if _, err := t.tx.Exec(t.ctx, "SAVEPOINT op"); err != nil {
-		return wrap("savepoint", err)
-	}
+	t.tx.hold("SAVEPOINT op")
 	if err := fn(); err != nil {
 		// The undo must run even when the context ended the operation.
-		ctx := context.WithoutCancel(t.ctx)
-		if _, rerr := t.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT op"); rerr != nil {
+		if rerr := t.tx.rollbackTo(context.WithoutCancel(t.ctx), "op"); rerr != nil {
 			return errors.Join(err, wrap("rollback to savepoint", rerr))
-		}
-		if _, rerr := t.tx.Exec(ctx, "RELEASE SAVEPOINT op"); rerr != nil {
-			return errors.Join(err, wrap("release savepoint", rerr))
 		}
 		return err
 	}
-	if _, err := t.tx.Exec(t.ctx, "RELEASE SAVEPOINT op"); err != nil {
-		return wrap("release savepoint", err)
-	}
+	t.tx.hold("RELEASE SAVEPOINT op")
 	return nil
 }
 

@@ -484,6 +484,19 @@ func testKeyCounts(t *testing.T, f *fixture) {
 	diff(t, "KeyCounts", f.counts(t, p.ID), store.KeyCounts{Custom: 4, Default: 2})
 	diff(t, "KeyCounts of other project", f.counts(t, q.ID), store.KeyCounts{Custom: 3})
 
+	// A refused CreateKey in a transaction that commits counts nothing.
+	f.update(t, func(tx store.Tx) error {
+		checkErr(t, tx.CreateKey(custom[0]), store.ErrConflict) // the same id
+		dup := f.key(p, 20)
+		dup.Alias = defaults[0].Alias
+		checkErr(t, tx.CreateKey(dup), store.ErrConflict) // a taken alias
+		dup.Alias, dup.Default = "", true
+		dup.KeyID = custom[1].KeyID
+		checkErr(t, tx.CreateKey(dup), store.ErrConflict) // a default key, the same id
+		return nil
+	})
+	diff(t, "KeyCounts after refused creations", f.counts(t, p.ID), store.KeyCounts{Custom: 4, Default: 2})
+
 	f.update(t, func(tx store.Tx) error {
 		if err := tx.DeleteKey(p.ID, custom[2].KeyID); err != nil {
 			return err
