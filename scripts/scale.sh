@@ -8,7 +8,8 @@
 # bounded by DURATION.
 #
 #   bash scripts/scale.sh                     # DURATION=5s RUNS=3 KEYS="10 10000 100000"
-#   (list-keys: the first page, the middle one and the last, limit 10)
+#   (list-keys: the first page, the middle one and the last, limit 10;
+#   LIST_RUNS=3 repeats the four phases of each key count in rounds)
 #   KMSD=/path/to/old/kmsd bash scripts/scale.sh   # measure another kmsd binary
 #   PHASES="instances lists create logging"   # which phases to run
 set -euo pipefail
@@ -17,6 +18,7 @@ DURATION=${DURATION:-5s}
 RUNS=${RUNS:-3}
 KEYS=${KEYS:-"10 10000 100000"}
 PHASES=${PHASES:-"instances lists create logging"} # lists before create: create adds keys
+LIST_RUNS=${LIST_RUNS:-1} # rounds of the four list phases at each key count
 # AUDIT is the servers' audit mode. The baseline keeps no audit trail, so
 # by default neither does kmsd (off); AUDIT=best_effort measures the dev
 # default.
@@ -94,11 +96,13 @@ lists)
 			"$work/kmsd-bench" prepare --data "$work/info" --project "$CLOUD_SDK_PROJECT_ID" --keys $((n - have)) >/dev/null
 			have=$n
 		fi
-		echo "keys=$n"
-		phase "$INFO_PID" --endpoint "$INFO" --op list-keys --limit 10 --concurrency 16 --duration "$DURATION"
-		phase "$INFO_PID" --endpoint "$INFO" --op list-keys --limit 10 --marker $((n / 2)) --concurrency 16 --duration "$DURATION"
-		phase "$INFO_PID" --endpoint "$INFO" --op list-keys --limit 10 --marker $((n > 10 ? n - 10 : 0)) --concurrency 16 --duration "$DURATION"
-		phase "$INFO_PID" --endpoint "$INFO" --op user-instances --concurrency 64 --duration "$DURATION"
+		for i in $(seq "$LIST_RUNS"); do
+			echo "keys=$n run $i: first, middle (jump), last page, user-instances"
+			phase "$INFO_PID" --endpoint "$INFO" --op list-keys --limit 10 --concurrency 16 --duration "$DURATION"
+			phase "$INFO_PID" --endpoint "$INFO" --op list-keys --limit 10 --marker $((n / 2)) --concurrency 16 --duration "$DURATION"
+			phase "$INFO_PID" --endpoint "$INFO" --op list-keys --limit 10 --marker $((n > 10 ? n - 10 : 0)) --concurrency 16 --duration "$DURATION"
+			phase "$INFO_PID" --endpoint "$INFO" --op user-instances --concurrency 64 --duration "$DURATION"
+		done
 	done
 	;;
 create)

@@ -18,7 +18,8 @@ var _ store.BulkLoader = (*Store)(nil)
 // savepoints and do not count keys (see store.BulkLoader): a failing
 // statement aborts the whole transaction, which Load then rolls back. It
 // locks key_counts for the transaction, so that no other writer counts a
-// key meanwhile, and recounts every project's keys once before check.
+// key meanwhile (the triggers of migration 0005 lock its rows too), and
+// recounts every project's keys once before check.
 func (s *Store) Load(ctx context.Context, load, check func(store.Tx) error) error {
 	pgTx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
@@ -30,8 +31,16 @@ func (s *Store) Load(ctx context.Context, load, check func(store.Tx) error) erro
 	if _, err := c.Exec(ctx, "LOCK TABLE key_counts IN EXCLUSIVE MODE"); err != nil {
 		return wrap("load", err)
 	}
+	// The list counts and blocks of migration 0005 are rebuilt once at
+	// the end, not counted key by key (key_list_rebuild).
+	if _, err := c.Exec(ctx, "SELECT set_config('kmsd.bulk_load', 'on', true)"); err != nil {
+		return wrap("load", err)
+	}
 	if err := load(t); err != nil {
 		return err
+	}
+	if _, err := c.Exec(ctx, "SELECT set_config('kmsd.bulk_load', 'off', true), key_list_rebuild()"); err != nil {
+		return wrap("load: list counts", err)
 	}
 	if _, err := c.Exec(ctx, `UPDATE key_counts c SET custom_keys = n.custom, default_keys = n.dflt
 		FROM (SELECT p.id, COUNT(k.key_id) FILTER (WHERE NOT k.is_default) AS custom,

@@ -26,12 +26,17 @@ const (
 	keyExistsQuery = "SELECT EXISTS (SELECT 1 FROM keys WHERE project_id = $1 AND key_id = $2)"
 )
 
-// listKeysQueries returns the queries of ListKeys for f: one counting the
-// matches and one selecting a page of them (it takes two more arguments,
-// limit and offset), and the arguments they share.
-func listKeysQueries(projectID string, f store.KeyFilter) (count, page string, args []any) {
+// listKeysQueries returns the queries of ListKeys for f and the arguments
+// they share: count sums the matching rows of key_list_counts (a few rows
+// per project, kept by the trigger of migration 0005); page selects a page
+// in list order and reverse the same page counted from the end; both take
+// two more arguments, limit and offset. Both find the page's key ids on
+// the index of migration 0005 that starts with the filter and covers it,
+// so that the entries skipped to reach the offset are read from the index
+// only (an index-only scan), and then read the page's rows by primary key.
+func listKeysQueries(projectID string, f store.KeyFilter) (count, page, reverse string, args []any) {
 	var where strings.Builder
-	where.WriteString(" FROM keys WHERE project_id = $1")
+	where.WriteString(" WHERE project_id = $1")
 	args = []any{projectID}
 	add := func(col, v string) {
 		args = append(args, v)
@@ -46,11 +51,25 @@ func listKeysQueries(projectID string, f store.KeyFilter) (count, page string, a
 	if f.EnterpriseProjectID != "" {
 		add("enterprise_project_id", f.EnterpriseProjectID)
 	}
-	count = "SELECT COUNT(*)" + where.String()
-	page = "SELECT " + keyCols + where.String() +
-		fmt.Sprintf(" ORDER BY created_at, key_id LIMIT $%d OFFSET $%d", len(args)+1, len(args)+2)
-	return count, page, args
+	count = "SELECT COALESCE(SUM(n), 0)::BIGINT FROM key_list_counts" + where.String()
+	ids := func(order string) string {
+		return "SELECT " + qualifiedKeyCols + " FROM (SELECT key_id, created_at FROM keys" + where.String() +
+			" ORDER BY " + order + fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(args)+1, len(args)+2) +
+			") p JOIN keys k ON k.project_id = $1 AND k.key_id = p.key_id"
+	}
+	page = ids("created_at, key_id") + " ORDER BY p.created_at, p.key_id"
+	reverse = ids("created_at DESC, key_id DESC") + " ORDER BY p.created_at, p.key_id"
+	return count, page, reverse, args
 }
+
+// qualifiedKeyCols are keyCols of the table named k.
+var qualifiedKeyCols = func() string {
+	cols := strings.Split(keyCols, ",")
+	for i, c := range cols {
+		cols[i] = "k." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
 
 func scanKey(s scanner) (store.Key, error) {
 	var k store.Key
@@ -187,10 +206,42 @@ func (t *tx) DeleteKey(projectID, keyID string) error {
 }
 
 // ListKeys pages through the project's keys matching f. A negative offset
-// counts as 0; a limit of 0 or less means no limit.
+// counts as 0; a limit of 0 or less means no limit. The total comes from
+// key_list_counts, read in the same snapshot as the page (a View is
+// REPEATABLE READ). A page far from both ends of the list is found through
+// the block counts of migration 0005 (blocks.go); a page near an end is
+// read from that end, so that it costs no more than the first.
 func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([]store.Key, int, error) {
-	count, pageQuery, args := listKeysQueries(projectID, f)
-	return countedPage(t, "list keys", scanKey, count, pageQuery, args, offset, limit)
+	const op = "list keys"
+	count, pageQuery, reverseQuery, args := listKeysQueries(projectID, f)
+	var total int
+	if err := t.row(count, args...).Scan(&total); err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	offset = max(offset, 0)
+	if offset >= total {
+		return nil, total, nil
+	}
+	var keys []store.Key
+	var err error
+	jumped := false
+	if limit > 0 && min(offset, total-offset) > blockMax {
+		keys, jumped, err = t.jump(projectID, f, offset, limit, total)
+	}
+	switch {
+	case jumped:
+	case limit <= 0 || offset <= total/2:
+		keys, err = query(t, scanKey, pageQuery, append(args, sqlLimit(limit), offset)...)
+	default:
+		// The page [offset, end) counted from the end starts total-end
+		// rows in.
+		end := min(offset+limit, total)
+		keys, err = query(t, scanKey, reverseQuery, append(args, end-offset, total-end)...)
+	}
+	if err != nil {
+		return nil, 0, wrap(op, err)
+	}
+	return keys, total, nil
 }
 
 // KeyCounts reads the project's counters row. Inside an Update it locks

@@ -63,16 +63,31 @@ func (t *tx) ListProjectTags(projectID string) ([]store.TagValues, error) {
 
 // findKeysQueries returns the queries of FindKeysByTags for q: one counting
 // the matches and one selecting a page of them (it takes two more
-// arguments, limit and offset), and the arguments they share.
+// arguments, limit and offset), and the arguments they share. A query with
+// tags starts from the keys carrying its first tag, on the index
+// key_tags_lookup, so that it reads those keys only (and sorts them);
+// each further tag is one lookup on the primary key of key_tags. The
+// primary key of key_tags allows one row per key and tag key, so the join
+// repeats no key.
 func findKeysQueries(projectID string, q store.TagQuery) (count, page string, args []any, err error) {
 	var where strings.Builder
-	where.WriteString(" FROM keys k WHERE k.project_id = $1")
 	args = []any{projectID}
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	for _, tag := range q.Tags {
+	tags := q.Tags
+	if len(tags) == 0 {
+		where.WriteString(" FROM keys k WHERE k.project_id = $1")
+	} else {
+		fmt.Fprintf(&where, " FROM key_tags d JOIN keys k ON k.project_id = d.project_id AND k.key_id = d.key_id"+
+			" WHERE d.project_id = $1 AND d.tag_key = %s", arg(tags[0].Key))
+		if len(tags[0].Values) > 0 {
+			fmt.Fprintf(&where, " AND d.tag_value = ANY (%s)", arg(tags[0].Values))
+		}
+		tags = tags[1:]
+	}
+	for _, tag := range tags {
 		fmt.Fprintf(&where, ` AND EXISTS (SELECT 1 FROM key_tags t
 			WHERE t.project_id = k.project_id AND t.key_id = k.key_id AND t.tag_key = %s`, arg(tag.Key))
 		if len(tag.Values) > 0 {
@@ -90,7 +105,7 @@ func findKeysQueries(projectID string, q store.TagQuery) (count, page string, ar
 		fmt.Fprintf(&where, " AND strpos(lower(k.alias), lower(%s)) > 0", arg(m.Value))
 	}
 	count = "SELECT COUNT(*)" + where.String()
-	page = "SELECT " + keyCols + where.String() +
+	page = "SELECT " + qualifiedKeyCols + where.String() +
 		fmt.Sprintf(" ORDER BY k.created_at, k.key_id LIMIT $%d OFFSET $%d", len(args)+1, len(args)+2)
 	return count, page, args, nil
 }
@@ -99,6 +114,10 @@ func findKeysQueries(projectID string, q store.TagQuery) (count, page string, ar
 // order.
 func (t *tx) FindKeysByTags(projectID string, q store.TagQuery, offset, limit int) ([]store.Key, int, error) {
 	const op = "find keys by tags"
+	if len(q.Tags) == 0 && len(q.Matches) == 0 {
+		// Every key of the project: the total is maintained.
+		return t.ListKeys(projectID, store.KeyFilter{}, offset, limit)
+	}
 	count, pageQuery, args, err := findKeysQueries(projectID, q)
 	if err != nil {
 		return nil, 0, errf(op, err)

@@ -207,10 +207,11 @@ func (t *tx) DeleteKey(projectID, keyID string) error {
 
 // ListKeys pages through the project's keys matching f. A negative offset
 // counts as 0; a limit of 0 or less means no limit. The total comes from
-// key_list_counts, read in the same snapshot as the page; a page in the
-// second half of the list is read from the end, so that the index entries
-// skipped are at most half of the matches and a page near the end costs
-// no more than the first.
+// key_list_counts, read in the same snapshot as the page. A page that
+// follows one this store handed out seeks past where that page ended
+// (cursor.go); a page far from both ends of the list is found through the
+// block counts of migration 0009 (blocks.go); a page near an end is read
+// from that end, so that it costs no more than the first.
 func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([]store.Key, int, error) {
 	const op = "list keys"
 	count, pageQuery, reverseQuery, afterQuery, args := listKeysQueries(projectID, f)
@@ -249,9 +250,15 @@ func (t *tx) ListKeys(projectID string, f store.KeyFilter, offset, limit int) ([
 			// A commit in between: the position may have moved.
 		}
 	}
-	if limit <= 0 || offset <= total/2 {
+	jumped := false
+	if limit > 0 && min(offset, total-offset) > blockMax {
+		keys, jumped, err = t.jump(projectID, f, offset, limit, total)
+	}
+	switch {
+	case jumped:
+	case limit <= 0 || offset <= total/2:
 		keys, err = query(t, scanKey, pageQuery, append(args, sqlLimit(limit), offset)...)
-	} else {
+	default:
 		// The page [offset, end) counted from the end starts total-end
 		// rows in.
 		end := min(offset+limit, total)

@@ -320,6 +320,12 @@ func TestQueryPlans(t *testing.T) {
 	_, listSpec, listSpecReverse, listSpecAfter, specArgs := listKeysQueries("p", store.KeyFilter{Spec: "AES_256"})
 	_, listState, _, _, stateArgs := listKeysQueries("p", store.KeyFilter{State: "2"})
 	listCount, listFiltered, listFilteredReverse, listFilteredAfter, filteredArgs := listKeysQueries("p", store.KeyFilter{State: "2", Spec: "SM4"})
+	blocks, blocksReverse, blockFrom, blockArgs, blockFromArgs, _ := blockQueries("p", store.KeyFilter{Spec: "SM4"})
+	// The lookup of the triggers of migration 0009 and their split.
+	const blockOf = `SELECT rowid FROM key_list_blocks WHERE project_id = ? AND dim = 1 AND spec = ? AND state = ''
+		AND (start_at, start_id) <= (?, ?) ORDER BY start_at DESC, start_id DESC LIMIT 1`
+	const blockSplit = `SELECT created_at, key_id FROM keys WHERE project_id = ? AND spec = ? AND state = ?
+		AND (created_at, key_id) >= (?, ?) ORDER BY created_at, key_id LIMIT 1 OFFSET 1000`
 	findCount, findPage, findArgs, err := findKeysQueries("p", store.TagQuery{
 		Tags: []store.TagValues{
 			{Key: "env", Values: []string{"prod", "staging"}},
@@ -355,6 +361,11 @@ func TestQueryPlans(t *testing.T) {
 		{"ListKeys filtered", listFiltered, append(filteredArgs, 10, 0), "SEARCH keys USING INDEX keys_list_spec_state (project_id=? AND spec=? AND state=?)", false},
 		{"ListKeys filtered reverse", listFilteredReverse, append(filteredArgs, 10, 0), "SEARCH keys USING INDEX keys_list_spec_state (project_id=? AND spec=? AND state=?)", false},
 		{"ListKeys count", listCount, filteredArgs, "SEARCH key_list_counts USING INDEX sqlite_autoindex_key_list_counts_1 (project_id=? AND spec=? AND state=?)", false},
+		{"ListKeys blocks", blocks, blockArgs, "SEARCH key_list_blocks USING INDEX sqlite_autoindex_key_list_blocks_1 (project_id=? AND dim=? AND spec=? AND state=?)", false},
+		{"ListKeys blocks reverse", blocksReverse, blockArgs, "SEARCH key_list_blocks USING INDEX sqlite_autoindex_key_list_blocks_1 (project_id=? AND dim=? AND spec=? AND state=?)", false},
+		{"ListKeys from block", blockFrom, append(blockFromArgs, 0, "k", 10, 5), "SEARCH keys USING INDEX keys_list_spec (project_id=? AND spec=? AND (created_at,key_id)>(?,?))", false},
+		{"key_list_blocks trigger lookup", blockOf, []any{"p", "SM4", 0, "k"}, "SEARCH key_list_blocks USING COVERING INDEX sqlite_autoindex_key_list_blocks_1 (project_id=? AND dim=? AND spec=? AND state=? AND (start_at,start_id)<(?,?))", false},
+		{"key_list_blocks split", blockSplit, []any{"p", "SM4", "2", 0, "k"}, "SEARCH keys USING COVERING INDEX keys_list_spec_state (project_id=? AND spec=? AND state=? AND (created_at,key_id)>(?,?))", false},
 		{"KeysDueForDeletion", keysDueQuery, []any{0, 10}, "SEARCH keys USING INDEX keys_due", false},
 		{"GetKeyByAlias", keyByAliasQuery, []any{"p", "a"}, "SEARCH keys USING INDEX keys_alias", false},
 		{"KeysDueForRotation", keysRotationDueQuery, []any{0, 10}, "SEARCH keys USING INDEX keys_rotation_due", false},
