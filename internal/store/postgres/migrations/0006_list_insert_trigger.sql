@@ -1,0 +1,90 @@
+-- 0006_list_insert_trigger: one cheap trigger for the list counts of an
+-- inserted key (issue 12 §6, create-key throughput).
+--
+-- Measured with pg_stat_statements and track_functions during
+-- BenchmarkCreateKey (docs/performance.md): of the ~2 ms an INSERT of one
+-- key took with the two statement triggers of 0005, ~1.4 ms went to
+-- keys_list_blocks_insert, mostly planning the one generic statement of
+-- key_list_blocks_apply (unnest of six arrays, a LATERAL search per filter,
+-- an upsert) afresh at every call, as its array parameters get custom
+-- plans; keys_list_count added ~0.17 ms more, a second trigger call and a
+-- second scan of the transition table.
+--
+-- keys_list_insert replaces both insert triggers with one, which does the
+-- same work in the same lock order (the project's key_counts row, then the
+-- blocks, then the count rows, as 0005 describes). An INSERT of one key,
+-- every CreateKey, takes a path of statements with scalar parameters,
+-- whose plans PL/pgSQL keeps: for each of the four filters, one UPDATE
+-- adds the key to the block that holds it (the last block that starts at
+-- or before it) and returns the block's new count, which splits it at
+-- 2 000 as before; a filter without a block yet gets its first block. Then
+-- one upsert counts the key in key_list_counts. An INSERT of several rows
+-- (none in kmsd today but a bulk load, which skips the triggers) takes
+-- 0005's generic path. The delete and update triggers of 0005 stay.
+DROP TRIGGER keys_list_count_insert ON keys;
+DROP TRIGGER keys_list_blocks_insert ON keys;
+DROP FUNCTION keys_list_blocks_insert();
+
+CREATE FUNCTION keys_list_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	k RECORD;
+	rows BIGINT;
+	dm SMALLINT;
+	sp TEXT;
+	st TEXT;
+	b_at BIGINT;
+	b_id TEXT;
+	b_n BIGINT;
+BEGIN
+	IF current_setting('kmsd.bulk_load', true) = 'on' THEN
+		RETURN NULL; -- counted by key_list_rebuild at the end of the load
+	END IF;
+	SELECT COUNT(*) INTO rows FROM new_keys;
+	IF rows = 0 THEN
+		RETURN NULL;
+	END IF;
+	IF rows > 1 THEN
+		PERFORM key_list_blocks_apply(array_agg(project_id), array_agg(created_at), array_agg(key_id),
+			array_agg(spec), array_agg(state), array_agg(1::BIGINT)) FROM new_keys;
+		INSERT INTO key_list_counts AS c (project_id, spec, state, enterprise_project_id, n)
+			SELECT project_id, spec, state, enterprise_project_id, COUNT(*) FROM new_keys
+			GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+			ON CONFLICT (project_id, spec, state, enterprise_project_id) DO UPDATE SET n = c.n + excluded.n;
+		RETURN NULL;
+	END IF;
+	SELECT project_id, created_at, key_id, spec, state, enterprise_project_id INTO k FROM new_keys;
+	PERFORM 1 FROM key_counts WHERE project_id = k.project_id FOR NO KEY UPDATE;
+	FOR d IN 0..3 LOOP
+		dm := d;
+		sp := CASE WHEN d & 1 = 1 THEN k.spec ELSE '' END;
+		st := CASE WHEN d & 2 = 2 THEN k.state ELSE '' END;
+		UPDATE key_list_blocks t SET n = t.n + 1
+			FROM (
+				SELECT c.start_at, c.start_id FROM key_list_blocks c
+				WHERE c.project_id = k.project_id AND c.dim = dm AND c.spec = sp AND c.state = st
+					AND (c.start_at, c.start_id) <= (k.created_at, k.key_id)
+				ORDER BY c.start_at DESC, c.start_id DESC LIMIT 1
+			) s
+			WHERE t.project_id = k.project_id AND t.dim = dm AND t.spec = sp AND t.state = st
+				AND t.start_at = s.start_at AND t.start_id = s.start_id
+			RETURNING t.start_at, t.start_id, t.n INTO b_at, b_id, b_n;
+		IF NOT FOUND THEN
+			-- The first key of this filter: its first block starts before
+			-- every key.
+			INSERT INTO key_list_blocks AS t (project_id, dim, spec, state, start_at, start_id, n)
+				VALUES (k.project_id, dm, sp, st, -9223372036854775808, '', 1)
+				ON CONFLICT (project_id, dim, spec, state, start_at, start_id) DO UPDATE SET n = t.n + 1;
+		ELSIF b_n >= 2000 THEN
+			PERFORM key_list_blocks_split(k.project_id, dm, sp, st, b_at, b_id, b_n);
+		END IF;
+	END LOOP;
+	INSERT INTO key_list_counts AS c (project_id, spec, state, enterprise_project_id, n)
+		VALUES (k.project_id, k.spec, k.state, k.enterprise_project_id, 1)
+		ON CONFLICT (project_id, spec, state, enterprise_project_id) DO UPDATE SET n = c.n + 1;
+	RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER keys_list_insert AFTER INSERT ON keys
+	REFERENCING NEW TABLE AS new_keys
+	FOR EACH STATEMENT EXECUTE FUNCTION keys_list_insert();
