@@ -29,12 +29,8 @@ CREATE FUNCTION keys_list_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
 	k RECORD;
 	rows BIGINT;
-	dm SMALLINT;
-	sp TEXT;
-	st TEXT;
-	b_at BIGINT;
-	b_id TEXT;
-	b_n BIGINT;
+	b RECORD;
+	found_blocks INT := 0;
 BEGIN
 	IF current_setting('kmsd.bulk_load', true) = 'on' THEN
 		RETURN NULL; -- counted by key_list_rebuild at the end of the load
@@ -54,30 +50,48 @@ BEGIN
 	END IF;
 	SELECT project_id, created_at, key_id, spec, state, enterprise_project_id INTO k FROM new_keys;
 	PERFORM 1 FROM key_counts WHERE project_id = k.project_id FOR NO KEY UPDATE;
-	FOR d IN 0..3 LOOP
-		dm := d;
-		sp := CASE WHEN d & 1 = 1 THEN k.spec ELSE '' END;
-		st := CASE WHEN d & 2 = 2 THEN k.state ELSE '' END;
-		UPDATE key_list_blocks t SET n = t.n + 1
-			FROM (
+	FOR b IN
+		WITH f AS (
+			SELECT dm.dim::SMALLINT AS dim,
+				(CASE WHEN dm.dim & 1 = 1 THEN k.spec ELSE '' END) COLLATE "C" AS spec,
+				(CASE WHEN dm.dim & 2 = 2 THEN k.state ELSE '' END) COLLATE "C" AS state
+			FROM generate_series(0, 3) AS dm (dim)
+		), s AS (
+			SELECT f.dim, f.spec, f.state, c.start_at, c.start_id FROM f CROSS JOIN LATERAL (
 				SELECT c.start_at, c.start_id FROM key_list_blocks c
-				WHERE c.project_id = k.project_id AND c.dim = dm AND c.spec = sp AND c.state = st
+				WHERE c.project_id = k.project_id AND c.dim = f.dim AND c.spec = f.spec AND c.state = f.state
 					AND (c.start_at, c.start_id) <= (k.created_at, k.key_id)
 				ORDER BY c.start_at DESC, c.start_id DESC LIMIT 1
-			) s
-			WHERE t.project_id = k.project_id AND t.dim = dm AND t.spec = sp AND t.state = st
-				AND t.start_at = s.start_at AND t.start_id = s.start_id
-			RETURNING t.start_at, t.start_id, t.n INTO b_at, b_id, b_n;
-		IF NOT FOUND THEN
-			-- The first key of this filter: its first block starts before
-			-- every key.
-			INSERT INTO key_list_blocks AS t (project_id, dim, spec, state, start_at, start_id, n)
-				VALUES (k.project_id, dm, sp, st, -9223372036854775808, '', 1)
-				ON CONFLICT (project_id, dim, spec, state, start_at, start_id) DO UPDATE SET n = t.n + 1;
-		ELSIF b_n >= 2000 THEN
-			PERFORM key_list_blocks_split(k.project_id, dm, sp, st, b_at, b_id, b_n);
+			) c
+		)
+		UPDATE key_list_blocks t SET n = t.n + 1 FROM s
+		WHERE t.project_id = k.project_id AND t.dim = s.dim AND t.spec = s.spec AND t.state = s.state
+			AND t.start_at = s.start_at AND t.start_id = s.start_id
+		RETURNING t.dim, t.spec, t.state, t.start_at, t.start_id, t.n
+	LOOP
+		found_blocks := found_blocks + 1;
+		IF b.n >= 2000 THEN
+			PERFORM key_list_blocks_split(k.project_id, b.dim, b.spec, b.state, b.start_at, b.start_id, b.n);
 		END IF;
 	END LOOP;
+	IF found_blocks < 4 THEN
+		-- The first key of a filter: its first block starts before every
+		-- key (a filter with blocks has its first block).
+		INSERT INTO key_list_blocks (project_id, dim, spec, state, start_at, start_id, n)
+			SELECT k.project_id, dm.dim,
+				CASE WHEN dm.dim & 1 = 1 THEN k.spec ELSE '' END,
+				CASE WHEN dm.dim & 2 = 2 THEN k.state ELSE '' END,
+				-9223372036854775808, '', 1
+			FROM generate_series(0, 3) AS dm (dim)
+			WHERE NOT EXISTS (
+				SELECT 1 FROM key_list_blocks c
+				WHERE c.project_id = k.project_id AND c.dim = dm.dim
+					AND c.spec = CASE WHEN dm.dim & 1 = 1 THEN k.spec ELSE '' END
+					AND c.state = CASE WHEN dm.dim & 2 = 2 THEN k.state ELSE '' END
+					AND c.start_at = -9223372036854775808 AND c.start_id = ''
+			)
+			ORDER BY dm.dim;
+	END IF;
 	INSERT INTO key_list_counts AS c (project_id, spec, state, enterprise_project_id, n)
 		VALUES (k.project_id, k.spec, k.state, k.enterprise_project_id, 1)
 		ON CONFLICT (project_id, spec, state, enterprise_project_id) DO UPDATE SET n = c.n + 1;
