@@ -2,25 +2,29 @@
 -- inserted key (issue 12 §6, create-key throughput).
 --
 -- Measured with pg_stat_statements and track_functions during
--- BenchmarkCreateKey (docs/performance.md): of the ~2 ms an INSERT of one
--- key took with the two statement triggers of 0005, ~1.4 ms went to
--- keys_list_blocks_insert, mostly planning the one generic statement of
--- key_list_blocks_apply (unnest of six arrays, a LATERAL search per filter,
--- an upsert) afresh at every call, as its array parameters get custom
--- plans; keys_list_count added ~0.17 ms more, a second trigger call and a
+-- BenchmarkCreateKey (docs/performance.md, "create-key on PostgreSQL: one
+-- insert trigger"): the INSERT of one key took ~2.05 ms with the two
+-- statement triggers of 0005, ~1.4 ms of it in keys_list_blocks_insert,
+-- of which the generic statement of key_list_blocks_apply (unnest of six
+-- arrays, a LATERAL search per filter, an upsert) ran ~0.4 ms and the rest
+-- was the function around it (array_agg of the transition table, a second
+-- PL/pgSQL call, a statement with array parameters re-planned at each
+-- call); keys_list_count added ~0.17 ms, a second trigger call and a
 -- second scan of the transition table.
 --
 -- keys_list_insert replaces both insert triggers with one, which does the
 -- same work in the same lock order (the project's key_counts row, then the
 -- blocks, then the count rows, as 0005 describes). An INSERT of one key,
 -- every CreateKey, takes a path of statements with scalar parameters,
--- whose plans PL/pgSQL keeps: for each of the four filters, one UPDATE
--- adds the key to the block that holds it (the last block that starts at
--- or before it) and returns the block's new count, which splits it at
--- 2 000 as before; a filter without a block yet gets its first block. Then
--- one upsert counts the key in key_list_counts. An INSERT of several rows
--- (none in kmsd today but a bulk load, which skips the triggers) takes
--- 0005's generic path. The delete and update triggers of 0005 stay.
+-- whose plans PL/pgSQL keeps: one UPDATE adds the key to the block of each
+-- of the four filters that holds it (the last block that starts at or
+-- before it) and returns the blocks' new counts, which splits a block at
+-- 2 000 as before; a filter without a block yet gets its first block
+-- (fewer than four blocks updated); then one upsert counts the key in
+-- key_list_counts. Measured the same way, the INSERT then takes ~0.7 ms.
+-- An INSERT of several rows (none in kmsd today but a bulk load, which
+-- skips the triggers) takes 0005's generic path. The delete and update
+-- triggers of 0005 stay.
 DROP TRIGGER keys_list_count_insert ON keys;
 DROP TRIGGER keys_list_blocks_insert ON keys;
 DROP FUNCTION keys_list_blocks_insert();
