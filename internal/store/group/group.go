@@ -16,7 +16,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,6 +39,14 @@ const (
 type Options struct {
 	Max    int
 	Linger time.Duration
+	// Grow sizes groups by the writers there are rather than by the
+	// last group: the committer yields the processor once before it
+	// collects (with one core, the handlers ready to hand in a write
+	// need it), and waits (at most Linger) for the previous group's
+	// writers plus those that queued while it committed. Without Grow
+	// a group waits for as many writers as the previous group had, so
+	// that one small group keeps the next ones small.
+	Grow bool
 }
 
 // A Write is one call of Do waiting for its group's commit.
@@ -78,11 +88,14 @@ type Committer[T any] struct {
 	commit  func(group []*Write[T]) []error
 	max     int
 	linger  time.Duration
+	grow    bool
 	writes  chan *Write[T]
 	quit    chan struct{}
 	stopped chan struct{}
 	once    sync.Once
 	sizes   sizes
+	// queued counts the writers in Do that no group has taken yet.
+	queued atomic.Int64
 }
 
 // New starts a Committer that commits groups with commit.
@@ -93,7 +106,7 @@ func New[T any](o Options, commit func(group []*Write[T]) []error) *Committer[T]
 	if o.Linger <= 0 {
 		o.Linger = DefaultLinger
 	}
-	c := &Committer[T]{commit: commit, max: o.Max, linger: o.Linger,
+	c := &Committer[T]{commit: commit, max: o.Max, linger: o.Linger, grow: o.Grow,
 		writes: make(chan *Write[T]), quit: make(chan struct{}), stopped: make(chan struct{})}
 	go c.loop()
 	return c
@@ -106,11 +119,14 @@ func New[T any](o Options, commit func(group []*Write[T]) []error) *Committer[T]
 // raised again here.
 func (c *Committer[T]) Do(ctx context.Context, fn func(T) error) error {
 	w := &Write[T]{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	c.queued.Add(1)
 	select {
 	case c.writes <- w:
 	case <-c.quit:
+		c.queued.Add(-1)
 		return ErrClosed
 	case <-ctx.Done():
+		c.queued.Add(-1)
 		return ctx.Err()
 	}
 	err := <-w.done
@@ -154,7 +170,11 @@ func (c *Committer[T]) loop() {
 		}
 		go c.loop()
 	}()
-	last := 0 // the size of the previous group
+	// want is how many writers the next group waits for (at most
+	// linger): the writers of the previous group, answered and now
+	// preparing their next write, and with Grow also those that queued
+	// while it committed. A lone writer's want is 1, so it never waits.
+	want := 0
 	linger := time.NewTimer(0)
 	for {
 		select {
@@ -163,10 +183,12 @@ func (c *Committer[T]) loop() {
 		case <-c.quit:
 			return
 		}
-		// Take what is waiting; when fewer writers came than last time,
-		// give the others (answered by the last commit and now preparing
-		// their next write) a moment to join rather than paying a commit
-		// of their own.
+		// With one core (GOMAXPROCS=1) the handlers that are ready to
+		// hand in their write need the processor the committer holds:
+		// yield it once so that they join this group.
+		if c.grow {
+			runtime.Gosched()
+		}
 		if !linger.Stop() {
 			select {
 			case <-linger.C:
@@ -182,7 +204,7 @@ func (c *Committer[T]) loop() {
 				continue
 			default:
 			}
-			if len(group) >= last {
+			if len(group) >= want {
 				break
 			}
 			select {
@@ -192,10 +214,14 @@ func (c *Committer[T]) loop() {
 				break collect
 			}
 		}
-		last = len(group)
+		c.queued.Add(-int64(len(group)))
 		committing = true
 		errs := c.commit(group)
 		committing = false
+		want = len(group)
+		if c.grow {
+			want = min(c.max, want+int(c.queued.Load()))
+		}
 		for i, w := range group {
 			w.done <- errs[i]
 		}

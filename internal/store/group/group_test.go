@@ -151,3 +151,49 @@ func TestDoSurvivesGoexit(t *testing.T) {
 		t.Errorf("Do after a Goexit: %v", err)
 	}
 }
+
+// TestGrowLoneWriterNeverWaits runs writes one after the other, some of
+// them cancelled before their turn, with Grow and a Linger of an hour:
+// were the writers still queued miscounted (a cancelled writer, say), a
+// group would wait for one that never comes and the test would hang.
+func TestGrowLoneWriterNeverWaits(t *testing.T) {
+	busy, release := make(chan struct{}, 1), make(chan struct{})
+	hold := atomic.Bool{}
+	c := New(Options{Linger: time.Hour, Grow: true}, func(g []*Write[int]) []error {
+		if hold.Load() {
+			busy <- struct{}{}
+			<-release
+		}
+		errs := make([]error, len(g))
+		for i, w := range g {
+			errs[i] = w.Run(0)
+		}
+		return errs
+	})
+	defer c.Close()
+	for i := range 50 {
+		if i%10 == 5 {
+			// A writer cancelled while the committer is busy.
+			hold.Store(true)
+			done := make(chan error)
+			go func() { done <- c.Do(t.Context(), func(int) error { return nil }) }()
+			<-busy
+			hold.Store(false)
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			if err := c.Do(ctx, func(int) error { return nil }); !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled write: got %v", err)
+			}
+			release <- struct{}{}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Do(t.Context(), func(int) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if groups, writes := c.Sizes(); groups != writes {
+		t.Errorf("got %d groups for %d lone writes", groups, writes)
+	}
+}

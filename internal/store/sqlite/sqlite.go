@@ -105,7 +105,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s := &Store{w: w, r: r, counts: counts, wstmts: newStmtCache(w), cursors: newCursorCache()}
 	// The committer outlives Open: it keeps ctx's values, not its end.
 	cctx := context.WithoutCancel(ctx)
-	s.committer = group.New(group.Options{}, func(g []*group.Write[store.Tx]) []error { return s.commit(cctx, g) })
+	s.committer = group.New(groupOptions, func(g []*group.Write[store.Tx]) []error { return s.commit(cctx, g) })
 	return s, nil
 }
 
