@@ -266,7 +266,20 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 		version = store.KeyVersion{ProjectID: k.ProjectID, KeyID: k.KeyID, Version: 1, Sealed: sealed, CreatedAt: now}
 	}
 	err = s.update(ctx, func(tx store.Tx) error {
-		p, err := tx.GetProject(k.ProjectID)
+		// The project, and for a custom key its counts with their lock,
+		// in one step when the store can (see store.ProjectKeyCounter).
+		var (
+			p      store.Project
+			counts store.KeyCounts
+			err    error
+		)
+		pc, joined := tx.(store.ProjectKeyCounter)
+		joined = joined && !isDefault
+		if joined {
+			p, counts, err = pc.ProjectKeyCounts(k.ProjectID)
+		} else {
+			p, err = tx.GetProject(k.ProjectID)
+		}
 		if err != nil {
 			return err
 		}
@@ -278,9 +291,10 @@ func (s *Service) createKey(ctx context.Context, in CreateKeyInput, isDefault bo
 			}
 		}
 		if !isDefault {
-			counts, err := tx.KeyCounts(k.ProjectID)
-			if err != nil {
-				return err
+			if !joined {
+				if counts, err = tx.KeyCounts(k.ProjectID); err != nil {
+					return err
+				}
 			}
 			if counts.Custom >= s.cmkQuota(p) {
 				return ErrTooManyKeys

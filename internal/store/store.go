@@ -74,6 +74,17 @@ func As[T any](s Store) (T, bool) {
 	return zero, false
 }
 
+// ProjectKeyCounter is an optional interface of a Tx: a backend that can
+// read a project and its counters in one step (PostgreSQL: one statement,
+// one round trip) implements it, and CreateKey uses it when the Tx has it.
+type ProjectKeyCounter interface {
+	// ProjectKeyCounts returns what GetProject and then KeyCounts would
+	// return in the same transaction, with the same lock of the counters
+	// inside an Update. It fails with ErrNotFound when the project does
+	// not exist.
+	ProjectKeyCounts(projectID string) (Project, KeyCounts, error)
+}
+
 // KeyCountReader is an optional interface of a Store: a backend that can
 // read a project's counters without starting a transaction (most of the
 // time) implements it, and callers on a hot path (user-instances) use it

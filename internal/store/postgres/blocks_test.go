@@ -104,7 +104,41 @@ func TestLoadRebuildsListCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkBlocks(t, s, "after a load")
-	err = s.View(t.Context(), func(tx store.Tx) error {
+	checkBenchTotals(t, s, n)
+}
+
+// TestMultiRowInsertCounts checks the generic path of the insert trigger
+// of migration 0006 (an INSERT of several keys; every CreateKey inserts
+// one): totals, blocks and a jump stay exact.
+func TestMultiRowInsertCounts(t *testing.T) {
+	s := open(t)
+	storetest.FillKeys(t, s, 0)
+	const n, batch = 9000, 1500
+	for from := 0; from < n; from += batch {
+		var ids, specs, states []string
+		var at []int64
+		for i := from; i < from+batch; i++ {
+			k := storetest.BenchKey(i)
+			ids, specs, states, at = append(ids, k.KeyID), append(specs, k.Spec), append(states, k.State), append(at, k.CreatedAt.UnixMilli())
+		}
+		_, err := s.pool.Exec(t.Context(), `INSERT INTO keys (project_id, key_id, account_id, alias, description, spec, usage, origin,
+				state, is_default, enterprise_project_id, keystore_id, primary_version, created_at, revision)
+			SELECT $1, id, $2, '', '', spec, 'ENCRYPT_DECRYPT', 'external', state, false, '0', '0', 0, at, 1
+			FROM unnest($3::TEXT[], $4::TEXT[], $5::TEXT[], $6::BIGINT[]) AS u (id, spec, state, at)`,
+			storetest.BenchProjectID, storetest.BenchAccountID, ids, specs, states, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkBlocks(t, s, "after multi-row inserts")
+	checkBenchTotals(t, s, n)
+}
+
+// checkBenchTotals checks the totals of three filters and a jump over the
+// n keys of storetest.BenchKey.
+func checkBenchTotals(t *testing.T, s *Store, n int) {
+	t.Helper()
+	err := s.View(t.Context(), func(tx store.Tx) error {
 		for _, c := range []struct {
 			f    store.KeyFilter
 			want int

@@ -259,6 +259,33 @@ func (t *tx) KeyCounts(projectID string) (store.KeyCounts, error) {
 	return c, nil
 }
 
+// ProjectKeyCounts is GetProject and KeyCounts in one statement (one
+// round trip where CreateKey had two), with KeyCounts' lock of the
+// counters row inside an Update; the projects row is read, not locked, as
+// GetProject reads it.
+func (t *tx) ProjectKeyCounts(projectID string) (store.Project, store.KeyCounts, error) {
+	var c store.KeyCounts
+	lock := ""
+	if t.write {
+		lock = " FOR UPDATE OF key_counts"
+	}
+	p, err := scanProject(withExtra{t.row("SELECT "+projectCols+", custom_keys, default_keys"+
+		" FROM projects JOIN key_counts ON project_id = id WHERE id = $1"+lock, projectID), []any{&c.Custom, &c.Default}})
+	if err != nil {
+		return store.Project{}, store.KeyCounts{}, wrap("project key counts", err)
+	}
+	return p, c, nil
+}
+
+// withExtra scans a row into the destinations a scan function gives, then
+// into extra: a row that carries more columns than one type's.
+type withExtra struct {
+	row   scanner
+	extra []any
+}
+
+func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
+
 // KeysDueForDeletion returns the due keys oldest deletion date first. A
 // limit of 0 or less means no limit.
 func (t *tx) KeysDueForDeletion(now time.Time, limit int) ([]store.Key, error) {

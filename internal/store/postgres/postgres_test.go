@@ -149,7 +149,15 @@ func TestQuotaAcrossNodes(t *testing.T) {
 				var made bool
 				err := s.Update(t.Context(), func(tx store.Tx) error {
 					made = false
-					c, err := tx.KeyCounts(p.ID)
+					// Half the writers read the counts with the project
+					// (ProjectKeyCounts, as CreateKey does): the same lock.
+					var c store.KeyCounts
+					var err error
+					if w%2 == 1 {
+						_, c, err = tx.(store.ProjectKeyCounter).ProjectKeyCounts(p.ID)
+					} else {
+						c, err = tx.KeyCounts(p.ID)
+					}
 					if err != nil {
 						return err
 					}
@@ -355,5 +363,20 @@ func TestKeyCountReader(t *testing.T) {
 	}
 	if _, err := s.KeyCounts(t.Context(), strings.Repeat("e", 32)); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("KeyCounts of a missing project: got %v, want ErrNotFound", err)
+	}
+	for _, run := range []func(context.Context, func(store.Tx) error) error{s.View, s.Update} {
+		err := run(t.Context(), func(st store.Tx) error {
+			got, c, err := st.(store.ProjectKeyCounter).ProjectKeyCounts(p.ID)
+			if err != nil || got.ID != p.ID || got.Name != p.Name || got.AccountID != p.AccountID || !got.CreatedAt.Equal(p.CreatedAt) || c != (store.KeyCounts{Custom: 2, Default: 1}) {
+				t.Errorf("ProjectKeyCounts = %+v, %+v, %v; want %+v, 2 custom, 1 default", got, c, err, p)
+			}
+			if _, _, err := st.(store.ProjectKeyCounter).ProjectKeyCounts(strings.Repeat("e", 32)); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("ProjectKeyCounts of a missing project: got %v, want ErrNotFound", err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
