@@ -20,9 +20,13 @@ const DefaultReplayCacheEntries = 1 << 18
 // than the last capacity requests is not recognised (docs/security.md).
 // A ReplayCache is safe for concurrent use.
 type ReplayCache struct {
-	mu      sync.Mutex
-	seen    map[[sha256.Size]byte]time.Time // signature → when it may be forgotten
-	order   [][sha256.Size]byte             // ring of keys, oldest first from head
+	mu sync.Mutex
+	// seen maps a signature to when it may be forgotten, in Unix
+	// nanoseconds: a map without pointers, which the garbage collector
+	// does not scan (a time.Time holds a *Location, and scanning a full
+	// cache of 2^18 entries on every cycle would tax every request).
+	seen    map[[sha256.Size]byte]int64
+	order   [][sha256.Size]byte // ring of keys, oldest first from head
 	head, n int
 }
 
@@ -32,7 +36,7 @@ func NewReplayCache(entries int) *ReplayCache {
 	if entries < 1 {
 		entries = DefaultReplayCacheEntries
 	}
-	return &ReplayCache{seen: make(map[[sha256.Size]byte]time.Time), order: make([][sha256.Size]byte, entries)}
+	return &ReplayCache{seen: make(map[[sha256.Size]byte]int64), order: make([][sha256.Size]byte, entries)}
 }
 
 // replayKey identifies a signed request by its access key and signature.
@@ -50,10 +54,10 @@ func replayKey(ak string, signature []byte) [sha256.Size]byte {
 // whether it was not seen before (within its window). now is the clock.
 func (c *ReplayCache) first(ak string, signature []byte, date, now time.Time) bool {
 	k := replayKey(ak, signature)
-	forget := date.Add(MaxClockSkew)
+	forget, at := date.Add(MaxClockSkew).UnixNano(), now.UnixNano()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if until, ok := c.seen[k]; ok && now.Before(until) {
+	if until, ok := c.seen[k]; ok && at < until {
 		return false
 	}
 	// Drop expired entries from the oldest end, and the oldest one when
@@ -61,7 +65,7 @@ func (c *ReplayCache) first(ak string, signature []byte, date, now time.Time) bo
 	for c.n > 0 {
 		old := c.order[c.head]
 		until, ok := c.seen[old]
-		if ok && now.Before(until) && c.n < len(c.order) {
+		if ok && at < until && c.n < len(c.order) {
 			break
 		}
 		if ok {
