@@ -60,9 +60,9 @@ func (t *tx) jump(projectID string, f store.KeyFilter, offset, limit, total int)
 	if !ok {
 		return nil, false, nil
 	}
-	forward := offset <= total/2
+	seek := store.NewBlockSeek(offset, total)
 	q := blocks
-	if !forward {
+	if !seek.Forward() {
 		q = reverse
 	}
 	rows, err := t.tx.Query(t.ctx, q, blockArgs...)
@@ -70,12 +70,7 @@ func (t *tx) jump(projectID string, f store.KeyFilter, offset, limit, total int)
 		return nil, true, err
 	}
 	defer rows.Close()
-	// before counts the keys of the blocks before the current one in list
-	// order: going forward it grows from 0, going back it falls from total.
-	before, found := 0, false
-	if !forward {
-		before = total
-	}
+	found := false
 	var startAt int64
 	var startID string
 	for rows.Next() {
@@ -83,31 +78,22 @@ func (t *tx) jump(projectID string, f store.KeyFilter, offset, limit, total int)
 		if err := rows.Scan(&startAt, &startID, &n); err != nil {
 			return nil, true, err
 		}
-		if forward {
-			if offset < before+n {
-				found = true
-				break
-			}
-			before += n
-		} else {
-			before -= n
-			if before <= offset {
-				found = true
-				break
-			}
+		if seek.Next(n) {
+			found = true
+			break
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, true, err
 	}
-	if !found || before < 0 {
+	if !found || seek.Before() < 0 {
 		// The blocks and the total disagree: in a View (one snapshot)
 		// that is a bug the tests catch; in an Update (READ COMMITTED)
 		// a commit between the two statements. The walk is right in
 		// both cases.
 		return nil, false, nil
 	}
-	keys, err = query(t, scanKey, from, append(fromArgs, startAt, startID, limit, offset-before)...)
+	keys, err = query(t, scanKey, from, append(fromArgs, startAt, startID, limit, offset-seek.Before())...)
 	return keys, true, err
 }

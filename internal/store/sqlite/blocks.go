@@ -57,9 +57,9 @@ func (t *tx) jump(projectID string, f store.KeyFilter, offset, limit, total int)
 	if !ok {
 		return nil, false, nil
 	}
-	forward := offset <= total/2
+	seek := store.NewBlockSeek(offset, total)
 	q := blocks
-	if !forward {
+	if !seek.Forward() {
 		q = reverse
 	}
 	rows, err := t.queryRows(q, blockArgs...)
@@ -67,12 +67,7 @@ func (t *tx) jump(projectID string, f store.KeyFilter, offset, limit, total int)
 		return nil, true, err
 	}
 	defer rows.Close()
-	// before counts the keys of the blocks before the current one in list
-	// order: going forward it grows from 0, going back it falls from total.
-	before, found := 0, false
-	if !forward {
-		before = total
-	}
+	found := false
 	var startAt int64
 	var startID string
 	for rows.Next() {
@@ -80,27 +75,18 @@ func (t *tx) jump(projectID string, f store.KeyFilter, offset, limit, total int)
 		if err := rows.Scan(&startAt, &startID, &n); err != nil {
 			return nil, true, err
 		}
-		if forward {
-			if offset < before+n {
-				found = true
-				break
-			}
-			before += n
-		} else {
-			before -= n
-			if before <= offset {
-				found = true
-				break
-			}
+		if seek.Next(n) {
+			found = true
+			break
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, true, err
 	}
 	rows.Close()
-	if !found || before < 0 {
-		return nil, true, fmt.Errorf("the blocks of the list count %d keys, the total is %d", before, total)
+	if !found || seek.Before() < 0 {
+		return nil, true, fmt.Errorf("the blocks of the list count %d keys, the total is %d", seek.Before(), total)
 	}
-	keys, err = query(t, scanKey, from, append(fromArgs, startAt, startID, limit, offset-before)...)
+	keys, err = query(t, scanKey, from, append(fromArgs, startAt, startID, limit, offset-seek.Before())...)
 	return keys, true, err
 }
